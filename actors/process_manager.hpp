@@ -1,0 +1,46 @@
+#pragma once
+// Runs flows that touch several aggregates. A flow's intent and each finished step are events of
+// its own stream, so a crash mid-flow is completed on restart (recover()) from the first step not
+// recorded; every step is an idempotent command, so redoing the step in progress is harmless.
+// Flows run on a small pool of their own threads and may wait for actors there, never on an
+// actor thread or an event loop.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "domain/flow.hpp"
+#include "domain/result.hpp"
+
+namespace onair::actors {
+
+class runtime;
+
+class process_manager {
+public:
+  process_manager(runtime& rt, std::size_t threads);
+  ~process_manager();
+
+  // Queues work for the flow threads.
+  void post(std::function<void()> job);
+
+  // Starts a flow and drives it to its end (blocking; call on a flow thread or at recovery).
+  domain::result<domain::flow> run(domain::app_id app, domain::flow_kind kind, const domain::flow_params& params);
+  // Drives an existing flow from where it stopped.
+  domain::result<domain::flow> resume(domain::app_id app, std::int64_t flow_id);
+
+private:
+  domain::result<domain::flow> drive(domain::app_id app, std::int64_t flow_id, domain::flow f);
+  domain::status execute(domain::app_id app, const domain::flow& f, domain::flow_step step);
+
+  runtime& rt_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+} // namespace onair::actors

@@ -1,0 +1,338 @@
+#include "actors/runtime.hpp"
+
+#include <filesystem>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/process_manager.hpp"
+#include "storage/views.hpp"
+
+namespace onair::actors {
+
+using namespace onair::domain;
+
+// Members register with fresh ids (member and stream key); updates burn none.
+template <>
+struct id_policy<member_aggregate> {
+  static int ids_needed(const member_aggregate::command& c, const member_aggregate::state& s) {
+    return std::holds_alternative<upsert_member>(c) && !s.present() ? 2 : 0;
+  }
+};
+template <>
+struct id_policy<app_aggregate> {
+  static int ids_needed(const app_aggregate::command& c, const app_aggregate::state& s) {
+    return std::holds_alternative<create_app>(c) && !s.exists ? 1 : 0;
+  }
+};
+
+template <>
+registry_actor<app_aggregate> runtime::registry<app_aggregate>() { return apps_; }
+template <>
+registry_actor<member_aggregate> runtime::registry<member_aggregate>() { return members_; }
+template <>
+registry_actor<stream_key_aggregate> runtime::registry<stream_key_aggregate>() { return keys_; }
+template <>
+registry_actor<video_room_aggregate> runtime::registry<video_room_aggregate>() { return rooms_; }
+template <>
+registry_actor<broadcast_aggregate> runtime::registry<broadcast_aggregate>() { return broadcasts_; }
+template <>
+registry_actor<video_post_aggregate> runtime::registry<video_post_aggregate>() { return posts_; }
+template <>
+registry_actor<flow_aggregate> runtime::registry<flow_aggregate>() { return flows_; }
+
+runtime::runtime(const options& opts) : opts_(opts) {}
+
+namespace {
+
+template <class A>
+registry_actor<A> spawn_registry(caf::actor_system& sys, std::shared_ptr<const services> svc) {
+  auto reg = sys.spawn(registry_behavior<A>, std::move(svc));
+  return reg;
+}
+
+template <class A>
+void stop_registry(registry_actor<A>& reg) {
+  if (reg)
+    caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+}
+
+} // namespace
+
+result<std::unique_ptr<runtime>> runtime::open(const options& opts) {
+  std::unique_ptr<runtime> rt{new runtime(opts)};
+  std::error_code ec;
+  std::filesystem::create_directories(opts.data_dir, ec);
+  if (ec)
+    return make_error(error_code::storage_failure, "cannot create data folder " + opts.data_dir + ": " + ec.message());
+  storage::event_store::options so;
+  so.path = (std::filesystem::path{opts.data_dir} / "events").string();
+  so.sync = opts.sync;
+  auto store = storage::event_store::open(so);
+  if (!store)
+    return store.error();
+  rt->store_ = std::move(store).value();
+  rt->store_->set_projector(storage::make_projector());
+
+  auto svc = std::make_shared<services>();
+  svc->store = rt->store_.get();
+  svc->time = opts.time ? opts.time : std::make_shared<system_clock>();
+  svc->ids = std::make_shared<id_source>(*rt->store_);
+  svc->idle_after = opts.idle_after;
+  rt->svc_ = svc;
+
+  rt->cfg_ = std::make_unique<caf::actor_system_config>();
+  const auto threads = opts.worker_threads ? opts.worker_threads : std::max(2u, std::thread::hardware_concurrency());
+  rt->cfg_->set("scheduler.max-threads", threads);
+  rt->cfg_->add_error_category(error_category, render_error);
+  rt->system_ = std::make_unique<caf::actor_system>(*rt->cfg_);
+  auto& sys = *rt->system_;
+  rt->apps_ = spawn_registry<app_aggregate>(sys, svc);
+  rt->members_ = spawn_registry<member_aggregate>(sys, svc);
+  rt->keys_ = spawn_registry<stream_key_aggregate>(sys, svc);
+  rt->rooms_ = spawn_registry<video_room_aggregate>(sys, svc);
+  rt->broadcasts_ = spawn_registry<broadcast_aggregate>(sys, svc);
+  rt->posts_ = spawn_registry<video_post_aggregate>(sys, svc);
+  rt->flows_ = spawn_registry<flow_aggregate>(sys, svc);
+  rt->pm_ = std::make_unique<process_manager>(*rt, 2);
+  return rt;
+}
+
+runtime::~runtime() {
+  pm_.reset();
+  stop_registry(apps_);
+  stop_registry(members_);
+  stop_registry(keys_);
+  stop_registry(rooms_);
+  stop_registry(broadcasts_);
+  stop_registry(posts_);
+  stop_registry(flows_);
+  system_.reset(); // waits for every actor to finish
+  store_.reset();  // drains the committer
+}
+
+std::size_t runtime::actors_alive() {
+  caf::scoped_actor self{system()};
+  std::size_t total = 0;
+  auto add = [&](auto reg) {
+    self->request(reg, std::chrono::seconds(5), count_atom::value)
+        .receive([&](std::size_t n) { total += n; }, [](caf::error&) {});
+  };
+  add(apps_);
+  add(members_);
+  add(keys_);
+  add(rooms_);
+  add(broadcasts_);
+  add(posts_);
+  add(flows_);
+  return total;
+}
+
+// ---- members: registration creates the member's stream key too. A crash between the two
+// leaves the member in the `pending_key` set, and recover() creates the key.
+void runtime::upsert_member(app_id app, domain::upsert_member cmd, callback<member_aggregate> done) {
+  auto id = cmd.app_user_id;
+  ask<member_aggregate>({app, id}, std::move(cmd), [this, app, done](result<outcome<member_aggregate>> r) {
+    if (!r || r->events.empty() || !std::holds_alternative<member_registered>(r->events.front()))
+      return done(std::move(r));
+    const auto& m = r->state;
+    create_key key{m.stream_key_id, m.id, m.app_user_id, default_live_profile_id};
+    ask<stream_key_aggregate>({app, std::to_string(m.stream_key_id)}, key,
+                              [done, member = std::move(r)](result<outcome<stream_key_aggregate>> k) mutable {
+                                if (!k)
+                                  return done(k.error());
+                                done(std::move(member));
+                              });
+  });
+}
+
+// ---- flows
+void runtime::start_live(app_id app, std::int64_t room_id, flow_callback done) {
+  pm_->post([this, app, room_id, done = std::move(done)] {
+    auto room = get_sync<video_room_aggregate>({app, std::to_string(room_id)});
+    if (!room)
+      return done(room.error());
+    const auto& rs = room->state;
+    if (!rs.exists)
+      return done(make_error(error_code::video_room_not_found, "video room " + std::to_string(room_id) + " not found"));
+    if (rs.state != room_state::scheduled)
+      return done(make_error(error_code::video_room_state_not_scheduled,
+                             "video room " + std::to_string(room_id) + " is " + std::string{to_string(rs.state)}));
+    auto member = get_sync<member_aggregate>({app, rs.app_user_id});
+    if (!member)
+      return done(member.error());
+    if (!member->state.present())
+      return done(make_error(error_code::member_not_found, "owner " + rs.app_user_id + " of the room is gone"));
+    auto key = get_sync<stream_key_aggregate>({app, std::to_string(member->state.stream_key_id)});
+    if (!key)
+      return done(key.error());
+    auto broadcast_id = next_id();
+    if (!broadcast_id)
+      return done(broadcast_id.error());
+    flow_params p;
+    p.room_id = room_id;
+    p.stream_key_id = member->state.stream_key_id;
+    p.broadcast_id = *broadcast_id;
+    p.member_id = member->state.id;
+    p.app_user_id = rs.app_user_id;
+    p.mode = key->state.mode;
+    done(pm_->run(app, flow_kind::start_live, p));
+  });
+}
+
+void runtime::end_live(app_id app, std::int64_t room_id, bool force, flow_callback done) {
+  pm_->post([this, app, room_id, force, done = std::move(done)] {
+    auto room = get_sync<video_room_aggregate>({app, std::to_string(room_id)});
+    if (!room)
+      return done(room.error());
+    const auto& rs = room->state;
+    if (!rs.exists)
+      return done(make_error(error_code::video_room_not_found, "video room " + std::to_string(room_id) + " not found"));
+    if (rs.state == room_state::ended) { // already ended: nothing to do
+      flow f;
+      f.status = flow_status::completed;
+      return done(f);
+    }
+    if (rs.state != room_state::live && rs.state != room_state::live_inactive)
+      return done(make_error(error_code::video_room_state_not_live,
+                             "video room " + std::to_string(room_id) + " is " + std::string{to_string(rs.state)}));
+    auto post_id = next_id();
+    if (!post_id)
+      return done(post_id.error());
+    flow_params p;
+    p.room_id = room_id;
+    p.stream_key_id = rs.stream_key_id.value_or(0);
+    p.broadcast_id = rs.broadcast_id.value_or(0);
+    p.video_post_id = *post_id;
+    p.member_id = rs.member_id;
+    p.app_user_id = rs.app_user_id;
+    p.mode = rs.mode.value_or(output_mode::rtmp);
+    p.reason = force ? "room force-ended" : "";
+    done(pm_->run(app, force ? flow_kind::force_end : flow_kind::end_live, p));
+  });
+}
+
+namespace {
+// The live room a key is attached to, with what a flow needs to end it.
+result<flow_params> live_params_of(runtime& rt, app_id app, const stream_key& key) {
+  flow_params p;
+  p.stream_key_id = key.id;
+  p.member_id = key.member_id;
+  p.app_user_id = key.app_user_id;
+  p.mode = key.mode;
+  if (!key.live_room_id)
+    return p;
+  auto room = rt.get_sync<video_room_aggregate>({app, std::to_string(*key.live_room_id)});
+  if (!room)
+    return room.error();
+  if (room->state.state != room_state::live && room->state.state != room_state::live_inactive)
+    return p;
+  auto post_id = rt.next_id();
+  if (!post_id)
+    return post_id.error();
+  p.room_id = room->state.id;
+  p.broadcast_id = room->state.broadcast_id.value_or(0);
+  p.video_post_id = *post_id;
+  return p;
+}
+} // namespace
+
+void runtime::force_terminate_key(app_id app, std::int64_t key_id, flow_callback done) {
+  pm_->post([this, app, key_id, done = std::move(done)] {
+    auto key = get_sync<stream_key_aggregate>({app, std::to_string(key_id)});
+    if (!key)
+      return done(key.error());
+    if (!key->state.exists)
+      return done(make_error(error_code::stream_key_not_found, "stream key " + std::to_string(key_id) + " not found"));
+    auto p = live_params_of(*this, app, key->state);
+    if (!p)
+      return done(p.error());
+    p->reason = "stream key force-terminated";
+    done(pm_->run(app, flow_kind::force_end, *p));
+  });
+}
+
+void runtime::delete_member(app_id app, std::string app_user_id, flow_callback done) {
+  pm_->post([this, app, app_user_id = std::move(app_user_id), done = std::move(done)] {
+    auto member = get_sync<member_aggregate>({app, app_user_id});
+    if (!member)
+      return done(member.error());
+    if (!member->state.present())
+      return done(make_error(error_code::member_not_found, "member " + app_user_id + " not found", "appUserId"));
+    auto key = get_sync<stream_key_aggregate>({app, std::to_string(member->state.stream_key_id)});
+    if (!key)
+      return done(key.error());
+    auto p = live_params_of(*this, app, key->state);
+    if (!p)
+      return done(p.error());
+    p->stream_key_id = member->state.stream_key_id;
+    p->member_id = member->state.id;
+    p->app_user_id = app_user_id;
+    p->reason = "member deleted";
+    done(pm_->run(app, flow_kind::delete_member, *p));
+  });
+}
+
+void runtime::create_app(domain::create_app cmd, callback<app_aggregate> done) {
+  auto key = cmd.api_key;
+  ask<app_aggregate>({0, key}, std::move(cmd), std::move(done));
+}
+
+// ---- recovery
+status runtime::recover() {
+  const auto& v = views();
+  std::size_t flows = 0, keys_created = 0, keys_reset = 0, rooms_paused = 0;
+
+  for (const auto& e : storage::members_of(v, "open_flow")) {
+    auto r = pm_->resume(e.where.app, std::stoll(e.where.id));
+    if (!r && (r.error().code == error_code::storage_failure || r.error().code == error_code::timeout))
+      return r.error();
+    ++flows;
+  }
+
+  for (const auto& e : storage::members_of(v, "pending_key")) {
+    auto m = get_sync<member_aggregate>({e.where.app, e.value});
+    if (!m)
+      return m.error();
+    if (!m->state.present() || std::to_string(m->state.stream_key_id) != e.where.id)
+      continue;
+    auto k = ask_sync<stream_key_aggregate>(
+        {e.where.app, e.where.id}, create_key{m->state.stream_key_id, m->state.id, m->state.app_user_id,
+                                              default_live_profile_id});
+    if (!k)
+      return k.error();
+    ++keys_created;
+  }
+
+  // No publisher survives a restart: keys in an ACTIVE* state move as if their publisher had gone.
+  for (const auto& e : storage::members_of(v, "active_key")) {
+    auto k = ask_sync<stream_key_aggregate>({e.where.app, e.where.id}, disconnect_publisher{"", "server restarted"});
+    if (!k)
+      return k.error();
+    if (!k->events.empty())
+      ++keys_reset;
+  }
+
+  // A room on air whose key has no publisher is paused (the reaction a crash may have cut short).
+  for (const auto& e : storage::members_of(v, "live_room")) {
+    auto room = get_sync<video_room_aggregate>({e.where.app, e.where.id});
+    if (!room)
+      return room.error();
+    if (room->state.state != room_state::live)
+      continue;
+    auto key = get_sync<stream_key_aggregate>({e.where.app, std::to_string(room->state.stream_key_id.value_or(0))});
+    if (!key)
+      return key.error();
+    if (key->state.state == key_state::inactive_live || key->state.state == key_state::active_live_prep) {
+      auto paused = ask_sync<video_room_aggregate>({e.where.app, e.where.id}, publisher_lost{});
+      if (!paused)
+        return paused.error();
+      ++rooms_paused;
+    }
+  }
+  spdlog::info("recovery done flows_resumed={} keys_created={} keys_reset={} rooms_paused={}", flows, keys_created,
+               keys_reset, rooms_paused);
+  return ok_status();
+}
+
+} // namespace onair::actors

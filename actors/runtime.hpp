@@ -1,0 +1,122 @@
+#pragma once
+// The running system: the actor system, the event store, one registry per aggregate type, and
+// the process manager. The API and the CLI talk to aggregates only through here.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/aggregate_actor.hpp"
+#include "actors/services.hpp"
+#include "domain/app.hpp"
+#include "domain/broadcast.hpp"
+#include "domain/flow.hpp"
+#include "domain/member.hpp"
+#include "domain/stream_key.hpp"
+#include "domain/video_post.hpp"
+#include "domain/video_room.hpp"
+#include "storage/event_store.hpp"
+
+namespace onair::actors {
+
+class process_manager;
+
+class runtime {
+public:
+  struct options {
+    std::string data_dir;
+    bool sync = true;
+    std::chrono::milliseconds idle_after{std::chrono::seconds(60)};
+    std::chrono::milliseconds ask_timeout{std::chrono::seconds(10)};
+    std::size_t worker_threads = 0; // 0: one per core
+    std::shared_ptr<clock> time;    // null: the system clock
+  };
+
+  // Opens the store (the data folder is created if missing) and starts the actors.
+  static domain::result<std::unique_ptr<runtime>> open(const options& opts);
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // After a start: finishes what a crash left half done (open flows, keys without a publisher
+  // still ACTIVE*, members whose key was not created). Blocks until done.
+  domain::status recover();
+
+  template <class A>
+  using callback = std::function<void(domain::result<outcome<A>>)>;
+
+  // One command to one aggregate; done() runs on an actor thread once the events are durable.
+  template <class A>
+  void ask(address a, typename A::command cmd, callback<A> done) {
+    actors::ask<A>(system(), registry<A>(), std::move(a), std::move(cmd), std::move(done), opts_.ask_timeout);
+  }
+  template <class A>
+  domain::result<outcome<A>> ask_sync(address a, typename A::command cmd) {
+    return actors::ask_sync<A>(system(), registry<A>(), std::move(a), std::move(cmd), opts_.ask_timeout);
+  }
+  // The authoritative state of one aggregate (from its actor, not a view).
+  template <class A>
+  void get(address a, callback<A> done);
+  template <class A>
+  domain::result<outcome<A>> get_sync(address a) {
+    auto p = std::make_shared<std::promise<domain::result<outcome<A>>>>();
+    auto fut = p->get_future();
+    get<A>(std::move(a), [p](domain::result<outcome<A>> r) { p->set_value(std::move(r)); });
+    return fut.get();
+  }
+
+  // ---- flows across aggregates (process manager)
+  using flow_callback = std::function<void(domain::result<domain::flow>)>;
+  // Registers or updates a member and makes sure its stream key exists.
+  void upsert_member(domain::app_id app, domain::upsert_member cmd, callback<domain::member_aggregate> done);
+  void start_live(domain::app_id app, std::int64_t room_id, flow_callback done);
+  void end_live(domain::app_id app, std::int64_t room_id, bool force, flow_callback done);
+  void force_terminate_key(domain::app_id app, std::int64_t key_id, flow_callback done);
+  void delete_member(domain::app_id app, std::string app_user_id, flow_callback done);
+
+  // ---- apps (partition 0, keyed by API key)
+  void create_app(domain::create_app cmd, callback<domain::app_aggregate> done);
+
+  [[nodiscard]] storage::event_store& store() { return *store_; }
+  [[nodiscard]] const storage::kv_reader& views() const { return store_->views(); }
+  [[nodiscard]] caf::actor_system& system() { return *system_; }
+  [[nodiscard]] const services& svc() const { return *svc_; }
+  [[nodiscard]] domain::result<std::int64_t> next_id() { return svc_->ids->next(); }
+  // Aggregate actors alive now (all types).
+  [[nodiscard]] std::size_t actors_alive();
+
+  template <class A>
+  registry_actor<A> registry();
+
+private:
+  explicit runtime(const options& opts);
+
+  options opts_;
+  std::unique_ptr<storage::event_store> store_;
+  std::shared_ptr<services> svc_;
+  std::unique_ptr<caf::actor_system_config> cfg_;
+  std::unique_ptr<caf::actor_system> system_;
+  registry_actor<domain::app_aggregate> apps_;
+  registry_actor<domain::member_aggregate> members_;
+  registry_actor<domain::stream_key_aggregate> keys_;
+  registry_actor<domain::video_room_aggregate> rooms_;
+  registry_actor<domain::broadcast_aggregate> broadcasts_;
+  registry_actor<domain::video_post_aggregate> posts_;
+  registry_actor<domain::flow_aggregate> flows_;
+  std::unique_ptr<process_manager> pm_;
+  friend class process_manager;
+};
+
+template <class A>
+void runtime::get(address a, callback<A> done) {
+  auto reg = registry<A>();
+  auto timeout = opts_.ask_timeout;
+  system().spawn([=](caf::event_based_actor* self) {
+    self->request(reg, timeout, get_atom::value, a)
+        .then([=](outcome<A>& o) { done(std::move(o)); }, [=](caf::error& e) { done(from_caf(e)); });
+  });
+}
+
+} // namespace onair::actors

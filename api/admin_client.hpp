@@ -1,0 +1,28 @@
+#pragma once
+// How CLI commands reach a server running on the same data folder (RocksDB admits one writer
+// process): the address in server.json and the token in admin.token, over loopback HTTP.
+#include <optional>
+#include <string>
+
+#include "domain/result.hpp"
+
+namespace onair::api {
+
+struct admin_reply {
+  int status = 0;
+  std::string body;
+};
+
+class admin_client {
+public:
+  // A client for the server holding data_dir, if one is running there.
+  static std::optional<admin_client> find(const std::string& data_dir);
+  domain::result<admin_reply> call(const std::string& method, const std::string& path, const std::string& body = {});
+
+private:
+  std::string host_;
+  int port_ = 0;
+  std::string token_;
+};
+
+} // namespace onair::api

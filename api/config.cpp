@@ -1,0 +1,154 @@
+#include "api/config.hpp"
+
+#include <fstream>
+
+#include "api/http_server.hpp"
+
+extern char** environ;
+
+namespace onair::api {
+
+using domain::error_code;
+using domain::make_error;
+
+const std::vector<setting_info>& settings() {
+  static const std::vector<setting_info> all{
+      {"data-dir", "ONAIR_DATA_DIR", "folder of the event store (RocksDB) and server files [./var/onair]"},
+      {"http-listen", "ONAIR_HTTP_LISTEN", "ADDR:PORT of the HTTP API and playback [127.0.0.1:8080]; port 0 picks one"},
+      {"rtmp-listen", "ONAIR_RTMP_LISTEN", "ADDR:PORT of RTMP ingest and playback [127.0.0.1:1935]"},
+      {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
+      {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
+      {"log-level", "ONAIR_LOG_LEVEL", "trace | debug | info | warn | error [info]"},
+      {"config", "ONAIR_CONFIG", "a file of `key = value` lines with the keys above"},
+  };
+  return all;
+}
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    if (auto eq = kv.find('='); eq != std::string::npos && kv.rfind("ONAIR_", 0) == 0)
+      env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos)
+    return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+domain::status apply(server_config& c, const std::string& key, const std::string& value, const std::string& origin) {
+  if (key == "data-dir") {
+    if (value.empty())
+      return make_error(error_code::invalid_parameter, origin + ": data-dir must not be empty", key);
+    c.data_dir = value;
+  } else if (key == "http-listen" || key == "rtmp-listen") {
+    if (auto a = parse_listen_address(value); !a)
+      return make_error(error_code::invalid_parameter, origin + ": " + key + ": " + a.error().message, key);
+    (key == "http-listen" ? c.http_listen : c.rtmp_listen) = value;
+  } else if (key == "public-host") {
+    c.public_host = value;
+  } else if (key == "kafka") {
+    if (value.empty())
+      return make_error(error_code::invalid_parameter, origin + ": kafka must be embedded, off or HOST:PORT,...", key);
+    if (value != "embedded" && value != "off") {
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        const auto end = value.find(',', start);
+        const auto broker = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        const auto colon = broker.rfind(':');
+        if (broker.empty() || colon == std::string::npos || colon == 0 || colon + 1 == broker.size())
+          return make_error(error_code::invalid_parameter,
+                            origin + ": kafka: '" + broker + "' is not HOST:PORT (or use embedded / off)", key);
+        if (end == std::string::npos)
+          break;
+        start = end + 1;
+      }
+    }
+    c.kafka = value;
+  } else if (key == "log-level") {
+    if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error")
+      return make_error(error_code::invalid_parameter, origin + ": log-level must be trace|debug|info|warn|error", key);
+    c.log_level = value;
+  } else {
+    return make_error(error_code::invalid_parameter, origin + ": unknown setting '" + key + "'", key);
+  }
+  return domain::ok_status();
+}
+
+} // namespace
+
+domain::result<server_config> load_server_config(const std::vector<std::string>& args,
+                                                 const std::map<std::string, std::string>& env) {
+  // Flags first into a map (so the config file they may name is known), then layer up.
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a.rfind("--", 0) != 0)
+      return make_error(error_code::invalid_parameter, "unexpected argument '" + a + "'");
+    std::string key = a.substr(2), value;
+    if (auto eq = key.find('='); eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else {
+      if (i + 1 >= args.size())
+        return make_error(error_code::invalid_parameter, "flag --" + key + " needs a value", key);
+      value = args[++i];
+    }
+    bool known = false;
+    for (const auto& s : settings())
+      known = known || key == s.key;
+    if (!known)
+      return make_error(error_code::invalid_parameter, "unknown flag --" + key, key);
+    flags.emplace_back(key, value);
+  }
+
+  server_config c;
+  std::string file;
+  if (auto it = env.find("ONAIR_CONFIG"); it != env.end())
+    file = it->second;
+  for (const auto& [k, v] : flags)
+    if (k == "config")
+      file = v;
+  if (!file.empty()) {
+    std::ifstream in{file};
+    if (!in)
+      return make_error(error_code::invalid_parameter, "cannot read config file " + file, "config");
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      line = trim(line);
+      if (line.empty() || line[0] == '#')
+        continue;
+      const auto eq = line.find('=');
+      if (eq == std::string::npos)
+        return make_error(error_code::invalid_parameter,
+                          file + ":" + std::to_string(n) + ": expected `key = value`", "config");
+      if (auto st = apply(c, trim(line.substr(0, eq)), trim(line.substr(eq + 1)), file + ":" + std::to_string(n)); !st)
+        return st.error();
+    }
+    c.config_file = file;
+  }
+  for (const auto& s : settings()) {
+    if (std::string{s.key} == "config")
+      continue;
+    if (auto it = env.find(s.env); it != env.end())
+      if (auto st = apply(c, s.key, it->second, s.env); !st)
+        return st.error();
+  }
+  for (const auto& [k, v] : flags)
+    if (k != "config")
+      if (auto st = apply(c, k, v, "--" + k); !st)
+        return st.error();
+  return c;
+}
+
+} // namespace onair::api

@@ -1,0 +1,36 @@
+#pragma once
+// Server settings from, in order of precedence: command-line flags, ONAIR_* environment
+// variables, a config file (--config FILE or ONAIR_CONFIG; lines `key = value`, `#` comments),
+// and the embedded defaults.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "domain/result.hpp"
+
+namespace onair::api {
+
+struct server_config {
+  std::string data_dir = "./var/onair";
+  std::string http_listen = "127.0.0.1:8080";
+  std::string rtmp_listen = "127.0.0.1:1935";
+  std::string public_host;            // host in the URLs handed out; default: the HTTP listen host
+  std::string kafka = "embedded";     // embedded | off | HOST:PORT,...
+  std::string log_level = "info";     // trace | debug | info | warn | error
+  std::string config_file;
+};
+
+// Every setting: its flag / file key, env var, and help line.
+struct setting_info {
+  const char* key;
+  const char* env;
+  const char* help;
+};
+[[nodiscard]] const std::vector<setting_info>& settings();
+
+// Parses `serve` arguments (argv after the command). Unknown or malformed flags: INVALID_PARAMETER.
+[[nodiscard]] domain::result<server_config> load_server_config(const std::vector<std::string>& args,
+                                                               const std::map<std::string, std::string>& env);
+[[nodiscard]] std::map<std::string, std::string> environment();
+
+} // namespace onair::api

@@ -1,0 +1,64 @@
+#include "api/event_loop.hpp"
+
+#include <stdexcept>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+namespace onair::api {
+
+namespace {
+void enable_threads() {
+  static const int once = evthread_use_pthreads();
+  if (once != 0)
+    throw std::runtime_error("libevent: pthreads support unavailable");
+}
+} // namespace
+
+event_loop::event_loop() {
+  enable_threads();
+  base_ = event_base_new();
+  if (!base_)
+    throw std::runtime_error("libevent: event_base_new failed");
+  wake_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void* self) { static_cast<event_loop*>(self)->drain(); }, this);
+  event_add(wake_, nullptr);
+}
+
+event_loop::~event_loop() {
+  stop();
+  event_free(wake_);
+  event_base_free(base_);
+}
+
+void event_loop::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock{mu_};
+    queue_.push_back(std::move(fn));
+  }
+  event_active(wake_, EV_READ, 0);
+}
+
+void event_loop::drain() {
+  std::deque<std::function<void()>> batch;
+  {
+    std::lock_guard lock{mu_};
+    batch.swap(queue_);
+  }
+  for (auto& fn : batch)
+    fn();
+}
+
+void event_loop::start() {
+  thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
+}
+
+void event_loop::stop() {
+  if (!thread_.joinable())
+    return;
+  event_base_loopbreak(base_);
+  thread_.join();
+  std::lock_guard lock{mu_};
+  queue_.clear(); // replies to connections that are going away with the loop
+}
+
+} // namespace onair::api

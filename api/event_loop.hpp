@@ -1,0 +1,37 @@
+#pragma once
+// A libevent loop on its own thread, with post(): the way work done elsewhere (actor replies)
+// is handed back to the thread that owns a connection. Nothing on the loop thread blocks.
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+struct event_base;
+struct event;
+
+namespace onair::api {
+
+class event_loop {
+public:
+  event_loop();
+  ~event_loop();
+  event_loop(const event_loop&) = delete;
+  event_loop& operator=(const event_loop&) = delete;
+
+  [[nodiscard]] event_base* base() const { return base_; }
+  // Runs fn on the loop thread (from any thread).
+  void post(std::function<void()> fn);
+  void start();
+  void stop(); // joins the thread
+
+private:
+  void drain();
+
+  event_base* base_ = nullptr;
+  event* wake_ = nullptr;
+  std::mutex mu_;
+  std::deque<std::function<void()>> queue_;
+  std::thread thread_;
+};
+
+} // namespace onair::api

@@ -1,0 +1,193 @@
+#include "api/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <charconv>
+#include <cstring>
+#include <unordered_map>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace onair::api {
+
+using domain::error_code;
+using domain::make_error;
+
+domain::result<listen_address> parse_listen_address(const std::string& text) {
+  listen_address out;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return make_error(error_code::invalid_parameter, "'" + text + "' is not [IPV6]:PORT");
+    out.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      return make_error(error_code::invalid_parameter, "'" + text + "' is not ADDRESS:PORT (e.g. 127.0.0.1:8080)");
+    out.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc{} || p != port.data() + port.size() || value > 65535)
+    return make_error(error_code::invalid_parameter, "bad port '" + port + "' in '" + text + "' (0-65535)");
+  out.port = static_cast<std::uint16_t>(value);
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, out.host.c_str(), buf) != 1 && inet_pton(AF_INET6, out.host.c_str(), buf) != 1)
+    return make_error(error_code::invalid_parameter, "'" + out.host + "' is not an IP address");
+  return out;
+}
+
+http_response json_response(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+http_response error_response(int status, const std::string& code, const std::string& message,
+                             const std::string& field) {
+  nlohmann::json j{{"errorCode", code}, {"errorMessage", message}, {"status", status}, {"title", code},
+                   {"detail", message}};
+  if (!field.empty())
+    j["field"] = field;
+  return json_response(status, j.dump());
+}
+
+struct http_server::impl {
+  options opts;
+  event_loop loop;
+  evhttp* http = nullptr;
+  std::unordered_map<std::string, http_handler> routes; // "METHOD path"
+  http_handler fallback;
+
+  static void on_request(evhttp_request* req, void* arg) { static_cast<impl*>(arg)->handle(req); }
+
+  void handle(evhttp_request* req) {
+    http_request r;
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET: r.method = "GET"; break;
+    case EVHTTP_REQ_POST: r.method = "POST"; break;
+    case EVHTTP_REQ_PUT: r.method = "PUT"; break;
+    case EVHTTP_REQ_PATCH: r.method = "PATCH"; break;
+    case EVHTTP_REQ_DELETE: r.method = "DELETE"; break;
+    case EVHTTP_REQ_HEAD: r.method = "HEAD"; break;
+    case EVHTTP_REQ_OPTIONS: r.method = "OPTIONS"; break;
+    default: r.method = "OTHER"; break;
+    }
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+    const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
+    r.path = path && *path ? path : "/";
+    if (const char* q = uri ? evhttp_uri_get_query(uri) : nullptr) {
+      evkeyvalq params{};
+      if (evhttp_parse_query_str(q, &params) == 0) {
+        for (evkeyval* kv = params.tqh_first; kv; kv = kv->next.tqe_next)
+          r.query.emplace(kv->key, kv->value);
+      }
+      evhttp_clear_headers(&params);
+    }
+    for (evkeyval* h = evhttp_request_get_input_headers(req)->tqh_first; h; h = h->next.tqe_next) {
+      std::string name = h->key;
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers[name] = h->value;
+    }
+    evbuffer* in = evhttp_request_get_input_buffer(req);
+    r.body.resize(evbuffer_get_length(in));
+    if (!r.body.empty())
+      evbuffer_copyout(in, r.body.data(), r.body.size());
+    if (evhttp_connection* con = evhttp_request_get_connection(req)) {
+      char* addr = nullptr;
+      ev_uint16_t port = 0;
+      evhttp_connection_get_peer(con, &addr, &port);
+      r.peer = addr ? addr : "";
+      r.peer_is_loopback = r.peer.rfind("127.", 0) == 0 || r.peer == "::1" || r.peer == "::ffff:127.0.0.1";
+    }
+
+    // The responder may run on any thread; the reply goes out on the loop. If the client went
+    // away meanwhile, evhttp keeps the request for us and frees it on reply.
+    responder respond = [this, req](http_response resp) {
+      loop.post([req, resp = std::move(resp)] {
+        evkeyvalq* out = evhttp_request_get_output_headers(req);
+        if (!resp.content_type.empty())
+          evhttp_add_header(out, "Content-Type", resp.content_type.c_str());
+        for (const auto& [k, v] : resp.headers)
+          evhttp_add_header(out, k.c_str(), v.c_str());
+        evbuffer* body = evbuffer_new();
+        evbuffer_add(body, resp.body.data(), resp.body.size());
+        evhttp_send_reply(req, resp.status, nullptr, body);
+        evbuffer_free(body);
+      });
+    };
+
+    auto it = routes.find(r.method + " " + r.path);
+    if (it == routes.end())
+      it = routes.find("* " + r.path);
+    try {
+      if (it != routes.end())
+        it->second(r, respond);
+      else if (fallback)
+        fallback(r, respond);
+      else
+        respond(error_response(404, "NOT_FOUND", "no route for " + r.method + " " + r.path));
+    } catch (const std::exception& e) {
+      spdlog::error("http handler failed method={} path={} error={}", r.method, r.path, e.what());
+      respond(error_response(500, "INTERNAL_ERROR", "internal error"));
+    }
+  }
+};
+
+http_server::http_server(options opts) : impl_(std::make_unique<impl>()) { impl_->opts = std::move(opts); }
+
+http_server::~http_server() { stop(); }
+
+void http_server::route(std::string method, std::string path, http_handler h) {
+  impl_->routes[method + " " + path] = std::move(h);
+}
+
+void http_server::fallback(http_handler h) { impl_->fallback = std::move(h); }
+
+domain::result<std::uint16_t> http_server::start() {
+  auto& i = *impl_;
+  i.http = evhttp_new(i.loop.base());
+  if (!i.http)
+    return make_error(error_code::internal, "evhttp_new failed");
+  evhttp_set_max_body_size(i.http, static_cast<ev_ssize_t>(i.opts.max_body_bytes));
+  evhttp_set_max_headers_size(i.http, static_cast<ev_ssize_t>(i.opts.max_header_bytes));
+  evhttp_set_timeout(i.http, i.opts.timeout_seconds);
+  evhttp_set_allowed_methods(i.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+  evhttp_set_gencb(i.http, &impl::on_request, &i);
+  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(i.http, i.opts.listen.host.c_str(), i.opts.listen.port);
+  if (!bound)
+    return make_error(error_code::internal, "cannot listen on " + i.opts.listen.host + ":" +
+                                                std::to_string(i.opts.listen.port) + ": " + std::strerror(errno));
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  std::uint16_t port = i.opts.listen.port;
+  if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  i.loop.start();
+  return port;
+}
+
+void http_server::stop() {
+  if (!impl_ || !impl_->http)
+    return;
+  impl_->loop.stop();
+  evhttp_free(impl_->http);
+  impl_->http = nullptr;
+}
+
+} // namespace onair::api

@@ -1,0 +1,366 @@
+// The onair command line: serve, app create/list, rebuild-views.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/admin_client.hpp"
+#include "api/config.hpp"
+#include "api/server.hpp"
+#include "storage/views.hpp"
+
+using namespace onair;
+using nlohmann::json;
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+const char* main_help = R"(onair - live broadcasting backend (RTMP ingest; RTMP, HTTP-FLV, HLS, DASH playback; VOD)
+
+Usage: onair COMMAND [OPTIONS]
+
+Commands:
+  serve            run the server (store, actors, HTTP API)
+  app create       create an app and print its API key and secret (shown once)
+  app list         list the apps
+  rebuild-views    drop the read models and rebuild them from the event log (server stopped)
+  help [COMMAND]   show help for a command
+
+Run `onair COMMAND --help` for the options of each command.
+)";
+
+void print_serve_help() {
+  std::cout << "Usage: onair serve [OPTIONS]\n\n"
+               "Runs onair. Settings come from flags, then ONAIR_* environment variables, then the\n"
+               "config file, then the defaults in brackets.\n\nOptions:\n";
+  for (const auto& s : api::settings())
+    std::printf("  --%-14s %-20s %s\n", s.key, s.env, s.help);
+  std::cout << "\nOn first start with an empty data folder, a first app is created and its API key and\n"
+               "secret are printed once. Stop with Ctrl-C (SIGINT) or SIGTERM.\n";
+}
+
+const char* app_create_help = R"(Usage: onair app create --name NAME [--json] [--data-dir DIR]
+
+Creates an app. Its API key and secret are printed once: the secret is stored only as a salted
+hash and cannot be shown again. Works whether or not a server runs on the data folder (it goes
+through a running server when there is one).
+
+Options:
+  --name NAME       the app's name (required)
+  --json            print JSON instead of text
+  --data-dir DIR    the server's data folder [./var/onair, or ONAIR_DATA_DIR]
+)";
+
+const char* app_list_help = R"(Usage: onair app list [--json] [--data-dir DIR]
+
+Lists the apps (id, name, API key, created at). Never shows secrets.
+
+Options:
+  --json            print JSON instead of text
+  --data-dir DIR    the server's data folder [./var/onair, or ONAIR_DATA_DIR]
+)";
+
+const char* rebuild_help = R"(Usage: onair rebuild-views [--data-dir DIR]
+
+Drops every read model (lists, lookups) and rebuilds it from the event log, with progress.
+The server must be stopped: the data folder admits one process.
+
+Options:
+  --data-dir DIR    the server's data folder [./var/onair, or ONAIR_DATA_DIR]
+)";
+
+int usage_error(const std::string& msg, const char* help_hint) {
+  std::cerr << "onair: " << msg << "\n" << "Try `" << help_hint << " --help`.\n";
+  return exit_usage;
+}
+
+bool wants_help(const std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h")
+      return true;
+  return false;
+}
+
+void set_log_level(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+}
+
+// Options shared by the app/rebuild commands.
+struct tool_options {
+  std::string data_dir;
+  std::string name;
+  bool json = false;
+};
+
+int parse_tool_options(const std::vector<std::string>& args, tool_options& o, bool allow_name, bool allow_json,
+                       const char* cmd) {
+  auto env = api::environment();
+  o.data_dir = env.count("ONAIR_DATA_DIR") ? env["ONAIR_DATA_DIR"] : "./var/onair";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    auto value = [&](std::string& out) {
+      if (auto eq = a.find('='); eq != std::string::npos) {
+        out = a.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= args.size())
+        return false;
+      out = args[++i];
+      return true;
+    };
+    if (a == "--data-dir" || a.rfind("--data-dir=", 0) == 0) {
+      if (!value(o.data_dir) || o.data_dir.empty())
+        return usage_error("--data-dir needs a folder", cmd);
+    } else if (allow_name && (a == "--name" || a.rfind("--name=", 0) == 0)) {
+      if (!value(o.name))
+        return usage_error("--name needs a value", cmd);
+    } else if (allow_json && a == "--json") {
+      o.json = true;
+    } else {
+      return usage_error("unknown option '" + a + "'", cmd);
+    }
+  }
+  return 0;
+}
+
+void print_app_text(const json& a, bool with_secret) {
+  std::cout << "app " << a["id"] << " \"" << a["name"].get<std::string>() << "\"\n"
+            << "  apiKey:    " << a["apiKey"].get<std::string>() << "\n";
+  if (with_secret)
+    std::cout << "  apiSecret: " << a["apiSecret"].get<std::string>() << "\n"
+              << "  (the secret is shown only now: store it safely)\n";
+}
+
+// Opens the data folder directly (no server running there).
+domain::result<std::unique_ptr<actors::runtime>> open_direct(const std::string& data_dir) {
+  actors::runtime::options ro;
+  ro.data_dir = data_dir;
+  auto rt = actors::runtime::open(ro);
+  if (!rt)
+    return domain::make_error(rt.error().code, "cannot open " + data_dir + ": " + rt.error().message +
+                                                   " (is a server running there without its server.json?)");
+  return rt;
+}
+
+int cmd_app_create(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::cout << app_create_help;
+    return 0;
+  }
+  tool_options o;
+  if (int rc = parse_tool_options(args, o, true, true, "onair app create"))
+    return rc;
+  if (o.name.empty())
+    return usage_error("app create needs --name NAME", "onair app create");
+  json created;
+  if (auto client = api::admin_client::find(o.data_dir)) {
+    auto r = client->call("POST", "/v2/admin/apps", json{{"name", o.name}}.dump());
+    if (!r) {
+      std::cerr << "onair: " << r.error().message << "\n";
+      return 1;
+    }
+    if (r->status != 201) {
+      std::cerr << "onair: the server refused: " << r->status << " " << r->body << "\n";
+      return 1;
+    }
+    created = json::parse(r->body);
+  } else {
+    spdlog::set_level(spdlog::level::warn);
+    auto rt = open_direct(o.data_dir);
+    if (!rt) {
+      std::cerr << "onair: " << rt.error().message << "\n";
+      return 1;
+    }
+    auto r = api::create_app_sync(**rt, o.name);
+    if (!r) {
+      std::cerr << "onair: cannot create the app: " << r.error().message << "\n";
+      return 1;
+    }
+    created = *r;
+  }
+  if (o.json)
+    std::cout << created.dump(2) << "\n";
+  else
+    print_app_text(created, true);
+  return 0;
+}
+
+int cmd_app_list(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::cout << app_list_help;
+    return 0;
+  }
+  tool_options o;
+  if (int rc = parse_tool_options(args, o, false, true, "onair app list"))
+    return rc;
+  json apps;
+  if (auto client = api::admin_client::find(o.data_dir)) {
+    auto r = client->call("GET", "/v2/admin/apps");
+    if (!r || r->status != 200) {
+      std::cerr << "onair: cannot list apps: " << (r ? r->body : r.error().message) << "\n";
+      return 1;
+    }
+    apps = json::parse(r->body)["content"];
+  } else {
+    spdlog::set_level(spdlog::level::warn);
+    auto rt = open_direct(o.data_dir);
+    if (!rt) {
+      std::cerr << "onair: " << rt.error().message << "\n";
+      return 1;
+    }
+    apps = api::list_apps(**rt);
+  }
+  if (o.json) {
+    std::cout << apps.dump(2) << "\n";
+    return 0;
+  }
+  if (apps.empty()) {
+    std::cout << "no apps yet: create one with `onair app create --name NAME`\n";
+    return 0;
+  }
+  std::printf("%-8s %-24s %-26s %s\n", "ID", "NAME", "API KEY", "CREATED AT");
+  for (const auto& a : apps)
+    std::printf("%-8lld %-24s %-26s %s\n", static_cast<long long>(a["id"].get<std::int64_t>()),
+                a["name"].get<std::string>().c_str(), a["apiKey"].get<std::string>().c_str(),
+                a["createdAt"].get<std::string>().c_str());
+  return 0;
+}
+
+int cmd_rebuild(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::cout << rebuild_help;
+    return 0;
+  }
+  tool_options o;
+  if (int rc = parse_tool_options(args, o, false, false, "onair rebuild-views"))
+    return rc;
+  if (api::admin_client::find(o.data_dir)) {
+    std::cerr << "onair: a server is running on " << o.data_dir << ": stop it first\n";
+    return 1;
+  }
+  set_log_level("warn");
+  auto rt = open_direct(o.data_dir);
+  if (!rt) {
+    std::cerr << "onair: " << rt.error().message << "\n";
+    return 1;
+  }
+  auto done = storage::rebuild_views((*rt)->store(), [](std::uint64_t at, std::uint64_t last) {
+    std::fprintf(stderr, "\rrebuilding views: %llu / %llu events", static_cast<unsigned long long>(at),
+                 static_cast<unsigned long long>(last));
+  });
+  std::fprintf(stderr, "\n");
+  if (!done) {
+    std::cerr << "onair: rebuild failed: " << done.error().message << "\n";
+    return 1;
+  }
+  std::cout << "views rebuilt from " << *done << " events\n";
+  return 0;
+}
+
+int cmd_serve(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    print_serve_help();
+    return 0;
+  }
+  auto cfg = api::load_server_config(args, api::environment());
+  if (!cfg)
+    return usage_error(cfg.error().message, "onair serve");
+  set_log_level(cfg->log_level);
+
+  // Signals are taken synchronously by this thread; every other thread has them blocked.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  api::server srv{*cfg};
+  auto port = srv.start();
+  if (!port) {
+    spdlog::critical("onair cannot start: {}", port.error().message);
+    return 1;
+  }
+  auto apps = api::list_apps(srv.runtime());
+  if (apps.empty()) {
+    auto created = api::create_app_sync(srv.runtime(), "first-app");
+    if (!created) {
+      spdlog::critical("cannot create the first app: {}", created.error().message);
+      return 1;
+    }
+    std::cout << "\nA first app was created. Its secret is shown only now: store it safely.\n";
+    print_app_text(*created, true);
+  }
+  std::cout << "\nonair is serving (data in " << cfg->data_dir << ")\n"
+            << "  HTTP API:  " << srv.base_url() << "/v2/apps/me  (Basic auth: apiKey:apiSecret)\n"
+            << "  health:    " << srv.base_url() << "/healthz\n"
+            << "  more apps: onair app create --name NAME --data-dir " << cfg->data_dir << "\n"
+            << std::endl;
+  spdlog::info("onair ready http_port={} data_dir={} apps={}", *port, cfg->data_dir, apps.size() ? apps.size() : 1);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("stopping signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  srv.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << main_help;
+    return args.empty() ? exit_usage : 0;
+  }
+  const auto cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (cmd == "serve")
+      return cmd_serve(rest);
+    if (cmd == "app") {
+      if (rest.empty() || rest[0] == "--help" || rest[0] == "-h") {
+        std::cout << app_create_help << "\n" << app_list_help;
+        return rest.empty() ? exit_usage : 0;
+      }
+      std::vector<std::string> sub(rest.begin() + 1, rest.end());
+      if (rest[0] == "create")
+        return cmd_app_create(sub);
+      if (rest[0] == "list")
+        return cmd_app_list(sub);
+      return usage_error("unknown app command '" + rest[0] + "'", "onair app");
+    }
+    if (cmd == "rebuild-views")
+      return cmd_rebuild(rest);
+    if (cmd == "help") {
+      if (rest.empty()) {
+        std::cout << main_help;
+      } else if (rest[0] == "serve") {
+        print_serve_help();
+      } else if (rest[0] == "app") {
+        std::cout << app_create_help << "\n" << app_list_help;
+      } else if (rest[0] == "rebuild-views") {
+        std::cout << rebuild_help;
+      } else {
+        return usage_error("no help for '" + rest[0] + "'", "onair");
+      }
+      return 0;
+    }
+    if (cmd == "version" || cmd == "--version") {
+      std::cout << "onair 0.1.0\n";
+      return 0;
+    }
+    return usage_error("unknown command '" + cmd + "'", "onair");
+  } catch (const std::exception& e) {
+    spdlog::critical("onair failed: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,182 @@
+#include "api/server.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include "api/credentials.hpp"
+#include "storage/codec.hpp"
+#include "storage/views.hpp"
+
+namespace onair::api {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json app_summary(const domain::app& a) {
+  return json{{"id", a.id},
+              {"name", a.name},
+              {"apiKey", a.api_key},
+              {"defaultMode", std::string{domain::to_string(a.default_mode)}},
+              {"defaultProfileId", a.default_profile_id},
+              {"createdAt", domain::to_iso8601(a.created_at)}};
+}
+
+domain::result<json> create_app_sync(actors::runtime& rt, const std::string& name) {
+  auto creds = make_credentials(name);
+  std::promise<domain::result<actors::outcome<domain::app_aggregate>>> p;
+  auto fut = p.get_future();
+  rt.create_app(creds.command, [&p](auto r) { p.set_value(std::move(r)); });
+  auto r = fut.get();
+  if (!r)
+    return r.error();
+  auto out = app_summary(r->state);
+  out["apiSecret"] = creds.api_secret;
+  spdlog::info("app created app_id={} name=\"{}\" api_key={}", r->state.id, r->state.name, r->state.api_key);
+  return out;
+}
+
+json list_apps(const actors::runtime& rt) {
+  json apps = json::array();
+  rt.views().scan("v/app/", [&](std::string_view, std::string_view value) {
+    auto doc = json::parse(value, nullptr, false);
+    domain::app a;
+    std::string where;
+    if (!doc.is_discarded() && doc.contains("state") && storage::from_json_value(doc["state"], a, where))
+      apps.push_back(app_summary(a));
+    return true;
+  });
+  std::sort(apps.begin(), apps.end(), [](const json& x, const json& y) { return x["id"] < y["id"]; });
+  return apps;
+}
+
+server::server(server_config cfg) : cfg_(std::move(cfg)) {}
+
+server::~server() { stop(); }
+
+std::string server::base_url() const {
+  auto addr = parse_listen_address(cfg_.http_listen);
+  std::string host = cfg_.public_host;
+  if (host.empty())
+    host = addr ? addr->host : "127.0.0.1";
+  if (host == "0.0.0.0")
+    host = "127.0.0.1";
+  if (host.find(':') != std::string::npos && host.front() != '[')
+    host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port_);
+}
+
+namespace {
+
+bool write_private_file(const fs::path& path, const std::string& content) {
+  const auto tmp = path.string() + ".tmp";
+  {
+    std::ofstream out{tmp, std::ios::trunc};
+    if (!out)
+      return false;
+    out << content;
+    if (!out.flush())
+      return false;
+  }
+  ::chmod(tmp.c_str(), S_IRUSR | S_IWUSR);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+
+} // namespace
+
+domain::result<std::uint16_t> server::start() {
+  auto listen = parse_listen_address(cfg_.http_listen);
+  if (!listen)
+    return listen.error();
+  actors::runtime::options ro;
+  ro.data_dir = cfg_.data_dir;
+  auto rt = actors::runtime::open(ro);
+  if (!rt)
+    return rt.error();
+  rt_ = std::move(rt).value();
+  if (auto rec = rt_->recover(); !rec)
+    return domain::make_error(rec.error().code, "recovery after restart failed: " + rec.error().message);
+
+  http_server::options ho;
+  ho.listen = *listen;
+  http_ = std::make_unique<http_server>(ho);
+  admin_token_ = actors::random_token(24);
+  install_routes();
+  auto port = http_->start();
+  if (!port)
+    return port.error();
+  port_ = *port;
+
+  const fs::path dir{cfg_.data_dir};
+  json info{{"pid", ::getpid()}, {"http", listen->host + ":" + std::to_string(port_)}, {"baseUrl", base_url()}};
+  if (!write_private_file(dir / "admin.token", admin_token_) || !write_private_file(dir / "server.json", info.dump()))
+    return domain::make_error(domain::error_code::storage_failure,
+                              "cannot write server.json / admin.token in " + cfg_.data_dir);
+  spdlog::info("http listening address={} base_url={}", listen->host + ":" + std::to_string(port_), base_url());
+  return port_;
+}
+
+void server::stop() {
+  if (http_) {
+    http_->stop();
+    http_.reset();
+    std::error_code ec;
+    fs::remove(fs::path{cfg_.data_dir} / "server.json", ec);
+    fs::remove(fs::path{cfg_.data_dir} / "admin.token", ec);
+  }
+  rt_.reset();
+}
+
+void server::install_routes() {
+  http_->route("GET", "/healthz", [](const http_request&, responder respond) {
+    respond(json_response(200, R"({"status":"UP"})"));
+  });
+  http_->route("GET", "/readyz", [this](const http_request&, responder respond) {
+    json j{{"status", "READY"}, {"eventLogPosition", rt_->store().last_position()}};
+    respond(json_response(200, j.dump()));
+  });
+
+  // Operator endpoints for the CLI on this machine: loopback peers with the token from the data
+  // folder only. Anyone else is told nothing exists here.
+  auto admin = [this](http_handler h) {
+    return [this, h = std::move(h)](const http_request& req, responder respond) {
+      const auto token = req.header("x-onair-admin-token");
+      const bool ok = req.peer_is_loopback && token.size() == admin_token_.size() &&
+                      CRYPTO_memcmp(token.data(), admin_token_.data(), token.size()) == 0;
+      if (!ok) {
+        spdlog::warn("admin request refused peer={} path={}", req.peer, req.path);
+        return respond(error_response(404, "NOT_FOUND", "no route for " + req.method + " " + req.path));
+      }
+      h(req, std::move(respond));
+    };
+  };
+  http_->route("GET", "/v2/admin/apps", admin([this](const http_request&, responder respond) {
+                 respond(json_response(200, json{{"content", list_apps(*rt_)}}.dump()));
+               }));
+  http_->route("POST", "/v2/admin/apps", admin([this](const http_request& req, responder respond) {
+                 auto body = json::parse(req.body, nullptr, false);
+                 if (body.is_discarded() || !body.is_object() || !body.contains("name") || !body["name"].is_string() ||
+                     body["name"].get<std::string>().empty())
+                   return respond(error_response(400, "INVALID_PARAMETER", "body must be {\"name\": \"...\"}", "name"));
+                 auto creds = make_credentials(body["name"].get<std::string>());
+                 rt_->create_app(creds.command, [respond, secret = creds.api_secret](auto r) {
+                   if (!r)
+                     return respond(error_response(500, std::string{domain::to_string(r.error().code)}, r.error().message));
+                   auto out = app_summary(r->state);
+                   out["apiSecret"] = secret;
+                   spdlog::info("app created app_id={} name=\"{}\" api_key={}", r->state.id, r->state.name,
+                                r->state.api_key);
+                   respond(json_response(201, out.dump()));
+                 });
+               }));
+}
+
+} // namespace onair::api

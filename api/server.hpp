@@ -1,0 +1,44 @@
+#pragma once
+// `onair serve`: the runtime (store + actors) behind the HTTP listener, plus the files a CLI on
+// the same machine uses to reach it (server.json with the address, admin.token, mode 0600).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "actors/runtime.hpp"
+#include "api/config.hpp"
+#include "api/http_server.hpp"
+
+namespace onair::api {
+
+// An app as the admin endpoint and the CLI show it (never its secret or hash).
+[[nodiscard]] nlohmann::json app_summary(const domain::app& a);
+
+class server {
+public:
+  explicit server(server_config cfg);
+  ~server();
+
+  // Opens the store, finishes crash leftovers, starts listening. Returns the HTTP port.
+  domain::result<std::uint16_t> start();
+  void stop();
+
+  [[nodiscard]] actors::runtime& runtime() { return *rt_; }
+  [[nodiscard]] const server_config& config() const { return cfg_; }
+  [[nodiscard]] std::string base_url() const;
+
+private:
+  void install_routes();
+
+  server_config cfg_;
+  std::unique_ptr<actors::runtime> rt_;
+  std::unique_ptr<http_server> http_;
+  std::string admin_token_;
+  std::uint16_t port_ = 0;
+};
+
+// Creates an app on a runtime and waits; returns its summary plus the secret (shown once).
+[[nodiscard]] domain::result<nlohmann::json> create_app_sync(actors::runtime& rt, const std::string& name);
+[[nodiscard]] nlohmann::json list_apps(const actors::runtime& rt);
+
+} // namespace onair::api

@@ -1,0 +1,123 @@
+#pragma once
+// The event store: the source of truth. Streams of events per aggregate, one global log in commit
+// order, snapshots, and a key-value space for read models, all in one RocksDB database.
+//
+// Appends are group-committed: concurrent appends from many actors are gathered by one committer
+// thread into a single RocksDB write with one fsync; each caller is answered only after that write
+// is durable. Read models (views) are written in the same atomic batch as the events they derive
+// from, so a view never runs ahead of or behind the log, through any crash.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/result.hpp"
+
+namespace onair::storage {
+
+using domain::result;
+using domain::status;
+
+struct new_event {
+  std::string type;      // e.g. "stream_key.publisher_connected"
+  std::string data;      // JSON object
+  std::int64_t time_ms = 0;
+};
+
+struct event_record {
+  std::string stream;        // "category/app/id"
+  std::int64_t version = 0;  // 1-based position within the stream
+  std::uint64_t position = 0; // 1-based position in the global log, commit order
+  std::string type;
+  std::string data;
+  std::int64_t time_ms = 0;
+};
+
+struct append_result {
+  std::int64_t version = 0;          // stream version after the append
+  std::uint64_t first_position = 0;  // global positions given to the appended events
+  std::uint64_t last_position = 0;
+};
+
+struct snapshot {
+  std::int64_t version = 0;
+  std::string data;
+};
+
+// Reads and writes of the read-model key space. Keys are opaque bytes; order is bytewise.
+class kv_reader {
+public:
+  virtual ~kv_reader() = default;
+  [[nodiscard]] virtual std::optional<std::string> get(std::string_view key) const = 0;
+  // Calls f(key, value) for each key starting with prefix, in order (reverse: descending)
+  // until f returns false.
+  virtual void scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& f,
+                    bool reverse = false) const = 0;
+};
+
+class kv_writer : public kv_reader {
+public:
+  // Reads through a writer see its own uncommitted puts and deletes.
+  virtual void put(std::string_view key, std::string_view value) = 0;
+  virtual void del(std::string_view key) = 0;
+};
+
+// Called on the committer thread for each appended event, in commit order, before the batch is
+// written; what it writes lands atomically with the events.
+using projector = std::function<void(const event_record&, kv_writer&)>;
+
+class event_store {
+public:
+  struct options {
+    std::string path;
+    bool sync = true;          // fsync every commit (false only for throwaway tests)
+    bool group_commit = true;  // false: one synced write per append (the benchmark's baseline)
+    std::size_t max_batch = 1024; // appends gathered into one write at most
+  };
+
+  using append_callback = std::function<void(result<append_result>)>;
+
+  static result<std::unique_ptr<event_store>> open(const options& opts);
+  virtual ~event_store() = default;
+
+  // Appends events to a stream iff it is at expected_version (0: the stream must not exist yet).
+  // done() runs on the committer thread once the events are durable, or with
+  // VERSION_CONFLICT / STORAGE_FAILURE. Must not block.
+  virtual void append_async(std::string stream, std::int64_t expected_version, std::vector<new_event> events,
+                            append_callback done) = 0;
+  // The same, waiting for the result.
+  virtual result<append_result> append(std::string stream, std::int64_t expected_version,
+                                       std::vector<new_event> events) = 0;
+
+  // Events of one stream with version >= from_version, in order.
+  virtual result<std::vector<event_record>> read_stream(std::string_view stream, std::int64_t from_version = 1) = 0;
+  // Up to limit events of the global log with position > after, in commit order.
+  virtual result<std::vector<event_record>> read_all(std::uint64_t after, std::size_t limit) = 0;
+  // Current version of a stream (0 when it has no events).
+  virtual result<std::int64_t> stream_version(std::string_view stream) = 0;
+  // Position of the last committed event (0 when the log is empty).
+  [[nodiscard]] virtual std::uint64_t last_position() const = 0;
+  // Streams whose name starts with prefix, in order (e.g. every "stream_key/" stream).
+  virtual result<std::vector<std::string>> list_streams(std::string_view prefix) = 0;
+
+  virtual status save_snapshot(std::string_view stream, const snapshot& snap) = 0;
+  virtual result<std::optional<snapshot>> load_snapshot(std::string_view stream) = 0;
+
+  // Read models.
+  virtual void set_projector(projector p) = 0;
+  [[nodiscard]] virtual const kv_reader& views() const = 0;
+  // Runs f over a writer and commits what it wrote in one synced batch (rebuilds, id blocks).
+  virtual status write_views(const std::function<void(kv_writer&)>& f) = 0;
+  // Drops every view key (for rebuild-views).
+  virtual status clear_views() = 0;
+
+  // Reserves `count` ids durably and returns the first; ids are never handed out twice, across
+  // restarts and crashes (gaps are fine). Kept apart from the views, so a rebuild keeps it.
+  virtual result<std::int64_t> reserve_ids(std::int64_t count) = 0;
+};
+
+} // namespace onair::storage

@@ -1,0 +1,728 @@
+// The RocksDB event store (see event_store.hpp for the contract).
+//
+// Column families:
+//   events    stream '\0' be64(version) -> be64(position)   (index into the log)
+//   log       be64(position)            -> record           (each record's bytes stored once)
+//   streams   stream                    -> be64(version)
+//   snapshots stream                    -> be64(version) data
+//   views     opaque read-model keys
+//   meta      "last_position", "id_high_water"
+//
+// One committer thread owns every append: it gathers what is queued, checks versions against an
+// in-memory cache of stream versions, stages events and their projections in one
+// WriteBatchWithIndex and writes it with one fsync. Only then are the callers answered.
+#include "storage/event_store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
+
+#include <spdlog/spdlog.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+namespace onair::storage {
+namespace {
+
+using domain::error_code;
+using domain::make_error;
+
+constexpr std::string_view last_position_key = "last_position";
+constexpr std::string_view id_high_water_key = "id_high_water";
+constexpr std::int64_t id_block = 1024; // ids reserved per durable write
+constexpr char record_format = 1;
+
+// A RocksDB failure met where the interface has no error channel (kv_reader, projector staging).
+struct storage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+void put_be64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+std::string be64(std::uint64_t v) {
+  std::string out;
+  put_be64(out, v);
+  return out;
+}
+bool get_be64(std::string_view in, std::uint64_t& v) {
+  if (in.size() < 8) return false;
+  v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return true;
+}
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+bool get_varint(std::string_view& in, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    auto byte = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+void put_bytes(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+bool get_bytes(std::string_view& in, std::string& out) {
+  std::uint64_t n = 0;
+  if (!get_varint(in, n) || n > in.size()) return false;
+  out.assign(in.substr(0, n));
+  in.remove_prefix(n);
+  return true;
+}
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+// format, stream, version, time_ms, type, then the data (opaque JSON) up to the end.
+std::string encode_record(const event_record& r) {
+  std::string out;
+  out.reserve(16 + r.stream.size() + r.type.size() + r.data.size());
+  out.push_back(record_format);
+  put_bytes(out, r.stream);
+  put_varint(out, static_cast<std::uint64_t>(r.version));
+  put_varint(out, zigzag(r.time_ms));
+  put_bytes(out, r.type);
+  out.append(r.data);
+  return out;
+}
+bool decode_record(std::uint64_t position, std::string_view in, event_record& r) {
+  if (in.empty() || in.front() != record_format) return false;
+  in.remove_prefix(1);
+  std::uint64_t version = 0, time = 0;
+  if (!get_bytes(in, r.stream) || !get_varint(in, version) || !get_varint(in, time) || !get_bytes(in, r.type))
+    return false;
+  r.version = static_cast<std::int64_t>(version);
+  r.time_ms = unzigzag(time);
+  r.position = position;
+  r.data.assign(in);
+  return true;
+}
+
+std::string stream_prefix(std::string_view stream) {
+  std::string key(stream);
+  key.push_back('\0');
+  return key;
+}
+std::string event_key(std::string_view stream, std::int64_t version) {
+  std::string key = stream_prefix(stream);
+  put_be64(key, static_cast<std::uint64_t>(version));
+  return key;
+}
+
+bool starts_with(const rocksdb::Slice& key, std::string_view prefix) { return view(key).starts_with(prefix); }
+
+// The smallest key greater than every key starting with prefix; none when prefix is all 0xff.
+std::optional<std::string> prefix_successor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(s.back());
+    if (last != 0xff) {
+      ++last;
+      return s;
+    }
+    s.pop_back();
+  }
+  return std::nullopt;
+}
+
+void scan_iterator(rocksdb::Iterator& it, std::string_view prefix,
+                   const std::function<bool(std::string_view, std::string_view)>& f, bool reverse) {
+  if (!reverse) {
+    for (it.Seek(slice(prefix)); it.Valid() && starts_with(it.key(), prefix); it.Next())
+      if (!f(view(it.key()), view(it.value()))) break;
+  } else {
+    if (auto succ = prefix_successor(prefix)) {
+      it.Seek(*succ);
+      if (it.Valid()) it.Prev();
+      else if (it.status().ok()) it.SeekToLast();
+    } else {
+      it.SeekToLast();
+    }
+    for (; it.Valid() && starts_with(it.key(), prefix); it.Prev())
+      if (!f(view(it.key()), view(it.value()))) break;
+  }
+  if (!it.status().ok()) throw storage_error("views: scan failed: " + it.status().ToString());
+}
+
+void check(const rocksdb::Status& s, std::string_view what) {
+  if (!s.ok()) throw storage_error(fmt::format("{}: {}", what, s.ToString()));
+}
+
+domain::error storage_failure(std::string message) {
+  return make_error(error_code::storage_failure, std::move(message));
+}
+
+// Views as committed in the database.
+class db_kv_reader final : public kv_reader {
+public:
+  db_kv_reader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+
+  std::optional<std::string> get(std::string_view key) const override {
+    std::string value;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_, slice(key), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    check(s, "views: get failed");
+    return value;
+  }
+  void scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& f,
+            bool reverse) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    scan_iterator(*it, prefix, f, reverse);
+  }
+
+private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+};
+
+// Views through an uncommitted batch: reads see the batch's own puts and deletes.
+class batch_kv_writer final : public kv_writer {
+public:
+  batch_kv_writer(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatchWithIndex& batch)
+      : db_(db), cf_(cf), batch_(batch) {}
+
+  std::optional<std::string> get(std::string_view key) const override {
+    std::string value;
+    auto s = batch_.GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_, slice(key), &value);
+    if (s.IsNotFound()) return std::nullopt;
+    check(s, "views: get failed");
+    return value;
+  }
+  void scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& f,
+            bool reverse) const override {
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it(batch_.NewIteratorWithBase(cf_, db_->NewIterator(ro, cf_), &ro));
+    scan_iterator(*it, prefix, f, reverse);
+  }
+  void put(std::string_view key, std::string_view value) override {
+    check(batch_.Put(cf_, slice(key), slice(value)), "views: put failed");
+  }
+  void del(std::string_view key) override { check(batch_.Delete(cf_, slice(key)), "views: delete failed"); }
+
+private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  rocksdb::WriteBatchWithIndex& batch_;
+};
+
+class rocksdb_event_store final : public event_store {
+public:
+  static result<std::unique_ptr<event_store>> open(const options& opts);
+  ~rocksdb_event_store() override;
+
+  void append_async(std::string stream, std::int64_t expected_version, std::vector<new_event> events,
+                    append_callback done) override;
+  result<append_result> append(std::string stream, std::int64_t expected_version,
+                               std::vector<new_event> events) override;
+
+  result<std::vector<event_record>> read_stream(std::string_view stream, std::int64_t from_version) override;
+  result<std::vector<event_record>> read_all(std::uint64_t after, std::size_t limit) override;
+  result<std::int64_t> stream_version(std::string_view stream) override;
+  std::uint64_t last_position() const override { return last_position_.load(std::memory_order_acquire); }
+  result<std::vector<std::string>> list_streams(std::string_view prefix) override;
+
+  status save_snapshot(std::string_view stream, const snapshot& snap) override;
+  result<std::optional<snapshot>> load_snapshot(std::string_view stream) override;
+
+  void set_projector(projector p) override;
+  const kv_reader& views() const override { return *views_reader_; }
+  status write_views(const std::function<void(kv_writer&)>& f) override;
+  status clear_views() override;
+
+  result<std::int64_t> reserve_ids(std::int64_t count) override;
+
+private:
+  struct pending_append {
+    std::string stream;
+    std::int64_t expected_version;
+    std::vector<new_event> events;
+    append_callback done;
+  };
+  // What one batch changes, applied to the in-memory state only once the write is durable.
+  struct staged_batch {
+    rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+    std::unordered_map<std::string, std::int64_t> versions;
+    std::uint64_t position = 0;
+  };
+
+  explicit rocksdb_event_store(options opts) : opts_(std::move(opts)) {}
+  status open_db();
+  void run_committer();
+  void commit(std::vector<pending_append>& appends);
+  result<append_result> stage(pending_append& a, staged_batch& staged, kv_writer& views, const projector& proj);
+  result<std::int64_t> current_version(const std::string& stream, const staged_batch& staged);
+  void close_db();
+
+  options opts_;
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* events_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* views_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  std::unique_ptr<db_kv_reader> views_reader_;
+
+  std::atomic<std::uint64_t> last_position_{0};
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<pending_append> queue_;
+  bool stopping_ = false;
+
+  std::mutex projector_mu_;
+  projector projector_;
+  // Serialises every writer of the views (committer batches, write_views, clear_views), so a
+  // projector's read-modify-write never interleaves with a rebuild.
+  std::mutex views_mu_;
+
+  std::mutex ids_mu_;
+  std::int64_t next_id_ = 1;
+  std::int64_t id_limit_ = 1; // exclusive; [next_id_, id_limit_) is durably reserved
+
+  std::unordered_map<std::string, std::int64_t> versions_; // committer thread only
+  std::thread committer_;
+};
+
+result<std::unique_ptr<event_store>> rocksdb_event_store::open(const options& opts) {
+  if (opts.path.empty()) return make_error(error_code::invalid_parameter, "event store: empty path", "path");
+  std::unique_ptr<rocksdb_event_store> store(new rocksdb_event_store(opts));
+  if (store->opts_.max_batch == 0) store->opts_.max_batch = 1;
+  if (auto s = store->open_db(); !s) return std::move(s).error();
+  store->committer_ = std::thread([s = store.get()] { s->run_committer(); });
+  return std::unique_ptr<event_store>(std::move(store));
+}
+
+status rocksdb_event_store::open_db() {
+  std::error_code ec;
+  std::filesystem::create_directories(opts_.path, ec);
+  if (ec) return storage_failure(fmt::format("event store {}: cannot create directory: {}", opts_.path, ec.message()));
+
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.keep_log_file_num = 4;
+  rocksdb::ColumnFamilyOptions cf_opts;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : {"default", "events", "log", "streams", "snapshots", "views", "meta"})
+    cfs.emplace_back(name, cf_opts);
+  auto s = rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts_.path, cfs, &handles_, &db_);
+  if (!s.ok()) return storage_failure(fmt::format("event store {}: open failed: {}", opts_.path, s.ToString()));
+  events_cf_ = handles_[1];
+  log_cf_ = handles_[2];
+  streams_cf_ = handles_[3];
+  snapshots_cf_ = handles_[4];
+  views_cf_ = handles_[5];
+  meta_cf_ = handles_[6];
+  views_reader_ = std::make_unique<db_kv_reader>(db_, views_cf_);
+
+  // The log's last key is the truth; meta's copy is a cross-check.
+  std::uint64_t last = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    it->SeekToLast();
+    if (it->Valid() && !get_be64(view(it->key()), last))
+      return storage_failure(fmt::format("event store {}: corrupt log key", opts_.path));
+    if (!it->status().ok())
+      return storage_failure(fmt::format("event store {}: reading the log failed: {}", opts_.path,
+                                         it->status().ToString()));
+  }
+  std::string value;
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, slice(last_position_key), &value);
+  std::uint64_t meta_last = 0;
+  if (s.ok() && get_be64(value, meta_last) && meta_last != last)
+    spdlog::warn("event store {}: meta last_position {} differs from the log's {}", opts_.path, meta_last, last);
+  last_position_.store(last, std::memory_order_release);
+
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, slice(id_high_water_key), &value);
+  if (s.ok()) {
+    std::uint64_t hw = 0;
+    if (!get_be64(value, hw)) return storage_failure(fmt::format("event store {}: corrupt id high-water", opts_.path));
+    next_id_ = id_limit_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(hw));
+  } else if (!s.IsNotFound()) {
+    return storage_failure(fmt::format("event store {}: reading the id high-water failed: {}", opts_.path,
+                                       s.ToString()));
+  }
+  return domain::ok_status();
+}
+
+void rocksdb_event_store::close_db() {
+  if (db_ == nullptr) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  if (auto s = db_->Close(); !s.ok()) spdlog::error("event store {}: close failed: {}", opts_.path, s.ToString());
+  delete db_;
+  db_ = nullptr;
+}
+
+rocksdb_event_store::~rocksdb_event_store() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  close_db();
+}
+
+void rocksdb_event_store::append_async(std::string stream, std::int64_t expected_version,
+                                       std::vector<new_event> events, append_callback done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!stopping_) {
+      queue_.push_back({std::move(stream), expected_version, std::move(events), std::move(done)});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(storage_failure(fmt::format("append to {}: event store {} is closing", stream, opts_.path)));
+}
+
+result<append_result> rocksdb_event_store::append(std::string stream, std::int64_t expected_version,
+                                                  std::vector<new_event> events) {
+  // Shared ownership: the committer may still be inside set_value when the waiter returns.
+  auto promise = std::make_shared<std::promise<result<append_result>>>();
+  auto answer = promise->get_future();
+  append_async(std::move(stream), expected_version, std::move(events),
+               [promise](result<append_result> r) { promise->set_value(std::move(r)); });
+  return answer.get();
+}
+
+void rocksdb_event_store::run_committer() {
+  const std::size_t batch_limit = opts_.group_commit ? opts_.max_batch : 1;
+  std::vector<pending_append> appends;
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return; // stopping, and everything queued has been answered
+      const auto n = std::min(queue_.size(), batch_limit);
+      appends.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        appends.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit(appends);
+  }
+}
+
+result<std::int64_t> rocksdb_event_store::current_version(const std::string& stream, const staged_batch& staged) {
+  if (auto it = staged.versions.find(stream); it != staged.versions.end()) return it->second;
+  if (auto it = versions_.find(stream); it != versions_.end()) return it->second;
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), streams_cf_, slice(stream), &value);
+  std::int64_t version = 0;
+  if (s.ok()) {
+    std::uint64_t v = 0;
+    if (!get_be64(value, v)) return storage_failure(fmt::format("stream {}: corrupt version record", stream));
+    version = static_cast<std::int64_t>(v);
+  } else if (!s.IsNotFound()) {
+    return storage_failure(fmt::format("stream {}: reading its version failed: {}", stream, s.ToString()));
+  }
+  versions_.emplace(stream, version);
+  return version;
+}
+
+result<append_result> rocksdb_event_store::stage(pending_append& a, staged_batch& staged, kv_writer& views,
+                                                 const projector& proj) {
+  if (a.stream.empty() || a.stream.find('\0') != std::string::npos)
+    return make_error(error_code::invalid_parameter, "append: stream name is empty or contains NUL", "stream");
+  if (a.events.empty())
+    return make_error(error_code::invalid_parameter, fmt::format("append to {}: no events", a.stream), "events");
+  auto current = current_version(a.stream, staged);
+  if (!current) return std::move(current).error();
+  if (*current != a.expected_version)
+    return make_error(error_code::version_conflict,
+                      fmt::format("stream {}: expected version {}, actual {}", a.stream, a.expected_version, *current));
+
+  auto& batch = staged.batch;
+  batch.SetSavePoint();
+  const std::uint64_t first = staged.position + 1;
+  std::uint64_t position = staged.position;
+  std::int64_t version = *current;
+  auto fail = [&](domain::error_code code, std::string why) -> result<append_result> {
+    if (auto s = batch.RollbackToSavePoint(); !s.ok())
+      spdlog::error("stream {}: rolling back a failed append: {}", a.stream, s.ToString());
+    return make_error(code, fmt::format("append to {} at version {}: {}", a.stream, *current, why));
+  };
+  try {
+    event_record rec;
+    rec.stream = a.stream;
+    for (auto& e : a.events) {
+      rec.version = ++version;
+      rec.position = ++position;
+      rec.type = std::move(e.type);
+      rec.data = std::move(e.data);
+      rec.time_ms = e.time_ms;
+      check(batch.Put(log_cf_, be64(position), encode_record(rec)), "staging a log record");
+      check(batch.Put(events_cf_, event_key(a.stream, version), be64(position)), "staging a stream index entry");
+      if (proj) {
+        try {
+          proj(rec, views);
+        } catch (const std::exception& ex) {
+          return fail(error_code::internal, fmt::format("projector failed on {} (version {}): {}", rec.type,
+                                                        rec.version, ex.what()));
+        } catch (...) {
+          return fail(error_code::internal, fmt::format("projector failed on {} (version {})", rec.type, rec.version));
+        }
+      }
+    }
+    check(batch.Put(streams_cf_, slice(a.stream), be64(static_cast<std::uint64_t>(version))), "staging the version");
+  } catch (const std::exception& ex) {
+    return fail(error_code::storage_failure, ex.what());
+  }
+  if (auto s = batch.PopSavePoint(); !s.ok()) spdlog::error("stream {}: pop save point: {}", a.stream, s.ToString());
+  staged.versions[a.stream] = version;
+  staged.position = position;
+  return append_result{version, first, position};
+}
+
+void rocksdb_event_store::commit(std::vector<pending_append>& appends) {
+  projector proj;
+  {
+    std::lock_guard lock(projector_mu_);
+    proj = projector_;
+  }
+  std::vector<std::optional<result<append_result>>> results(appends.size());
+  {
+    std::lock_guard views_lock(views_mu_);
+    staged_batch staged;
+    staged.position = last_position_.load(std::memory_order_relaxed);
+    batch_kv_writer views(db_, views_cf_, staged.batch);
+    bool any = false;
+    for (std::size_t i = 0; i < appends.size(); ++i) {
+      results[i].emplace(stage(appends[i], staged, views, proj));
+      any = any || results[i]->ok();
+    }
+    if (any) {
+      rocksdb::Status s;
+      try {
+        check(staged.batch.Put(meta_cf_, slice(last_position_key), be64(staged.position)), "staging last_position");
+        rocksdb::WriteOptions wo;
+        wo.sync = opts_.sync;
+        s = db_->Write(wo, staged.batch.GetWriteBatch());
+      } catch (const std::exception& ex) {
+        s = rocksdb::Status::Aborted(ex.what());
+      }
+      if (s.ok()) {
+        for (auto& [stream, version] : staged.versions) versions_[stream] = version;
+        last_position_.store(staged.position, std::memory_order_release);
+      } else {
+        // Nothing of the batch is acknowledged, and the version cache keeps its old values.
+        for (std::size_t i = 0; i < appends.size(); ++i)
+          if (results[i]->ok())
+            results[i].emplace(storage_failure(
+                fmt::format("append to {} at version {}: write of a batch of {} appends failed: {}",
+                            appends[i].stream, appends[i].expected_version, appends.size(), s.ToString())));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < appends.size(); ++i) {
+    try {
+      appends[i].done(std::move(*results[i]));
+    } catch (const std::exception& ex) {
+      spdlog::error("append to {}: callback threw: {}", appends[i].stream, ex.what());
+    } catch (...) {
+      spdlog::error("append to {}: callback threw", appends[i].stream);
+    }
+  }
+}
+
+result<std::vector<event_record>> rocksdb_event_store::read_stream(std::string_view stream,
+                                                                   std::int64_t from_version) {
+  rocksdb::ReadOptions ro;
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  ro.snapshot = snap;
+  struct release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~release() { db->ReleaseSnapshot(s); }
+  } releaser{db_, snap};
+
+  const std::string prefix = stream_prefix(stream);
+  std::vector<std::string> keys;
+  std::vector<std::uint64_t> positions;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+    for (it->Seek(event_key(stream, std::max<std::int64_t>(from_version, 1)));
+         it->Valid() && starts_with(it->key(), prefix); it->Next()) {
+      std::uint64_t pos = 0;
+      if (!get_be64(view(it->value()), pos))
+        return storage_failure(fmt::format("read_stream {}: corrupt index entry", stream));
+      positions.push_back(pos);
+      keys.push_back(be64(pos));
+    }
+    if (!it->status().ok())
+      return storage_failure(fmt::format("read_stream {}: iteration failed: {}", stream, it->status().ToString()));
+  }
+  std::vector<event_record> out(positions.size());
+  if (positions.empty()) return out;
+  std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(ro, log_cf_, keys.size(), key_slices.data(), values.data(), statuses.data());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!statuses[i].ok())
+      return storage_failure(fmt::format("read_stream {}: reading log position {} failed: {}", stream,
+                                         positions[i], statuses[i].ToString()));
+    if (!decode_record(positions[i], view(values[i]), out[i]) || out[i].stream != stream)
+      return storage_failure(fmt::format("read_stream {}: corrupt record at log position {}", stream, positions[i]));
+  }
+  return out;
+}
+
+result<std::vector<event_record>> rocksdb_event_store::read_all(std::uint64_t after, std::size_t limit) {
+  std::vector<event_record> out;
+  if (limit == 0) return out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  for (it->Seek(be64(after + 1)); it->Valid() && out.size() < limit; it->Next()) {
+    std::uint64_t pos = 0;
+    event_record rec;
+    if (!get_be64(view(it->key()), pos) || !decode_record(pos, view(it->value()), rec))
+      return storage_failure(fmt::format("read_all after {}: corrupt log record", after));
+    out.push_back(std::move(rec));
+  }
+  if (!it->status().ok())
+    return storage_failure(fmt::format("read_all after {}: iteration failed: {}", after, it->status().ToString()));
+  return out;
+}
+
+result<std::int64_t> rocksdb_event_store::stream_version(std::string_view stream) {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), streams_cf_, slice(stream), &value);
+  if (s.IsNotFound()) return std::int64_t{0};
+  std::uint64_t v = 0;
+  if (!s.ok()) return storage_failure(fmt::format("stream_version {}: {}", stream, s.ToString()));
+  if (!get_be64(value, v)) return storage_failure(fmt::format("stream_version {}: corrupt version record", stream));
+  return static_cast<std::int64_t>(v);
+}
+
+result<std::vector<std::string>> rocksdb_event_store::list_streams(std::string_view prefix) {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  for (it->Seek(slice(prefix)); it->Valid() && starts_with(it->key(), prefix); it->Next())
+    out.emplace_back(view(it->key()));
+  if (!it->status().ok())
+    return storage_failure(fmt::format("list_streams '{}': iteration failed: {}", prefix, it->status().ToString()));
+  return out;
+}
+
+status rocksdb_event_store::save_snapshot(std::string_view stream, const snapshot& snap) {
+  std::string value = be64(static_cast<std::uint64_t>(snap.version));
+  value.append(snap.data);
+  rocksdb::WriteOptions wo;
+  wo.sync = opts_.sync;
+  auto s = db_->Put(wo, snapshots_cf_, slice(stream), value);
+  if (!s.ok())
+    return storage_failure(fmt::format("save_snapshot {} at version {}: {}", stream, snap.version, s.ToString()));
+  return domain::ok_status();
+}
+
+result<std::optional<snapshot>> rocksdb_event_store::load_snapshot(std::string_view stream) {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), snapshots_cf_, slice(stream), &value);
+  if (s.IsNotFound()) return std::optional<snapshot>{};
+  if (!s.ok()) return storage_failure(fmt::format("load_snapshot {}: {}", stream, s.ToString()));
+  std::uint64_t version = 0;
+  if (!get_be64(value, version)) return storage_failure(fmt::format("load_snapshot {}: corrupt snapshot", stream));
+  return std::optional<snapshot>{snapshot{static_cast<std::int64_t>(version), value.substr(8)}};
+}
+
+void rocksdb_event_store::set_projector(projector p) {
+  std::lock_guard lock(projector_mu_);
+  projector_ = std::move(p);
+}
+
+status rocksdb_event_store::write_views(const std::function<void(kv_writer&)>& f) {
+  std::lock_guard views_lock(views_mu_);
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  batch_kv_writer writer(db_, views_cf_, batch);
+  try {
+    f(writer);
+  } catch (const std::exception& ex) {
+    return make_error(error_code::internal, fmt::format("write_views: nothing written, the writer threw: {}", ex.what()));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = db_->Write(wo, batch.GetWriteBatch());
+  if (!s.ok()) return storage_failure(fmt::format("write_views: {}", s.ToString()));
+  return domain::ok_status();
+}
+
+status rocksdb_event_store::clear_views() {
+  std::lock_guard views_lock(views_mu_);
+  std::string last;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), views_cf_));
+    it->SeekToLast();
+    if (!it->status().ok()) return storage_failure(fmt::format("clear_views: {}", it->status().ToString()));
+    if (!it->Valid()) return domain::ok_status();
+    last.assign(view(it->key()));
+  }
+  // DeleteRange's end is exclusive, so the last key goes separately; "" is the smallest key.
+  rocksdb::WriteBatch batch;
+  auto s = batch.DeleteRange(views_cf_, rocksdb::Slice(), last);
+  if (s.ok()) s = batch.Delete(views_cf_, last);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (s.ok()) s = db_->Write(wo, &batch);
+  if (!s.ok()) return storage_failure(fmt::format("clear_views: {}", s.ToString()));
+  return domain::ok_status();
+}
+
+result<std::int64_t> rocksdb_event_store::reserve_ids(std::int64_t count) {
+  if (count <= 0)
+    return make_error(error_code::invalid_parameter, fmt::format("reserve_ids: count {} is not positive", count),
+                      "count");
+  std::lock_guard lock(ids_mu_);
+  if (count > id_limit_ - next_id_) {
+    const std::int64_t limit = next_id_ + std::max(count, id_block);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto s = db_->Put(wo, meta_cf_, slice(id_high_water_key), be64(static_cast<std::uint64_t>(limit)));
+    if (!s.ok())
+      return storage_failure(fmt::format("reserve_ids({}): persisting high-water {} failed: {}", count, limit,
+                                         s.ToString()));
+    id_limit_ = limit;
+  }
+  const std::int64_t first = next_id_;
+  next_id_ += count;
+  return first;
+}
+
+} // namespace
+
+result<std::unique_ptr<event_store>> event_store::open(const options& opts) { return rocksdb_event_store::open(opts); }
+
+} // namespace onair::storage
