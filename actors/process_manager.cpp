@@ -125,9 +125,19 @@ status process_manager::execute(app_id app, const flow& f, flow_step step) {
   switch (step) {
   case flow_step::attach_key:
     return to_status(rt_.ask_sync<stream_key_aggregate>(key, attach_live{p.room_id}));
-  case flow_step::start_broadcast:
-    return to_status(rt_.ask_sync<broadcast_aggregate>(
-        bcast, start_broadcast{p.broadcast_id, p.room_id, p.stream_key_id, p.member_id, p.mode}));
+  case flow_step::start_broadcast: {
+    auto started = rt_.ask_sync<broadcast_aggregate>(
+        bcast, start_broadcast{p.broadcast_id, p.room_id, p.stream_key_id, p.member_id, p.mode});
+    if (!started)
+      return started.error();
+    // The publisher already on air is the broadcast's first ingest session.
+    auto k = rt_.get_sync<stream_key_aggregate>(key);
+    if (!k)
+      return k.error();
+    if (k->state.session_id.empty() || !has_publisher(k->state.state))
+      return ok_status();
+    return to_status(rt_.ask_sync<broadcast_aggregate>(bcast, ingest_session_started{k->state.session_id}));
+  }
   case flow_step::start_room:
     return to_status(rt_.ask_sync<video_room_aggregate>(room, start_live{p.stream_key_id, p.broadcast_id, p.mode}));
   case flow_step::detach_key:

@@ -273,6 +273,56 @@ void runtime::delete_member(app_id app, std::string app_user_id, flow_callback d
   });
 }
 
+void runtime::key_command(app_id app, std::int64_t key_id, stream_key_aggregate::command cmd,
+                          callback<stream_key_aggregate> done) {
+  pm_->post([this, app, key_id, cmd = std::move(cmd), done = std::move(done)] {
+    done(key_command_sync(app, key_id, cmd));
+  });
+}
+
+result<outcome<stream_key_aggregate>> runtime::key_command_sync(app_id app, std::int64_t key_id,
+                                                                stream_key_aggregate::command cmd) {
+  auto key = ask_sync<stream_key_aggregate>({app, std::to_string(key_id)}, std::move(cmd));
+  if (!key)
+    return key;
+  for (const auto& ev : key->events) {
+    // The room and broadcast a key event concerns, if it happened during a live broadcast.
+    std::optional<std::int64_t> room_id;
+    std::visit([&](const auto& e) {
+      if constexpr (requires { e.room_id; }) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(e.room_id)>, std::optional<std::int64_t>>)
+          room_id = e.room_id;
+      }
+    }, ev);
+    if (!room_id)
+      continue;
+    const address room{app, std::to_string(*room_id)};
+    auto rs = get_sync<video_room_aggregate>(room);
+    if (!rs)
+      return rs.error();
+    const address bcast{app, std::to_string(rs->state.broadcast_id.value_or(0))};
+    status reacted = ok_status();
+    if (const auto* c = std::get_if<publisher_connected>(&ev)) {
+      if (auto r = ask_sync<broadcast_aggregate>(bcast, ingest_session_started{c->session_id}); !r)
+        reacted = r.error();
+    } else if (std::holds_alternative<stream_viewable>(ev)) {
+      if (auto r = ask_sync<video_room_aggregate>(room, publisher_back{}); !r)
+        reacted = r.error();
+    } else if (const auto* d = std::get_if<publisher_disconnected>(&ev)) {
+      if (auto r = ask_sync<video_room_aggregate>(room, publisher_lost{}); !r)
+        reacted = r.error();
+      else if (auto b = ask_sync<broadcast_aggregate>(bcast, ingest_session_ended{d->session_id}); !b)
+        reacted = b.error();
+    }
+    if (!reacted) {
+      spdlog::error("reaction to {} of key {} on room {} failed: {}", std::visit([](const auto& e) { return std::string{e.type}; }, ev),
+                    key_id, *room_id, reacted.error().message);
+      return reacted.error();
+    }
+  }
+  return key;
+}
+
 void runtime::create_app(domain::create_app cmd, callback<app_aggregate> done) {
   auto key = cmd.api_key;
   ask<app_aggregate>({0, key}, std::move(cmd), std::move(done));
@@ -306,7 +356,7 @@ status runtime::recover() {
 
   // No publisher survives a restart: keys in an ACTIVE* state move as if their publisher had gone.
   for (const auto& e : storage::members_of(v, "active_key")) {
-    auto k = ask_sync<stream_key_aggregate>({e.where.app, e.where.id}, disconnect_publisher{"", "server restarted"});
+    auto k = key_command_sync(e.where.app, std::stoll(e.where.id), disconnect_publisher{"", "server restarted"});
     if (!k)
       return k.error();
     if (!k->events.empty())

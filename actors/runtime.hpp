@@ -76,6 +76,14 @@ public:
   void force_terminate_key(domain::app_id app, std::int64_t key_id, flow_callback done);
   void delete_member(domain::app_id app, std::string app_user_id, flow_callback done);
 
+  // A publisher-driven command to a stream key (connect, viewable, disconnect, stats), followed by
+  // what it means for the key's live room and broadcast (paused, resumed, session opened/closed).
+  // done() gets the key's outcome once the reactions are durable too.
+  void key_command(domain::app_id app, std::int64_t key_id, domain::stream_key_aggregate::command cmd,
+                   callback<domain::stream_key_aggregate> done);
+  domain::result<outcome<domain::stream_key_aggregate>> key_command_sync(domain::app_id app, std::int64_t key_id,
+                                                                         domain::stream_key_aggregate::command cmd);
+
   // ---- apps (partition 0, keyed by API key)
   void create_app(domain::create_app cmd, callback<domain::app_aggregate> done);
 
