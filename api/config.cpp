@@ -64,7 +64,8 @@ domain::status apply(server_config& c, const std::string& key, const std::string
         const auto end = value.find(',', start);
         const auto broker = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
         const auto colon = broker.rfind(':');
-        if (broker.empty() || colon == std::string::npos || colon == 0 || colon + 1 == broker.size())
+        if (broker.empty() || colon == std::string::npos || colon == 0 || colon + 1 == broker.size() ||
+            broker.find_first_not_of("0123456789", colon + 1) != std::string::npos)
           return make_error(error_code::invalid_parameter,
                             origin + ": kafka: '" + broker + "' is not HOST:PORT (or use embedded / off)", key);
         if (end == std::string::npos)

@@ -85,8 +85,8 @@ public:
   virtual ~event_store() = default;
 
   // Appends events to a stream iff it is at expected_version (0: the stream must not exist yet).
-  // done() runs on the committer thread once the events are durable, or with
-  // VERSION_CONFLICT / STORAGE_FAILURE. Must not block.
+  // done() runs on the store's answering thread (one thread, in commit order) once the events are
+  // durable, or with VERSION_CONFLICT / STORAGE_FAILURE. Must not block.
   virtual void append_async(std::string stream, std::int64_t expected_version, std::vector<new_event> events,
                             append_callback done) = 0;
   // The same, waiting for the result.

@@ -33,9 +33,13 @@ template <>
 struct view_hooks<domain::member_aggregate> {
   static void apply(domain::app_id app, std::string_view id, const domain::member* before,
                     const domain::member& after, const domain::member_aggregate::event& ev, kv_writer& w) {
+    if (std::holds_alternative<domain::member_deleted>(ev))
+      w.del(keys::set_member("pending_key", app, std::to_string(after.stream_key_id)));
     if (std::holds_alternative<domain::member_registered>(ev)) {
       if (before && before->id != 0)
         w.del(keys::lookup("member_id", encode_located(app, std::to_string(before->id))));
+      if (before && before->stream_key_id != 0 && before->stream_key_id != after.stream_key_id)
+        w.del(keys::set_member("pending_key", app, std::to_string(before->stream_key_id)));
       w.put(keys::lookup("member_id", encode_located(app, std::to_string(after.id))), encode_located(app, id));
       w.put(keys::set_member("pending_key", app, std::to_string(after.stream_key_id)), std::string{id});
     }

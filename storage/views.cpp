@@ -31,7 +31,14 @@ std::string order_prefix(char kind, std::string_view category, domain::app_id ap
 }
 
 std::string order(char kind, std::string_view category, domain::app_id app, std::int64_t ms, std::string_view id) {
-  return order_prefix(kind, category, app).append(hex(static_cast<std::uint64_t>(ms))).append("/").append(id);
+  // Numeric ids sort as numbers among entries of the same millisecond.
+  const bool numeric = !id.empty() && id.size() <= 18 && id.find_first_not_of("0123456789") == std::string_view::npos;
+  auto k = order_prefix(kind, category, app).append(hex(static_cast<std::uint64_t>(ms))).append("/");
+  if (numeric)
+    k.append("#").append(hex(std::stoull(std::string{id})));
+  else
+    k.append("$").append(id);
+  return k;
 }
 
 std::string lookup(std::string_view index, std::string_view value) {
@@ -142,10 +149,10 @@ void project(const event_record& rec, const stream_parts& where, kv_writer& w) {
   if (old && created_ms(before) != created_ms(after))
     w.del(keys::order('c', A::category, where.app, created_ms(before), where.id));
   if (!old || created_ms(before) != created_ms(after))
-    w.put(keys::order('c', A::category, where.app, created_ms(after), where.id), "");
+    w.put(keys::order('c', A::category, where.app, created_ms(after), where.id), where.id);
   if (old)
     w.del(keys::order('m', A::category, where.app, modified_ms(before), where.id));
-  w.put(keys::order('m', A::category, where.app, modified_ms(after), where.id), "");
+  w.put(keys::order('m', A::category, where.app, modified_ms(after), where.id), where.id);
 
   view_hooks<A>::apply(where.app, where.id, old ? &before : nullptr, after, *ev, w);
 }

@@ -5,8 +5,8 @@
 //
 // Key layout (all under the store's view space):
 //   v/{category}/{app}/{id}                 {"version": n, "state": {...}}   one per aggregate
-//   c/{category}/{app}/{createdAt}/{id}     ""  list order by creation
-//   m/{category}/{app}/{lastModifiedAt}/{id} "" list order by last change
+//   c/{category}/{app}/{createdAt}/{#hex id|$id}       id  list order by creation
+//   m/{category}/{app}/{lastModifiedAt}/{#hex id|$id}  id  list order by last change
 //   x/{index}/{value}                       "{app}/{id}"  unique lookups (api key, key value, ids)
 //   s/{set}/{app}/{id}                      ""  work left to do after a crash (open flows, …)
 // Numbers are fixed-width hex so that bytewise order is numeric order.
@@ -94,9 +94,7 @@ page<typename A::state> list_views(const kv_reader& r, domain::app_id app, const
   const std::int64_t first = static_cast<std::int64_t>(req.page) * req.page_size;
   r.scan(
       prefix,
-      [&](std::string_view key, std::string_view) {
-        // key: prefix + 16 hex + '/' + id
-        const auto id = key.substr(prefix.size() + 17);
+      [&](std::string_view, std::string_view id) { // the entry's value is the aggregate's id
         auto v = get_view<A>(r, app, id);
         if (!v || (keep && !keep(v->state)))
           return true;

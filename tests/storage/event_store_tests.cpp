@@ -60,18 +60,25 @@ new_event ev(std::string type, std::string data, std::int64_t time_ms = 0) {
   return new_event{std::move(type), std::move(data), time_ms};
 }
 
-// Holds the committer inside one append's callback until released, so that everything queued
-// meanwhile is gathered into the next batch — deterministically.
+// Holds the committer inside the projection of one event until released, so that everything
+// queued meanwhile is gathered into the next batch — deterministically. Install it with
+// set_projector(gate.wrap(...)) before hold().
 class committer_gate {
 public:
+  projector wrap(projector inner = {}) {
+    return [this, inner](const event_record& e, kv_writer& kv) {
+      if (e.type == "gate.held") {
+        std::unique_lock lock(mu_);
+        held_ = true;
+        cv_.notify_all();
+        cv_.wait(lock, [this] { return released_; });
+      }
+      if (inner) inner(e, kv);
+    };
+  }
   void hold(event_store& store) {
     store.append_async("gate/" + std::to_string(reinterpret_cast<std::uintptr_t>(this)), 0, {ev("gate.held", "{}")},
-                       [this](result<append_result>) {
-                         std::unique_lock lock(mu_);
-                         held_ = true;
-                         cv_.notify_all();
-                         cv_.wait(lock, [this] { return released_; });
-                       });
+                       [](result<append_result>) {});
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return held_; });
   }
@@ -267,6 +274,7 @@ BOOST_AUTO_TEST_CASE(one_batch_chains_same_stream_appends_and_fails_conflicts_al
   temp_dir dir;
   auto store = open_store(dir.str());
   committer_gate gate;
+  store->set_projector(gate.wrap());
   gate.hold(*store);
   collector results;
   store->append_async("s", 0, {ev("first", "{}")}, results.slot(0));
@@ -297,16 +305,16 @@ BOOST_AUTO_TEST_CASE(projector_writes_land_with_the_events_and_see_the_batch) {
   std::uint64_t total = 0;
   {
     auto store = open_store(dir.str());
-    store->set_projector([](const event_record& e, kv_writer& kv) {
+    committer_gate gate;
+    store->set_projector(gate.wrap([](const event_record& e, kv_writer& kv) {
       // Read-modify-write: only correct if reads see earlier puts of the same batch.
       kv.put("count/" + e.stream, std::to_string(counter_of(kv, "count/" + e.stream) + 1));
       kv.put("total", std::to_string(counter_of(kv, "total") + 1));
       kv.put("last", std::to_string(e.position));
-    });
+    }));
     BOOST_REQUIRE(store->append("p/1", 0, {ev("a", "{}"), ev("b", "{}"), ev("c", "{}")}).ok());
     BOOST_TEST(counter_of(store->views(), "count/p/1") == 3);
 
-    committer_gate gate;
     gate.hold(*store);
     collector results;
     for (std::size_t i = 0; i < 20; ++i)
@@ -339,11 +347,11 @@ BOOST_AUTO_TEST_CASE(projector_writes_land_with_the_events_and_see_the_batch) {
 BOOST_AUTO_TEST_CASE(a_throwing_projector_fails_only_its_append) {
   temp_dir dir;
   auto store = open_store(dir.str());
-  store->set_projector([](const event_record& e, kv_writer& kv) {
+  committer_gate gate;
+  store->set_projector(gate.wrap([](const event_record& e, kv_writer& kv) {
     kv.put("seen/" + e.stream + "/" + std::to_string(e.version), e.type);
     if (e.type == "boom") throw std::runtime_error("cannot project boom");
-  });
-  committer_gate gate;
+  }));
   gate.hold(*store);
   collector results;
   store->append_async("ok/1", 0, {ev("fine", "{}")}, results.slot(0));
