@@ -68,8 +68,63 @@ struct http_server::impl {
   options opts;
   event_loop loop;
   evhttp* http = nullptr;
-  std::unordered_map<std::string, http_handler> routes; // "METHOD path"
+  struct pattern_route {
+    std::string method;
+    std::vector<std::string> segments; // "{x}" captures
+    http_handler handler;
+  };
+  std::vector<pattern_route> routes;
   http_handler fallback;
+
+  static std::vector<std::string> split(const std::string& path) {
+    std::vector<std::string> out;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+      const auto end = path.find('/', start);
+      out.push_back(path.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos)
+        break;
+      start = end + 1;
+    }
+    return out;
+  }
+
+  static std::string decode(const std::string& s) {
+    char* d = evhttp_uridecode(s.c_str(), 0, nullptr);
+    std::string out = d ? d : s;
+    free(d);
+    return out;
+  }
+
+  // The handler for a request, filling its path parameters; nullptr with `other_method` set when
+  // the path exists under other methods only.
+  const http_handler* match(http_request& r, bool& other_method) const {
+    const auto parts = split(r.path);
+    for (const auto& route : routes) {
+      if (route.segments.size() != parts.size())
+        continue;
+      std::map<std::string, std::string> params;
+      bool ok = true;
+      for (std::size_t i = 0; ok && i < parts.size(); ++i) {
+        const auto& seg = route.segments[i];
+        if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+          ok = !parts[i].empty();
+          params[seg.substr(1, seg.size() - 2)] = decode(parts[i]);
+        } else {
+          ok = seg == parts[i];
+        }
+      }
+      if (!ok)
+        continue;
+      if (route.method != "*" && route.method != r.method) {
+        other_method = true;
+        continue;
+      }
+      r.params = std::move(params);
+      return &route.handler;
+    }
+    return nullptr;
+  }
 
   static void on_request(evhttp_request* req, void* arg) { static_cast<impl*>(arg)->handle(req); }
 
@@ -130,12 +185,13 @@ struct http_server::impl {
       });
     };
 
-    auto it = routes.find(r.method + " " + r.path);
-    if (it == routes.end())
-      it = routes.find("* " + r.path);
+    bool other_method = false;
+    const http_handler* handler = match(r, other_method);
     try {
-      if (it != routes.end())
-        it->second(r, respond);
+      if (handler)
+        (*handler)(r, respond);
+      else if (other_method)
+        respond(error_response(405, "METHOD_NOT_ALLOWED", r.method + " is not allowed on " + r.path));
       else if (fallback)
         fallback(r, respond);
       else
@@ -152,7 +208,7 @@ http_server::http_server(options opts) : impl_(std::make_unique<impl>()) { impl_
 http_server::~http_server() { stop(); }
 
 void http_server::route(std::string method, std::string path, http_handler h) {
-  impl_->routes[method + " " + path] = std::move(h);
+  impl_->routes.push_back({std::move(method), impl::split(path), std::move(h)});
 }
 
 void http_server::fallback(http_handler h) { impl_->fallback = std::move(h); }

@@ -21,6 +21,7 @@ struct http_request {
   std::string path;
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers; // lower-case names
+  std::map<std::string, std::string> params;  // path parameters of the matched route ({name})
   std::string body;
   std::string peer;  // remote address
   bool peer_is_loopback = false;
@@ -60,7 +61,9 @@ public:
   explicit http_server(options opts);
   ~http_server();
 
-  // Exact-path route (method "*" for any).
+  // A route: exact segments, or `{name}` segments captured into http_request::params
+  // (e.g. "/v2/apps/me/members/{appUserId}"). Method "*" matches any. A path that matches only
+  // under other methods answers 405.
   void route(std::string method, std::string path, http_handler h);
   // Everything not routed.
   void fallback(http_handler h);

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/credentials.hpp"
+#include "api/routes.hpp"
 #include "storage/codec.hpp"
 #include "storage/views.hpp"
 
@@ -114,6 +115,8 @@ domain::result<std::uint16_t> server::start() {
   if (!port)
     return port.error();
   port_ = *port;
+  rest_->http_base = base_url();
+  rest_->rtmp_base = rtmp_base_url();
 
   const fs::path dir{cfg_.data_dir};
   json info{{"pid", ::getpid()}, {"http", listen->host + ":" + std::to_string(port_)}, {"baseUrl", base_url()}};
@@ -122,6 +125,18 @@ domain::result<std::uint16_t> server::start() {
                               "cannot write server.json / admin.token in " + cfg_.data_dir);
   spdlog::info("http listening address={} base_url={}", listen->host + ":" + std::to_string(port_), base_url());
   return port_;
+}
+
+std::string server::rtmp_base_url() const {
+  auto addr = parse_listen_address(cfg_.rtmp_listen);
+  std::string host = cfg_.public_host;
+  if (host.empty())
+    host = addr ? addr->host : "127.0.0.1";
+  if (host == "0.0.0.0")
+    host = "127.0.0.1";
+  if (host.find(':') != std::string::npos && host.front() != '[')
+    host = "[" + host + "]";
+  return "rtmp://" + host + ":" + std::to_string(addr ? addr->port : 1935);
 }
 
 void server::stop() {
@@ -136,6 +151,11 @@ void server::stop() {
 }
 
 void server::install_routes() {
+  rest_ = std::make_unique<rest_context>(rest_context{*rt_, "", ""});
+  // REST resources (api/routes.hpp); each family adds its own line here.
+  // [member routes]
+  // [room routes]
+
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {
     respond(json_response(200, R"({"status":"UP"})"));
   });

@@ -26,6 +26,7 @@ public:
   [[nodiscard]] actors::runtime& runtime() { return *rt_; }
   [[nodiscard]] const server_config& config() const { return cfg_; }
   [[nodiscard]] std::string base_url() const;
+  [[nodiscard]] std::string rtmp_base_url() const; // ingest: rtmp_base_url() + "/live"
 
 private:
   void install_routes();
@@ -33,6 +34,7 @@ private:
   server_config cfg_;
   std::unique_ptr<actors::runtime> rt_;
   std::unique_ptr<http_server> http_;
+  std::unique_ptr<struct rest_context> rest_;
   std::string admin_token_;
   std::uint16_t port_ = 0;
 };

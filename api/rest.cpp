@@ -1,0 +1,151 @@
+#include "api/rest.hpp"
+
+#include <charconv>
+
+#include <openssl/evp.h>
+
+#include "api/credentials.hpp"
+
+namespace onair::api {
+
+using domain::error_code;
+using domain::make_error;
+
+int http_status_of(error_code code) {
+  switch (code) {
+  case error_code::app_not_found:
+  case error_code::member_not_found:
+  case error_code::member_deleted:
+  case error_code::video_room_not_found:
+  case error_code::stream_key_not_found:
+  case error_code::video_post_not_found:
+  case error_code::transcoding_profile_not_found:
+  case error_code::broadcast_not_found:
+    return 404;
+  case error_code::unauthorized:
+    return 401;
+  case error_code::version_conflict:
+    return 412;
+  case error_code::request_locked:
+  case error_code::stream_key_state_not_active:
+  case error_code::stream_key_state_not_inactive_live:
+  case error_code::stream_key_in_use:
+  case error_code::video_room_state_not_scheduled:
+  case error_code::video_room_state_not_live:
+  case error_code::member_already_broadcasting:
+  case error_code::video_post_state_not_archiving:
+  case error_code::video_room_vod_state_not_archiving:
+  case error_code::broadcast_ended:
+    return 409;
+  case error_code::storage_failure:
+    return 503;
+  case error_code::timeout:
+    return 504;
+  case error_code::internal:
+    return 500;
+  default:
+    return 400; // validation: the code names the problem, the field where
+  }
+}
+
+http_response error_of(const domain::error& e) {
+  const int status = http_status_of(e.code);
+  // Internal causes stay in the log, not in the answer.
+  const auto message = status >= 500 ? std::string{"the server could not complete the request"} : e.message;
+  return error_response(status, std::string{domain::to_string(e.code)}, message, e.field);
+}
+
+namespace {
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 1024)
+    return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0)
+    return std::nullopt;
+  std::size_t len = static_cast<std::size_t>(n);
+  if (in.size() >= 1 && in[in.size() - 1] == '=')
+    --len;
+  if (in.size() >= 2 && in[in.size() - 2] == '=')
+    --len;
+  out.resize(len);
+  return out;
+}
+
+} // namespace
+
+domain::result<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views) {
+  const auto unauthorized = [](std::string why) { return make_error(error_code::unauthorized, std::move(why)); };
+  const auto header = req.header("authorization");
+  if (header.rfind("Basic ", 0) != 0)
+    return unauthorized("use Authorization: Basic base64(apiKey:apiSecret)");
+  const auto decoded = base64_decode(std::string_view{header}.substr(6));
+  const auto colon = decoded ? decoded->find(':') : std::string::npos;
+  if (colon == std::string::npos)
+    return unauthorized("malformed Basic credentials");
+  const auto key = decoded->substr(0, colon);
+  const auto secret = decoded->substr(colon + 1);
+  auto app = storage::get_view<domain::app_aggregate>(views, 0, key);
+  // The hash is computed even for an unknown key, so timing does not tell which keys exist.
+  static const domain::app decoy = [] {
+    domain::app a;
+    a.secret_salt = "decoy-salt";
+    a.secret_hash = hash_secret("decoy", a.secret_salt);
+    return a;
+  }();
+  const bool ok = secret_matches(app ? app->state : decoy, secret);
+  if (!app || !app->state.exists || !ok)
+    return unauthorized("unknown API key or wrong secret");
+  return app->state;
+}
+
+domain::result<storage::page_request> parse_page(const http_request& req) {
+  storage::page_request p;
+  auto number = [&](const char* name, int& out, int lo, int hi) -> domain::status {
+    auto it = req.query.find(name);
+    if (it == req.query.end())
+      return domain::ok_status();
+    int v = 0;
+    const auto& s = it->second;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || v < lo || v > hi)
+      return make_error(error_code::invalid_parameter,
+                        std::string{name} + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
+                        name);
+    out = v;
+    return domain::ok_status();
+  };
+  if (auto st = number("page", p.page, 0, 1'000'000); !st)
+    return st.error();
+  if (auto st = number("pageSize", p.page_size, 1, 100); !st)
+    return st.error();
+  if (auto it = req.query.find("sortBy"); it != req.query.end()) {
+    const auto& s = it->second;
+    if (s == "CREATED_AT_DESC")
+      p.sort = storage::sort_order::created_at_desc;
+    else if (s == "CREATED_AT_ASC")
+      p.sort = storage::sort_order::created_at_asc;
+    else if (s == "LAST_MODIFIED_AT_ASC")
+      p.sort = storage::sort_order::last_modified_at_asc;
+    else if (s == "LAST_MODIFIED_AT_DESC")
+      p.sort = storage::sort_order::last_modified_at_desc;
+    else
+      return make_error(error_code::invalid_parameter,
+                        "sortBy must be CREATED_AT_DESC, CREATED_AT_ASC, LAST_MODIFIED_AT_ASC or LAST_MODIFIED_AT_DESC",
+                        "sortBy");
+  }
+  return p;
+}
+
+domain::result<json> parse_json_object(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded())
+    return make_error(error_code::invalid_parameter, "the body is not valid JSON");
+  if (!j.is_object())
+    return make_error(error_code::invalid_parameter, "the body must be a JSON object");
+  return j;
+}
+
+} // namespace onair::api

@@ -1,0 +1,50 @@
+#pragma once
+// What every REST handler shares: authentication, the error body of api.md with the right status,
+// paging parameters and the page envelope, JSON body parsing.
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "api/http_server.hpp"
+#include "domain/app.hpp"
+#include "storage/views.hpp"
+
+namespace onair::api {
+
+using nlohmann::json;
+
+[[nodiscard]] int http_status_of(domain::error_code code);
+[[nodiscard]] http_response error_of(const domain::error& e);
+
+// The app named by `Authorization: Basic base64(apiKey:apiSecret)`, the secret checked in constant
+// time against its salted hash; otherwise the 401 to send.
+[[nodiscard]] domain::result<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views);
+
+// page, pageSize (1..100, default 20), sortBy (CREATED_AT_DESC default); bad values name the field.
+[[nodiscard]] domain::result<storage::page_request> parse_page(const http_request& req);
+
+// {content, totalElements, totalPages, number, size, numberOfElements, first, last, empty}
+template <class State>
+json page_json(const storage::page<State>& p, const storage::page_request& req,
+               const std::function<json(const storage::versioned<State>&)>& item) {
+  json content = json::array();
+  for (const auto& v : p.content)
+    content.push_back(item(v));
+  const auto total_pages = (p.total_elements + req.page_size - 1) / req.page_size;
+  return json{{"content", content},
+              {"totalElements", p.total_elements},
+              {"totalPages", total_pages},
+              {"number", req.page},
+              {"size", req.page_size},
+              {"numberOfElements", p.content.size()},
+              {"first", req.page == 0},
+              {"last", req.page + 1 >= total_pages},
+              {"empty", p.content.empty()}};
+}
+
+// The body as a JSON object, or INVALID_PARAMETER saying why not.
+[[nodiscard]] domain::result<json> parse_json_object(const std::string& body);
+
+} // namespace onair::api

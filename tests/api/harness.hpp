@@ -1,0 +1,361 @@
+#pragma once
+// Black-box harness for tests of the real `onair` binary: temp folders, child processes, a small
+// HTTP/1.1 client, and `onair serve` in the background awaited through its server.json.
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace onair::test_harness {
+
+inline constexpr auto process_deadline = 60s;
+inline constexpr auto start_deadline = 60s;
+
+class temp_dir {
+public:
+  temp_dir() {
+    static std::atomic<int> counter{0};
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("onair-cli-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rd()));
+    fs::create_directories(path_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  [[nodiscard]] const fs::path& path() const { return path_; }
+  [[nodiscard]] std::string str() const { return path_.string(); }
+
+private:
+  fs::path path_;
+};
+
+inline std::string read_file(const fs::path& p) {
+  std::ifstream in{p};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The child's environment: ours without any ONAIR_* (so the host cannot leak settings in), plus extras.
+inline std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e)
+    if (std::strncmp(*e, "ONAIR_", 6) != 0)
+      env.emplace_back(*e);
+  for (const auto& [k, v] : extra)
+    env.push_back(k + "=" + v);
+  return env;
+}
+
+struct spawn_options {
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+// Starts ONAIR_BINARY with args, stdout and stderr into files. Returns the pid.
+inline pid_t spawn_onair(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+                  const spawn_options& opts = {}) {
+  std::vector<std::string> argv_s{ONAIR_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  auto env_s = child_environment(opts.env);
+  std::vector<char*> envp;
+  for (auto& e : env_s)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv_s[0].c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << ONAIR_BINARY << ": " << std::strerror(rc));
+  return pid;
+}
+
+// The exit code of pid (128+signal when killed by one), or nothing once the deadline passed.
+inline std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    int st = 0;
+    const pid_t r = ::waitpid(pid, &st, WNOHANG);
+    if (r == pid)
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (r < 0)
+      return -1;
+    if (std::chrono::steady_clock::now() >= until)
+      return std::nullopt;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+// A child that is killed and reaped when the guard goes, whatever the test did.
+class child_guard {
+public:
+  explicit child_guard(pid_t pid = -1) : pid_(pid) {}
+  ~child_guard() { kill_now(); }
+  child_guard(const child_guard&) = delete;
+  child_guard& operator=(const child_guard&) = delete;
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  void reaped() { pid_ = -1; }
+  void kill_now() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+      pid_ = -1;
+    }
+  }
+
+private:
+  pid_t pid_;
+};
+
+struct run_result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const run_result& r) {
+  return os << "exit " << r.code << "\n--- stdout\n" << r.out << "\n--- stderr\n" << r.err;
+}
+
+// Runs `onair args...` to completion (killed past the deadline).
+inline run_result run_onair(const std::vector<std::string>& args, const spawn_options& opts = {}) {
+  temp_dir io;
+  const auto out = io.path() / "stdout", err = io.path() / "stderr";
+  child_guard child{spawn_onair(args, out, err, opts)};
+  auto code = wait_exit(child.pid(), process_deadline);
+  if (code)
+    child.reaped();
+  else
+    child.kill_now();
+  run_result r{code.value_or(-1), read_file(out), read_file(err)};
+  BOOST_REQUIRE_MESSAGE(code.has_value(), "onair did not finish in time: " << r);
+  return r;
+}
+
+// ---- a tiny HTTP/1.1 client
+struct http_reply {
+  int status = 0;
+  std::string head;
+  std::string body;
+};
+
+inline http_reply http_call(const std::string& host, int port, const std::string& method, const std::string& path,
+                     const std::vector<std::pair<std::string, std::string>>& headers = {},
+                     const std::string& body = {}) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(fd >= 0);
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_fd{fd};
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  BOOST_REQUIRE(::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1);
+  BOOST_REQUIRE_MESSAGE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
+                        "connect " << host << ":" << port << ": " << std::strerror(errno));
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
+                    "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const auto& [k, v] : headers)
+    req += k + ": " + v + "\r\n";
+  req += "\r\n";
+  req += body;
+  BOOST_REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+  std::string resp;
+  char buf[4096];
+  for (;;) {
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0)
+      break;
+    resp.append(buf, static_cast<std::size_t>(n));
+  }
+  const auto head_end = resp.find("\r\n\r\n");
+  BOOST_REQUIRE_MESSAGE(resp.rfind("HTTP/1.", 0) == 0 && head_end != std::string::npos,
+                        "not an HTTP answer: '" << resp << "'");
+  http_reply r;
+  r.status = std::atoi(resp.c_str() + 9);
+  r.head = resp.substr(0, head_end);
+  r.body = resp.substr(head_end + 4);
+  return r;
+}
+
+// ---- `onair serve` in the background
+struct endpoint {
+  std::string host;
+  int port = 0;
+};
+
+inline endpoint parse_endpoint(const std::string& hostport) {
+  const auto colon = hostport.rfind(':');
+  BOOST_REQUIRE(colon != std::string::npos);
+  return {hostport.substr(0, colon), std::stoi(hostport.substr(colon + 1))};
+}
+
+class server_process {
+public:
+  explicit server_process(const fs::path& data_dir, std::vector<std::string> extra_args = {},
+                          spawn_options opts = {}, bool with_data_dir_flag = true)
+      : data_dir_(data_dir), out_(io_.path() / "stdout"), err_(io_.path() / "stderr") {
+    std::vector<std::string> args{"serve"};
+    if (with_data_dir_flag) {
+      args.push_back("--data-dir");
+      args.push_back(data_dir.string());
+    }
+    // Port 0 on 127.0.0.1 unless the test chose the address some other way.
+    const auto named = [&](const char* flag) {
+      return std::find(extra_args.begin(), extra_args.end(), flag) != extra_args.end();
+    };
+    if (!named("--http-listen") && !named("--config") && !has_listen_setting(opts)) {
+      args.push_back("--http-listen");
+      args.push_back("127.0.0.1:0");
+    }
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    child_ = std::make_unique<child_guard>(spawn_onair(args, out_, err_, opts));
+  }
+
+  // Waits for server.json and the "serving" banner (printed after any first app), then reads the address.
+  void wait_ready() {
+    const auto until = std::chrono::steady_clock::now() + start_deadline;
+    const auto info_path = data_dir_ / "server.json";
+    for (;;) {
+      if (fs::exists(info_path) && contains(stdout_text(), "onair is serving"))
+        break;
+      int st = 0;
+      if (::waitpid(child_->pid(), &st, WNOHANG) == child_->pid()) {
+        child_->reaped();
+        BOOST_FAIL("onair serve exited before it was ready:\n" << stdout_text() << "\n" << stderr_text());
+      }
+      if (std::chrono::steady_clock::now() >= until)
+        BOOST_FAIL("onair serve not ready in time:\n" << stdout_text() << "\n" << stderr_text());
+      std::this_thread::sleep_for(10ms);
+    }
+    info_ = json::parse(read_file(info_path));
+    BOOST_REQUIRE(info_.contains("http") && info_["http"].is_string());
+    http_ = parse_endpoint(info_["http"].get<std::string>());
+    BOOST_REQUIRE_GT(http_.port, 0);
+  }
+
+  // SIGTERM and the exit code.
+  int stop() {
+    ::kill(child_->pid(), SIGTERM);
+    auto code = wait_exit(child_->pid(), process_deadline);
+    BOOST_REQUIRE_MESSAGE(code.has_value(), "onair serve did not stop on SIGTERM:\n" << stderr_text());
+    child_->reaped();
+    return *code;
+  }
+
+  // SIGKILL: no cleanup, server.json and admin.token stay behind.
+  void kill_hard() { child_->kill_now(); }
+
+  http_reply get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
+    return http_call(http_.host, http_.port, "GET", path, headers);
+  }
+
+  [[nodiscard]] const json& info() const { return info_; }
+  [[nodiscard]] const endpoint& http() const { return http_; }
+  [[nodiscard]] std::string stdout_text() const { return read_file(out_); }
+  [[nodiscard]] std::string stderr_text() const { return read_file(err_); }
+
+private:
+  static bool has_listen_setting(const spawn_options& opts) {
+    for (const auto& [k, v] : opts.env)
+      if (k == "ONAIR_HTTP_LISTEN" || k == "ONAIR_CONFIG")
+        return true;
+    return false;
+  }
+
+  fs::path data_dir_;
+  temp_dir io_;
+  fs::path out_, err_;
+  std::unique_ptr<child_guard> child_;
+  json info_;
+  endpoint http_;
+};
+
+// The value after `label` on a line of the text output ("  apiSecret: XYZ"), empty when absent.
+inline std::string printed_value(const std::string& out, const std::string& label) {
+  std::istringstream in{out};
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto b = line.find_first_not_of(' ');
+    if (b == std::string::npos || line.compare(b, label.size(), label) != 0)
+      continue;
+    const auto v = line.find_first_not_of(' ', b + label.size());
+    return v == std::string::npos ? std::string{} : line.substr(v);
+  }
+  return {};
+}
+
+inline json parse_json_output(const run_result& r) {
+  auto j = json::parse(r.out, nullptr, false);
+  BOOST_REQUIRE_MESSAGE(!j.is_discarded(), "not JSON: " << r);
+  return j;
+}
+
+inline json create_app(const fs::path& data_dir, const std::string& name) {
+  auto r = run_onair({"app", "create", "--name", name, "--json", "--data-dir", data_dir.string()});
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r);
+  auto app = parse_json_output(r);
+  BOOST_TEST(app["name"] == name);
+  return app;
+}
+
+inline json list_apps(const fs::path& data_dir) {
+  auto r = run_onair({"app", "list", "--json", "--data-dir", data_dir.string()});
+  BOOST_REQUIRE_MESSAGE(r.code == 0, r);
+  auto apps = parse_json_output(r);
+  BOOST_REQUIRE(apps.is_array());
+  return apps;
+}
+
+} // namespace onair::test_harness
