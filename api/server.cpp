@@ -61,16 +61,24 @@ server::server(server_config cfg) : cfg_(std::move(cfg)) {}
 
 server::~server() { stop(); }
 
-std::string server::base_url() const {
-  auto addr = parse_listen_address(cfg_.http_listen);
-  std::string host = cfg_.public_host;
+namespace {
+// The host to put in URLs handed out: --public-host, else the listen address (a wildcard becomes
+// loopback), bracketed when IPv6.
+std::string url_host(const std::string& public_host, const std::string& listen) {
+  auto addr = parse_listen_address(listen);
+  std::string host = public_host;
   if (host.empty())
     host = addr ? addr->host : "127.0.0.1";
   if (host == "0.0.0.0")
     host = "127.0.0.1";
   if (host.find(':') != std::string::npos && host.front() != '[')
     host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(port_);
+  return host;
+}
+} // namespace
+
+std::string server::base_url() const {
+  return "http://" + url_host(cfg_.public_host, cfg_.http_listen) + ":" + std::to_string(port_);
 }
 
 namespace {
@@ -129,14 +137,7 @@ domain::result<std::uint16_t> server::start() {
 
 std::string server::rtmp_base_url() const {
   auto addr = parse_listen_address(cfg_.rtmp_listen);
-  std::string host = cfg_.public_host;
-  if (host.empty())
-    host = addr ? addr->host : "127.0.0.1";
-  if (host == "0.0.0.0")
-    host = "127.0.0.1";
-  if (host.find(':') != std::string::npos && host.front() != '[')
-    host = "[" + host + "]";
-  return "rtmp://" + host + ":" + std::to_string(addr ? addr->port : 1935);
+  return "rtmp://" + url_host(cfg_.public_host, cfg_.rtmp_listen) + ":" + std::to_string(addr ? addr->port : 1935);
 }
 
 void server::stop() {
@@ -153,8 +154,8 @@ void server::stop() {
 void server::install_routes() {
   rest_ = std::make_unique<rest_context>(rest_context{*rt_, "", ""});
   // REST resources (api/routes.hpp); each family adds its own line here.
-  // [member routes]
-  // [room routes]
+  install_member_routes(*http_, *rest_);
+  install_room_routes(*http_, *rest_);
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {
     respond(json_response(200, R"({"status":"UP"})"));
