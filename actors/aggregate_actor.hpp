@@ -322,13 +322,21 @@ typename registry_actor<A>::behavior_type registry_behavior(registry_pointer<A> 
   };
 }
 
+// Spawns a short-lived actor that makes requests. CAF 0.17 binds a reference to a null tuple
+// when a function-based actor takes no arguments (UBSan: "reference binding to null pointer" in
+// init_fun_factory.hpp), so the function gets one unused argument.
+template <class F>
+void spawn_requester(caf::actor_system& sys, F f) {
+  sys.spawn([f = std::move(f)](caf::event_based_actor* self, int) { f(self); }, 0);
+}
+
 // Sends a command from outside any actor; done() runs on a CAF worker thread. A request that
 // reached an actor just as it passivated is retried with a fresh one.
 template <class A>
 void ask(caf::actor_system& sys, registry_actor<A> registry, address a, typename A::command cmd,
          std::function<void(domain::result<outcome<A>>)> done,
          std::chrono::milliseconds timeout = std::chrono::seconds(10), int attempts = 3) {
-  sys.spawn([=](caf::event_based_actor* self) {
+  spawn_requester(sys, [=](caf::event_based_actor* self) {
     self->request(registry, timeout, a, cmd)
         .then([=](outcome<A>& o) { done(std::move(o)); },
               [=](caf::error& e) {

@@ -121,7 +121,7 @@ template <class A>
 void runtime::get(address a, callback<A> done) {
   auto reg = registry<A>();
   auto timeout = opts_.ask_timeout;
-  system().spawn([=](caf::event_based_actor* self) {
+  spawn_requester(system(), [=](caf::event_based_actor* self) {
     self->request(reg, timeout, get_atom::value, a)
         .then([=](outcome<A>& o) { done(std::move(o)); }, [=](caf::error& e) { done(from_caf(e)); });
   });
