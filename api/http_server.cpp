@@ -5,10 +5,12 @@
 #include <sys/socket.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <unordered_map>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -64,6 +66,129 @@ http_response error_response(int status, const std::string& code, const std::str
   return json_response(status, j.dump());
 }
 
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+double seconds_since(steady::time_point t0) {
+  return std::chrono::duration<double>(steady::now() - t0).count();
+}
+
+// One chunked reply. State is touched on the loop thread only; the public calls post there.
+class stream_impl final : public http_stream, public std::enable_shared_from_this<stream_impl> {
+public:
+  stream_impl(event_loop& loop, http_metrics& metrics, evhttp_request* req, http_request meta, int timeout_seconds)
+      : loop_(loop), metrics_(metrics), req_(req), route_(std::move(meta.route)), method_(std::move(meta.method)),
+        timeout_seconds_(timeout_seconds) {}
+
+  void respond(http_response resp) override {
+    loop_.post([self = shared_from_this(), resp = std::move(resp)] {
+      if (self->req_ == nullptr || self->started_ || self->done_)
+        return;
+      evkeyvalq* out = evhttp_request_get_output_headers(self->req_);
+      if (!resp.content_type.empty())
+        evhttp_add_header(out, "Content-Type", resp.content_type.c_str());
+      for (const auto& [k, v] : resp.headers)
+        evhttp_add_header(out, k.c_str(), v.c_str());
+      evbuffer* body = evbuffer_new();
+      evbuffer_add(body, resp.body.data(), resp.body.size());
+      self->metrics_.observe(self->route_, self->method_, resp.status, seconds_since(self->t0_));
+      self->done_ = true;
+      evhttp_send_reply(std::exchange(self->req_, nullptr), resp.status, nullptr, body);
+      evbuffer_free(body);
+    });
+  }
+
+  void start(int status, std::vector<std::pair<std::string, std::string>> headers) override {
+    loop_.post([self = shared_from_this(), status, headers = std::move(headers)] {
+      if (self->req_ == nullptr || self->started_ || self->done_)
+        return;
+      evkeyvalq* out = evhttp_request_get_output_headers(self->req_);
+      for (const auto& [k, v] : headers)
+        evhttp_add_header(out, k.c_str(), v.c_str());
+      self->started_ = true;
+      self->metrics_.observe(self->route_, self->method_, status, seconds_since(self->t0_));
+      evhttp_send_reply_start(self->req_, status, nullptr);
+      // The client sends nothing more: only writes may time out.
+      if (evhttp_connection* con = evhttp_request_get_connection(self->req_)) {
+        const timeval write_tv{self->timeout_seconds_, 0};
+        bufferevent_set_timeouts(evhttp_connection_get_bufferevent(con), nullptr, &write_tv);
+      }
+    });
+  }
+
+  void send(std::string chunk) override {
+    loop_.post([self = shared_from_this(), chunk = std::move(chunk)] {
+      if (self->req_ == nullptr || !self->started_ || self->done_ || chunk.empty())
+        return;
+      evbuffer* buf = evbuffer_new();
+      evbuffer_add(buf, chunk.data(), chunk.size());
+      evhttp_send_reply_chunk(self->req_, buf);
+      evbuffer_free(buf);
+    });
+  }
+
+  void end() override {
+    loop_.post([self = shared_from_this()] {
+      if (self->req_ == nullptr || !self->started_ || self->done_)
+        return;
+      self->done_ = true;
+      self->close_fn_ = nullptr;
+      evhttp_send_reply_end(std::exchange(self->req_, nullptr));
+    });
+  }
+
+  void on_close(std::function<void()> fn) override {
+    loop_.post([self = shared_from_this(), fn = std::move(fn)]() mutable {
+      if (self->closed_) {
+        if (fn)
+          fn();
+        return;
+      }
+      if (!self->done_)
+        self->close_fn_ = std::move(fn);
+    });
+  }
+
+  [[nodiscard]] std::size_t buffered() const override {
+    if (req_ == nullptr)
+      return 0;
+    evhttp_connection* con = evhttp_request_get_connection(req_);
+    return con ? evbuffer_get_length(bufferevent_get_output(evhttp_connection_get_bufferevent(con))) : 0;
+  }
+
+  [[nodiscard]] bool finished() const { return done_ || closed_; }
+
+  // The connection is going away (loop thread, or the stopping thread once the loop is gone).
+  void closed() {
+    if (closed_)
+      return;
+    closed_ = true;
+    // A reply still in progress was detached from its connection by evhttp and is ours to free;
+    // one still attached is freed with the connection.
+    if (req_ != nullptr && evhttp_request_get_connection(req_) == nullptr && !done_)
+      evhttp_request_free(req_);
+    req_ = nullptr;
+    if (auto fn = std::exchange(close_fn_, nullptr))
+      fn();
+  }
+
+private:
+  event_loop& loop_;
+  http_metrics& metrics_;
+  evhttp_request* req_;
+  std::string route_;
+  std::string method_;
+  int timeout_seconds_;
+  steady::time_point t0_ = steady::now();
+  bool started_ = false;
+  bool done_ = false;
+  bool closed_ = false;
+  std::function<void()> close_fn_;
+};
+
+} // namespace
+
 struct http_server::impl {
   options opts;
   event_loop loop;
@@ -72,9 +197,36 @@ struct http_server::impl {
     std::string method;
     std::vector<std::string> segments; // "{x}" captures
     http_handler handler;
+    std::string pattern;
+    stream_handler stream; // set for stream routes (handler empty)
   };
   std::vector<pattern_route> routes;
   http_handler fallback;
+  http_metrics metrics;
+  // Connections seen (for the gauge and to tell streams their client left); loop thread only.
+  std::unordered_map<evhttp_connection*, std::shared_ptr<stream_impl>> connections;
+
+  static void on_connection_close(evhttp_connection* con, void* arg) {
+    auto* self = static_cast<impl*>(arg);
+    auto it = self->connections.find(con);
+    if (it == self->connections.end())
+      return;
+    auto stream = std::move(it->second);
+    self->connections.erase(it);
+    self->metrics.connection_closed();
+    if (stream)
+      stream->closed();
+  }
+
+  void track(evhttp_connection* con, std::shared_ptr<stream_impl> stream) {
+    auto [it, fresh] = connections.try_emplace(con);
+    if (fresh) {
+      metrics.connection_opened();
+      evhttp_connection_set_closecb(con, &impl::on_connection_close, this);
+    }
+    if (stream || (it->second && it->second->finished()))
+      it->second = std::move(stream);
+  }
 
   static std::vector<std::string> split(const std::string& path) {
     std::vector<std::string> out;
@@ -98,7 +250,7 @@ struct http_server::impl {
 
   // The handler for a request, filling its path parameters; nullptr with `other_method` set when
   // the path exists under other methods only.
-  const http_handler* match(http_request& r, bool& other_method) const {
+  const pattern_route* match(http_request& r, bool& other_method) const {
     const auto parts = split(r.path);
     for (const auto& route : routes) {
       if (route.segments.size() != parts.size())
@@ -121,7 +273,8 @@ struct http_server::impl {
         continue;
       }
       r.params = std::move(params);
-      return &route.handler;
+      r.route = route.pattern;
+      return &route;
     }
     return nullptr;
   }
@@ -161,7 +314,8 @@ struct http_server::impl {
     r.body.resize(evbuffer_get_length(in));
     if (!r.body.empty())
       evbuffer_copyout(in, r.body.data(), r.body.size());
-    if (evhttp_connection* con = evhttp_request_get_connection(req)) {
+    evhttp_connection* connection = evhttp_request_get_connection(req);
+    if (evhttp_connection* con = connection) {
       char* addr = nullptr;
       ev_uint16_t port = 0;
       evhttp_connection_get_peer(con, &addr, &port);
@@ -169,10 +323,28 @@ struct http_server::impl {
       r.peer_is_loopback = r.peer.rfind("127.", 0) == 0 || r.peer == "::1" || r.peer == "::ffff:127.0.0.1";
     }
 
+    bool other_method = false;
+    const pattern_route* route = match(r, other_method);
+    if (route && route->stream) {
+      auto stream = std::make_shared<stream_impl>(loop, metrics, req, r, opts.timeout_seconds);
+      if (connection)
+        track(connection, stream);
+      try {
+        route->stream(r, stream);
+      } catch (const std::exception& e) {
+        spdlog::error("http stream handler failed method={} path={} error={}", r.method, r.path, e.what());
+        stream->respond(error_response(500, "INTERNAL_ERROR", "internal error"));
+      }
+      return;
+    }
+    if (connection)
+      track(connection, nullptr);
+
     // The responder may run on any thread; the reply goes out on the loop. If the client went
     // away meanwhile, evhttp keeps the request for us and frees it on reply.
-    responder respond = [this, req](http_response resp) {
-      loop.post([req, resp = std::move(resp)] {
+    responder respond = [this, req, t0 = steady::now(), route_label = r.route, method = r.method](http_response resp) {
+      loop.post([this, req, t0, route_label, method, resp = std::move(resp)] {
+        metrics.observe(route_label, method, resp.status, seconds_since(t0));
         evkeyvalq* out = evhttp_request_get_output_headers(req);
         if (!resp.content_type.empty())
           evhttp_add_header(out, "Content-Type", resp.content_type.c_str());
@@ -185,8 +357,7 @@ struct http_server::impl {
       });
     };
 
-    bool other_method = false;
-    const http_handler* handler = match(r, other_method);
+    const http_handler* handler = route ? &route->handler : nullptr;
     try {
       if (handler)
         (*handler)(r, respond);
@@ -208,8 +379,18 @@ http_server::http_server(options opts) : impl_(std::make_unique<impl>()) { impl_
 http_server::~http_server() { stop(); }
 
 void http_server::route(std::string method, std::string path, http_handler h) {
-  impl_->routes.push_back({std::move(method), impl::split(path), std::move(h)});
+  auto segments = impl::split(path);
+  impl_->routes.push_back({std::move(method), std::move(segments), std::move(h), std::move(path), nullptr});
 }
+
+void http_server::stream_route(std::string method, std::string path, stream_handler h) {
+  auto segments = impl::split(path);
+  impl_->routes.push_back({std::move(method), std::move(segments), nullptr, std::move(path), std::move(h)});
+}
+
+event_loop& http_server::loop() { return impl_->loop; }
+
+const http_metrics& http_server::metrics() const { return impl_->metrics; }
 
 void http_server::fallback(http_handler h) { impl_->fallback = std::move(h); }
 
@@ -242,8 +423,11 @@ void http_server::stop() {
   if (!impl_ || !impl_->http)
     return;
   impl_->loop.stop();
-  evhttp_free(impl_->http);
+  evhttp_free(impl_->http); // closes every connection, telling their streams
   impl_->http = nullptr;
+  for (auto& [con, stream] : std::exchange(impl_->connections, {}))
+    if (stream)
+      stream->closed();
 }
 
 } // namespace onair::api

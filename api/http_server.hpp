@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/event_loop.hpp"
+#include "api/http_metrics.hpp"
 #include "domain/result.hpp"
 
 struct evhttp;
@@ -22,6 +23,7 @@ struct http_request {
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers; // lower-case names
   std::map<std::string, std::string> params;  // path parameters of the matched route ({name})
+  std::string route;                          // the matched route's pattern (metrics labels); "" if none
   std::string body;
   std::string peer;  // remote address
   bool peer_is_loopback = false;
@@ -41,6 +43,26 @@ struct http_response {
 
 using responder = std::function<void(http_response)>;
 using http_handler = std::function<void(const http_request&, responder)>;
+
+// A reply sent in chunks (Server-Sent Events). Every call may come from any thread and hops to the
+// loop; after the client went away they do nothing. Either respond() once, or start() then any
+// number of send() and at most one end().
+class http_stream {
+public:
+  virtual ~http_stream() = default;
+  // A plain, complete reply instead of a stream (errors found before streaming).
+  virtual void respond(http_response resp) = 0;
+  // Sends the status line and headers; the connection's read timeout is lifted for the stream.
+  virtual void start(int status, std::vector<std::pair<std::string, std::string>> headers) = 0;
+  virtual void send(std::string chunk) = 0;
+  virtual void end() = 0;
+  // fn runs once, on the loop thread, when the client goes away or the server stops (not after end()).
+  virtual void on_close(std::function<void()> fn) = 0;
+  // Bytes written but not yet taken by the socket (loop thread only): lets a producer hold back.
+  [[nodiscard]] virtual std::size_t buffered() const = 0;
+};
+
+using stream_handler = std::function<void(const http_request&, std::shared_ptr<http_stream>)>;
 
 struct listen_address {
   std::string host = "127.0.0.1";
@@ -65,8 +87,14 @@ public:
   // (e.g. "/v2/apps/me/members/{appUserId}"). Method "*" matches any. A path that matches only
   // under other methods answers 405.
   void route(std::string method, std::string path, http_handler h);
+  // A route answered by a stream (same patterns as route()).
+  void stream_route(std::string method, std::string path, stream_handler h);
   // Everything not routed.
   void fallback(http_handler h);
+
+  // The loop the handlers run on (timers of long-lived replies).
+  [[nodiscard]] event_loop& loop();
+  [[nodiscard]] const http_metrics& metrics() const;
 
   // Binds and starts the loop; returns the bound port (useful with port 0).
   domain::result<std::uint16_t> start();

@@ -1,12 +1,13 @@
 #pragma once
 // Member JSON of api.md shared by the resources that show a member (stream keys, video rooms,
-// video posts). Defined in api/routes_members.cpp.
+// video posts), and reading the upsert body. Defined in api/routes_members.cpp.
 #include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "domain/member.hpp"
+#include "domain/result.hpp"
 
 namespace onair::api {
 
@@ -16,5 +17,8 @@ namespace onair::api {
 // The Member resource: id, state, appUserId, appUserName, appUserProfileImgUrl, email, customType,
 // customData, createdAt, lastModifiedAt.
 [[nodiscard]] nlohmann::json member_json(const domain::member& m);
+
+// The upsert body (POST /members and member login), every field checked and named on error.
+[[nodiscard]] domain::result<domain::upsert_member> parse_upsert(const nlohmann::json& body);
 
 } // namespace onair::api

@@ -3,7 +3,9 @@
 #include <charconv>
 
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 
+#include "api/auth_limiter.hpp"
 #include "api/credentials.hpp"
 
 namespace onair::api {
@@ -99,6 +101,41 @@ domain::result<domain::app> authenticate_app(const http_request& req, const stor
   if (!app || !app->state.exists || !ok)
     return unauthorized("unknown API key or wrong secret");
   return app->state;
+}
+
+std::optional<http_response> throttled(auth_limiter& limiter, const http_request& req) {
+  const auto wait = limiter.retry_after(req.peer, std::chrono::steady_clock::now());
+  if (wait.count() == 0)
+    return std::nullopt;
+  auto r = error_response(429, "TOO_MANY_REQUESTS",
+                          "too many failed authentications from this address; retry in " +
+                              std::to_string(wait.count()) + " s");
+  r.headers.emplace_back("Retry-After", std::to_string(wait.count()));
+  return r;
+}
+
+void count_auth_failure(auth_limiter& limiter, const http_request& req) {
+  if (limiter.failed(req.peer, std::chrono::steady_clock::now()))
+    spdlog::warn("authentication failing repeatedly peer={} path={}: slowing it down", req.peer, req.path);
+}
+
+std::optional<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views,
+                                            auth_limiter& limiter, const responder& respond) {
+  if (auto refusal = throttled(limiter, req)) {
+    respond(*std::move(refusal));
+    return std::nullopt;
+  }
+  auto app = authenticate_app(req, views);
+  if (!app) {
+    // A request without credentials guesses nothing (clients often try without first).
+    if (!req.header("authorization").empty())
+      count_auth_failure(limiter, req);
+    auto r = error_of(app.error());
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"onair\"");
+    respond(std::move(r));
+    return std::nullopt;
+  }
+  return *std::move(app);
 }
 
 domain::result<storage::page_request> parse_page(const http_request& req) {

@@ -2,9 +2,11 @@
 // The REST API of api.md, one install function per resource family. Handlers never block the loop:
 // they ask actors (or read the views, which are local and consistent with the log) and answer
 // through the responder.
+#include <memory>
 #include <string>
 
 #include "actors/runtime.hpp"
+#include "api/auth_limiter.hpp"
 #include "api/http_server.hpp"
 
 namespace onair::api {
@@ -13,11 +15,17 @@ struct rest_context {
   actors::runtime& rt;
   std::string http_base; // e.g. http://127.0.0.1:8080 (play URLs)
   std::string rtmp_base; // e.g. rtmp://127.0.0.1:1935 (ingest and RTMP play URLs)
+  // Failed authentications per peer, shared by the Basic and Bearer paths.
+  std::shared_ptr<auth_limiter> auth_failures = std::make_shared<auth_limiter>();
 };
 
 // /v2/apps/me/members…, /v2/apps/me/stream-keys…, /v2/apps/me/transcoding-profiles…, /v2/apps/me/video-posts…
 void install_member_routes(http_server& http, rest_context& ctx);
 // /v2/apps/me/video-rooms…
 void install_room_routes(http_server& http, rest_context& ctx);
+// /v2/apps/me/events, /v2/apps/me/events/stream (SSE), /metrics (Prometheus)
+void install_event_routes(http_server& http, rest_context& ctx);
+// /v2/apps/me/members/login, /v2/members/me… (Bearer tokens of api/tokens.hpp)
+void install_member_api_routes(http_server& http, rest_context& ctx);
 
 } // namespace onair::api

@@ -12,6 +12,7 @@
 #include "api/member_dto.hpp"
 #include "api/rest.hpp"
 #include "api/routes.hpp"
+#include "api/stream_key_dto.hpp"
 #include "domain/profiles.hpp"
 #include "domain/validation.hpp"
 #include "storage/queries.hpp"
@@ -86,12 +87,9 @@ using app_handler = std::function<void(const http_request&, const domain::app&, 
 // Basic auth with the app's key and secret; the handler sees only its app.
 http_handler for_app(rest_context& ctx, app_handler h) {
   return [&ctx, h = std::move(h)](const http_request& req, responder respond) {
-    auto app = authenticate_app(req, ctx.rt.views());
-    if (!app) {
-      auto r = error_of(app.error());
-      r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"onair\"");
-      return respond(std::move(r));
-    }
+    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond);
+    if (!app)
+      return;
     h(req, *app, std::move(respond));
   };
 }
@@ -128,6 +126,8 @@ std::optional<storage::versioned<domain::video_post>> load_post(const rest_conte
 }
 
 // ---- DTOs
+
+} // namespace
 
 json key_json(const rest_context& ctx, const domain::app& app, const domain::stream_key& k, std::int64_t version) {
   const auto& views = ctx.rt.views();
@@ -190,6 +190,8 @@ json key_json(const rest_context& ctx, const domain::app& app, const domain::str
               {"createdAt", time_json(k.created_at)},
               {"lastModifiedAt", time_json(k.last_modified_at)}};
 }
+
+namespace {
 
 http_response key_response(int status, const rest_context& ctx, const domain::app& app, const domain::stream_key& k,
                            std::int64_t version) {
@@ -269,6 +271,33 @@ std::optional<domain::error> read_member_fields(const json& body, member_fields&
                       read_string_map(body, "customData", f.custom_data)});
 }
 
+} // namespace
+
+domain::result<domain::upsert_member> parse_upsert(const json& body) {
+  if (auto st = only_fields(body, {"appUserId", "appUserName", "appUserProfileImgUrl", "email", "customType",
+                                   "customData"});
+      !st)
+    return st.error();
+  std::optional<std::string> app_user_id;
+  member_fields f;
+  if (auto err = first_error({read_string(body, "appUserId", app_user_id, unlimited)}))
+    return *err;
+  if (auto err = read_member_fields(body, f))
+    return *err;
+  if (!app_user_id)
+    return make_error(error_code::invalid_app_user_id, "appUserId is required", "appUserId");
+  if (auto err = domain::validate_app_user_id(*app_user_id))
+    return *err;
+  return domain::upsert_member{.app_user_id = *app_user_id,
+                               .app_user_name = std::move(f.app_user_name),
+                               .app_user_profile_img_url = std::move(f.app_user_profile_img_url),
+                               .email = std::move(f.email),
+                               .custom_type = std::move(f.custom_type),
+                               .custom_data = std::move(f.custom_data)};
+}
+
+namespace {
+
 void install_members(http_server& http, rest_context& ctx) {
   const std::string members = "/v2/apps/me/members";
 
@@ -276,27 +305,10 @@ void install_members(http_server& http, rest_context& ctx) {
     auto body = parse_json_object(req.body);
     if (!body)
       return respond(error_of(body.error()));
-    if (auto st = only_fields(*body, {"appUserId", "appUserName", "appUserProfileImgUrl", "email", "customType",
-                                      "customData"});
-        !st)
-      return respond(error_of(st.error()));
-    std::optional<std::string> app_user_id;
-    member_fields f;
-    if (auto err = first_error({read_string(*body, "appUserId", app_user_id, unlimited)}))
-      return respond(error_of(*err));
-    if (auto err = read_member_fields(*body, f))
-      return respond(error_of(*err));
-    if (!app_user_id)
-      return respond(error_of(make_error(error_code::invalid_app_user_id, "appUserId is required", "appUserId")));
-    if (auto err = domain::validate_app_user_id(*app_user_id))
-      return respond(error_of(*err));
-    domain::upsert_member cmd{.app_user_id = *app_user_id,
-                              .app_user_name = std::move(f.app_user_name),
-                              .app_user_profile_img_url = std::move(f.app_user_profile_img_url),
-                              .email = std::move(f.email),
-                              .custom_type = std::move(f.custom_type),
-                              .custom_data = std::move(f.custom_data)};
-    ctx.rt.upsert_member(app.id, std::move(cmd), [respond](domain::result<actors::outcome<domain::member_aggregate>> r) {
+    auto cmd = parse_upsert(*body);
+    if (!cmd)
+      return respond(error_of(cmd.error()));
+    ctx.rt.upsert_member(app.id, *std::move(cmd), [respond](domain::result<actors::outcome<domain::member_aggregate>> r) {
       if (!r)
         return respond(error_of(r.error()));
       bool created = false;

@@ -9,6 +9,7 @@
 
 #include "api/dto.hpp"
 #include "api/rest.hpp"
+#include "api/room_dto.hpp"
 #include "api/routes.hpp"
 #include "domain/validation.hpp"
 #include "storage/queries.hpp"
@@ -52,7 +53,8 @@ json video_post_json(const rest_context& ctx, domain::app_id app, const video_ro
 
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
-// The VideoRoom of api.md.
+} // namespace
+
 json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version, const video_room& r) {
   json rtmp_play = nullptr, flv_play = nullptr, hls_play = nullptr, dash_play = nullptr;
   if (domain::is_on_air(r.state)) {
@@ -104,11 +106,14 @@ http_response room_response(const rest_context& ctx, domain::app_id app, int sta
   return res;
 }
 
+namespace {
+
 domain::error room_not_found(std::int64_t id) {
   return make_error(error_code::video_room_not_found, "video room " + std::to_string(id) + " not found");
 }
 
-// The {id} of the path: a positive integer.
+} // namespace
+
 domain::result<std::int64_t> room_id_of(const http_request& req) {
   auto it = req.params.find("id");
   const std::string s = it == req.params.end() ? std::string{} : it->second;
@@ -119,7 +124,6 @@ domain::result<std::int64_t> room_id_of(const http_request& req) {
   return v;
 }
 
-// The room of this app, from the views; another app's room is not found.
 domain::result<room_view> load_room(const rest_context& ctx, domain::app_id app, std::int64_t id) {
   auto v = storage::get_view<video_room_aggregate>(ctx.rt.views(), app, std::to_string(id));
   if (!v || !v->state.exists)
@@ -127,7 +131,6 @@ domain::result<room_view> load_room(const rest_context& ctx, domain::app_id app,
   return *std::move(v);
 }
 
-// Answers with the room as the views show it now (after a flow changed it).
 void respond_current(const rest_context& ctx, domain::app_id app, std::int64_t id, const responder& respond) {
   auto v = load_room(ctx, app, id);
   if (!v)
@@ -135,13 +138,15 @@ void respond_current(const rest_context& ctx, domain::app_id app, std::int64_t i
   respond(room_response(ctx, app, 200, v->version, v->state));
 }
 
+namespace {
+
 // Authenticates the app, then runs the handler with it.
 http_handler with_app(rest_context& ctx,
                       std::function<void(const http_request&, responder, const domain::app&)> h) {
   return [&ctx, h = std::move(h)](const http_request& req, responder respond) {
-    auto app = authenticate_app(req, ctx.rt.views());
+    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond);
     if (!app)
-      return respond(error_of(app.error()));
+      return;
     h(req, std::move(respond), *app);
   };
 }
@@ -161,8 +166,9 @@ bool blank_string(const json& body, const char* name) {
   if (auto st_ = (expr); !st_)     \
     return std::move(st_).error();
 
-// The create_room command from a POST body, every field checked and named on error. The owner's
-// member id and name are filled in later, from the member's view.
+} // namespace
+
+// The owner's member id and name are filled in later, from the member's view.
 domain::result<domain::create_room> parse_create(const json& body) {
   ONAIR_TRY(only_fields(body, {"type", "title", "description", "accessLevel", "appUserId", "scheduledAt", "customType",
                                "customData"}));
@@ -196,6 +202,8 @@ domain::result<domain::create_room> parse_create(const json& body) {
     return *std::move(err);
   return c;
 }
+
+namespace {
 
 domain::result<domain::patch_room> parse_patch(const json& body) {
   ONAIR_TRY(only_fields(body, {"title", "description", "scheduledAt", "customType", "customData"}));
@@ -245,6 +253,8 @@ bool if_match_allows(const http_request& req, std::int64_t version) {
   return false;
 }
 
+} // namespace
+
 domain::result<storage::room_filter> parse_room_filter(const http_request& req) {
   storage::room_filter f;
   auto enum_param = [&]<class E>(const char* name, std::optional<E>& out) -> domain::status {
@@ -265,7 +275,62 @@ domain::result<storage::room_filter> parse_room_filter(const http_request& req) 
   return f;
 }
 
-} // namespace
+void create_room(rest_context& ctx, domain::app_id app_id, domain::create_room cmd, std::string location_base,
+                 responder respond) {
+  auto owner = storage::get_view<domain::member_aggregate>(ctx.rt.views(), app_id, cmd.app_user_id);
+  if (!owner || !owner->state.present())
+    return respond(
+        error_of(make_error(error_code::member_not_found, "member " + cmd.app_user_id + " not found", "appUserId")));
+  cmd.member_id = owner->state.id;
+  cmd.app_user_name = owner->state.app_user_name;
+  auto id = ctx.rt.next_id();
+  if (!id)
+    return respond(error_of(id.error()));
+  cmd.id = *id;
+  ctx.rt.ask<video_room_aggregate>(
+      {app_id, std::to_string(*id)}, std::move(cmd),
+      [&ctx, app_id, location_base = std::move(location_base),
+       respond](domain::result<actors::outcome<video_room_aggregate>> r) {
+        if (!r)
+          return respond(error_of(r.error()));
+        auto res = room_response(ctx, app_id, 201, r->version, r->state);
+        res.headers.emplace_back("Location", location_base + "/" + std::to_string(r->state.id));
+        respond(std::move(res));
+      });
+}
+
+void start_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, responder respond) {
+  ctx.rt.start_live(app_id, room_id, [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
+    if (!r)
+      return respond(error_of(r.error()));
+    respond_current(ctx, app_id, room_id, respond);
+  });
+}
+
+void end_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, const http_request& req,
+                   responder respond) {
+  bool force = false;
+  if (auto it = req.query.find("force"); it != req.query.end()) {
+    if (it->second == "true")
+      force = true;
+    else if (it->second != "false")
+      return respond(error_of(make_error(error_code::invalid_parameter, "force must be true or false", "force")));
+  }
+  ctx.rt.end_live(app_id, room_id, force, [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
+    if (!r)
+      return respond(error_of(r.error()));
+    respond_current(ctx, app_id, room_id, respond);
+  });
+}
+
+void cancel_room(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, responder respond) {
+  ctx.rt.ask<video_room_aggregate>({app_id, std::to_string(room_id)}, domain::cancel_room{},
+                                   [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
+                                     if (!r)
+                                       return respond(error_of(r.error()));
+                                     respond(room_response(ctx, app_id, 200, r->version, r->state));
+                                   });
+}
 
 void install_room_routes(http_server& http, rest_context& ctx) {
   const std::string base{base_path};
@@ -277,26 +342,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                auto cmd = parse_create(*body);
                if (!cmd)
                  return respond(error_of(cmd.error()));
-               auto owner = storage::get_view<domain::member_aggregate>(ctx.rt.views(), app.id, cmd->app_user_id);
-               if (!owner || !owner->state.present())
-                 return respond(error_of(make_error(error_code::member_not_found,
-                                                    "member " + cmd->app_user_id + " not found", "appUserId")));
-               cmd->member_id = owner->state.id;
-               cmd->app_user_name = owner->state.app_user_name;
-               auto id = ctx.rt.next_id();
-               if (!id)
-                 return respond(error_of(id.error()));
-               cmd->id = *id;
-               const auto app_id = app.id;
-               ctx.rt.ask<video_room_aggregate>(
-                   {app_id, std::to_string(*id)}, *std::move(cmd),
-                   [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
-                     if (!r)
-                       return respond(error_of(r.error()));
-                     auto res = room_response(ctx, app_id, 201, r->version, r->state);
-                     res.headers.emplace_back("Location", std::string{base_path} + "/" + std::to_string(r->state.id));
-                     respond(std::move(res));
-                   });
+               create_room(ctx, app.id, *std::move(cmd), std::string{base_path}, std::move(respond));
              }));
 
   http.route("GET", base, with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
@@ -358,13 +404,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                  return respond(error_of(id.error()));
                if (auto current = load_room(ctx, app.id, *id); !current)
                  return respond(error_of(current.error()));
-               const auto app_id = app.id;
-               const auto room_id = *id;
-               ctx.rt.start_live(app_id, room_id, [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
-                 if (!r)
-                   return respond(error_of(r.error()));
-                 respond_current(ctx, app_id, room_id, respond);
-               });
+               start_room_live(ctx, app.id, *id, std::move(respond));
              }));
 
   http.route("POST", base + "/{id}/rtmp-broadcast/state/ended",
@@ -372,24 +412,9 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                auto id = room_id_of(req);
                if (!id)
                  return respond(error_of(id.error()));
-               bool force = false;
-               if (auto it = req.query.find("force"); it != req.query.end()) {
-                 if (it->second == "true")
-                   force = true;
-                 else if (it->second != "false")
-                   return respond(error_of(make_error(error_code::invalid_parameter, "force must be true or false",
-                                                      "force")));
-               }
                if (auto current = load_room(ctx, app.id, *id); !current)
                  return respond(error_of(current.error()));
-               const auto app_id = app.id;
-               const auto room_id = *id;
-               ctx.rt.end_live(app_id, room_id, force,
-                               [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
-                                 if (!r)
-                                   return respond(error_of(r.error()));
-                                 respond_current(ctx, app_id, room_id, respond);
-                               });
+               end_room_live(ctx, app.id, *id, req, std::move(respond));
              }));
 
   http.route("POST", base + "/{id}/rtmp-broadcast/state/cancelled",
@@ -399,14 +424,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                  return respond(error_of(id.error()));
                if (auto current = load_room(ctx, app.id, *id); !current)
                  return respond(error_of(current.error()));
-               const auto app_id = app.id;
-               ctx.rt.ask<video_room_aggregate>(
-                   {app_id, std::to_string(*id)}, domain::cancel_room{},
-                   [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
-                     if (!r)
-                       return respond(error_of(r.error()));
-                     respond(room_response(ctx, app_id, 200, r->version, r->state));
-                   });
+               cancel_room(ctx, app.id, *id, std::move(respond));
              }));
 }
 

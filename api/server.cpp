@@ -156,6 +156,8 @@ void server::install_routes() {
   // REST resources (api/routes.hpp); each family adds its own line here.
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);
+  install_event_routes(*http_, *rest_);
+  install_member_api_routes(*http_, *rest_);
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {
     respond(json_response(200, R"({"status":"UP"})"));

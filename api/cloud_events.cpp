@@ -1,0 +1,78 @@
+#include "api/cloud_events.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "domain/time.hpp"
+
+namespace onair::api {
+
+using nlohmann::json;
+
+namespace {
+
+// Fields whose values are credentials: a stream key is a publish password.
+constexpr std::array<std::string_view, 2> secret_fields{"streamKey", "newStreamKey"};
+
+void redact(json& j) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const bool secret = std::find(secret_fields.begin(), secret_fields.end(), it.key()) != secret_fields.end();
+      if (secret && !it.value().is_null())
+        it.value() = "***";
+      else
+        redact(it.value());
+    }
+  } else if (j.is_array()) {
+    for (auto& v : j)
+      redact(v);
+  }
+}
+
+bool internal_category(std::string_view category) { return category == "app" || category == "flow"; }
+
+} // namespace
+
+std::optional<stream_parts> parse_stream_name(std::string_view stream) {
+  const auto first = stream.find('/');
+  if (first == std::string_view::npos || first == 0)
+    return std::nullopt;
+  const auto second = stream.find('/', first + 1);
+  if (second == std::string_view::npos || second + 1 >= stream.size())
+    return std::nullopt;
+  stream_parts out;
+  out.category = stream.substr(0, first);
+  const auto app = stream.substr(first + 1, second - first - 1);
+  const auto [p, ec] = std::from_chars(app.data(), app.data() + app.size(), out.app);
+  if (app.empty() || ec != std::errc{} || p != app.data() + app.size())
+    return std::nullopt;
+  out.id = stream.substr(second + 1);
+  return out;
+}
+
+std::optional<json> to_cloud_event(const storage::event_record& rec, std::optional<domain::app_id> app) {
+  const auto parts = parse_stream_name(rec.stream);
+  if (!parts || internal_category(parts->category) || parts->app == 0 || (app && parts->app != *app))
+    return std::nullopt;
+  auto data = json::parse(rec.data, nullptr, false);
+  if (data.is_discarded())
+    return std::nullopt;
+  if (!data.is_object())
+    data = json{{"value", std::move(data)}};
+  redact(data);
+  data["version"] = rec.version;
+  data["position"] = rec.position;
+  const std::string category{parts->category};
+  const std::string id{parts->id};
+  return json{{"specversion", "1.0"},
+              {"id", std::to_string(rec.position)},
+              {"source", "/apps/" + std::to_string(parts->app) + "/" + category + "/" + id},
+              {"type", "onair." + rec.type},
+              {"subject", id},
+              {"time", domain::to_iso8601(domain::timestamp{rec.time_ms})},
+              {"datacontenttype", "application/json"},
+              {"data", std::move(data)}};
+}
+
+} // namespace onair::api

@@ -1,0 +1,298 @@
+// The audit trail of api.md ("Events (beyond)"): the app's events as CloudEvents, paged
+// (GET /v2/apps/me/events) and live (GET /v2/apps/me/events/stream, Server-Sent Events), and the
+// Prometheus /metrics of the process.
+//
+// Scans of the log and the actor count (a blocking request) run on one worker thread, never on the
+// loop; the SSE streams poll the store from a loop timer, a bounded read per tick.
+#include <event2/event.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "api/cloud_events.hpp"
+#include "api/rest.hpp"
+#include "api/routes.hpp"
+
+namespace onair::api {
+
+using domain::error_code;
+using domain::make_error;
+
+namespace {
+
+constexpr std::size_t default_limit = 100;
+constexpr std::size_t max_limit = 1000;
+constexpr std::size_t scan_chunk = 512;
+constexpr int max_streams = 256;
+constexpr auto poll_interval = std::chrono::milliseconds{200};
+constexpr auto keep_alive_interval = std::chrono::seconds{15};
+constexpr std::size_t max_events_per_tick = 2048;
+constexpr std::size_t max_buffered_bytes = 1 << 20; // a slow reader is not fed more until it drains
+
+// One thread running posted tasks in order; pending tasks are dropped when it goes.
+class worker {
+public:
+  worker() : thread_([this] { run(); }) {}
+  ~worker() {
+    {
+      std::lock_guard lock{mu_};
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  void post(std::function<void()> fn) {
+    {
+      std::lock_guard lock{mu_};
+      queue_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+
+private:
+  void run() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock{mu_};
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_)
+          return;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      try {
+        fn();
+      } catch (const std::exception& e) {
+        spdlog::error("events worker task failed error={}", e.what());
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::thread thread_; // last: starts after the rest is built
+};
+
+struct events_api {
+  rest_context& ctx;
+  http_server& http;
+  std::atomic<int> streams{0};
+  worker work; // last: joined before the rest goes
+
+  events_api(rest_context& c, http_server& h) : ctx(c), http(h) {}
+};
+
+domain::result<std::uint64_t> parse_position(const std::string& text, const std::string& field) {
+  std::uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || p != text.data() + text.size())
+    return make_error(error_code::invalid_parameter, field + " must be an event position (a non-negative integer)",
+                      field);
+  return v;
+}
+
+domain::result<std::uint64_t> after_of(const http_request& req) {
+  auto it = req.query.find("after");
+  return it == req.query.end() ? domain::result<std::uint64_t>{std::uint64_t{0}} : parse_position(it->second, "after");
+}
+
+domain::result<std::size_t> limit_of(const http_request& req) {
+  auto it = req.query.find("limit");
+  if (it == req.query.end())
+    return default_limit;
+  std::size_t v = 0;
+  const auto& s = it->second;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v < 1 || v > max_limit)
+    return make_error(error_code::invalid_parameter, "limit must be an integer from 1 to " + std::to_string(max_limit),
+                      "limit");
+  return v;
+}
+
+// One SSE client: on the loop thread only (handler, timer and close callback all run there).
+class sse_session : public std::enable_shared_from_this<sse_session> {
+public:
+  sse_session(events_api& api, domain::app_id app, std::uint64_t after, std::shared_ptr<http_stream> out)
+      : api_(api), app_(app), after_(after), out_(std::move(out)) {}
+  ~sse_session() { stop_timer(); }
+  sse_session(const sse_session&) = delete;
+  sse_session& operator=(const sse_session&) = delete;
+
+  void begin() {
+    ++api_.streams;
+    counted_ = true;
+    timer_ = event_new(api_.http.loop().base(), -1, EV_PERSIST, &sse_session::on_timer, this);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(poll_interval).count();
+    const timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+    event_add(timer_, &tv);
+  }
+
+  void finish() {
+    stop_timer();
+    if (std::exchange(counted_, false))
+      --api_.streams;
+    out_.reset();
+  }
+
+  void tick() {
+    if (!out_ || out_->buffered() > max_buffered_bytes)
+      return;
+    auto& store = api_.ctx.rt.store();
+    std::string chunk;
+    std::size_t budget = max_events_per_tick;
+    while (budget > 0 && store.last_position() > after_) {
+      auto batch = store.read_all(after_, std::min(budget, scan_chunk));
+      if (!batch) {
+        spdlog::warn("event stream read failed app_id={} after={} error={}", app_, after_, batch.error().message);
+        break;
+      }
+      if (batch->empty())
+        break;
+      budget -= std::min(budget, batch->size());
+      for (const auto& rec : *batch) {
+        after_ = rec.position;
+        if (auto ev = to_cloud_event(rec, app_)) {
+          chunk += "id: " + std::to_string(rec.position) + "\nevent: " + (*ev)["type"].get<std::string>() +
+                   "\ndata: " + ev->dump() + "\n\n";
+        }
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!chunk.empty()) {
+      out_->send(std::move(chunk));
+      last_sent_ = now;
+    } else if (now - last_sent_ >= keep_alive_interval) {
+      out_->send(": keep-alive\n\n");
+      last_sent_ = now;
+    }
+  }
+
+private:
+  static void on_timer(evutil_socket_t, short, void* self) { static_cast<sse_session*>(self)->tick(); }
+
+  void stop_timer() {
+    if (timer_ != nullptr) {
+      event_del(timer_);
+      event_free(timer_);
+      timer_ = nullptr;
+    }
+  }
+
+  events_api& api_;
+  domain::app_id app_;
+  std::uint64_t after_;
+  std::shared_ptr<http_stream> out_;
+  event* timer_ = nullptr;
+  bool counted_ = false;
+  std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
+};
+
+// The page of the app's events after `after`: {"events": [...], "next": last position returned}.
+void list_events(events_api& api, domain::app_id app, std::uint64_t after, std::size_t limit, const responder& respond) {
+  auto& store = api.ctx.rt.store();
+  json events = json::array();
+  std::uint64_t cursor = after;
+  std::uint64_t next = after;
+  bool full = false;
+  while (!full) {
+    auto batch = store.read_all(cursor, scan_chunk);
+    if (!batch) {
+      spdlog::error("events read failed app_id={} after={} error={}", app, cursor, batch.error().message);
+      return respond(error_of(batch.error()));
+    }
+    for (const auto& rec : *batch) {
+      cursor = rec.position;
+      if (auto ev = to_cloud_event(rec, app)) {
+        events.push_back(std::move(*ev));
+        next = rec.position;
+        if (events.size() >= limit) {
+          full = true;
+          break;
+        }
+      }
+    }
+    if (batch->size() < scan_chunk)
+      break;
+  }
+  respond(json_response(200, json{{"events", std::move(events)}, {"next", next}}.dump()));
+}
+
+std::string process_metrics(events_api& api) {
+  const auto alive = api.ctx.rt.actors_alive();
+  std::string out = api.http.metrics().prometheus_text();
+  out += "# HELP onair_events_appended_total Events committed to the log.\n";
+  out += "# TYPE onair_events_appended_total counter\n";
+  out += "onair_events_appended_total " + std::to_string(api.ctx.rt.store().last_position()) + "\n";
+  out += "# HELP onair_actors_alive Aggregate actors alive now.\n";
+  out += "# TYPE onair_actors_alive gauge\n";
+  out += "onair_actors_alive " + std::to_string(alive) + "\n";
+  out += "# HELP onair_event_streams_open Server-Sent Events streams open now.\n";
+  out += "# TYPE onair_event_streams_open gauge\n";
+  out += "onair_event_streams_open " + std::to_string(api.streams.load()) + "\n";
+  return out;
+}
+
+} // namespace
+
+void install_event_routes(http_server& http, rest_context& ctx) {
+  auto api = std::make_shared<events_api>(ctx, http);
+
+  http.route("GET", "/v2/apps/me/events", [api](const http_request& req, responder respond) {
+    auto app = authenticate_app(req, api->ctx.rt.views(), *api->ctx.auth_failures, respond);
+    if (!app)
+      return;
+    auto after = after_of(req);
+    if (!after)
+      return respond(error_of(after.error()));
+    auto limit = limit_of(req);
+    if (!limit)
+      return respond(error_of(limit.error()));
+    // Tasks hold the state by reference: the worker is joined before the state goes.
+    api->work.post([a = api.get(), id = app->id, after = *after, limit = *limit, respond = std::move(respond)] {
+      list_events(*a, id, after, limit, respond);
+    });
+  });
+
+  http.stream_route("GET", "/v2/apps/me/events/stream", [api](const http_request& req, std::shared_ptr<http_stream> out) {
+    auto app = authenticate_app(req, api->ctx.rt.views(), *api->ctx.auth_failures,
+                                [out](http_response r) { out->respond(std::move(r)); });
+    if (!app)
+      return;
+    const auto last_event_id = req.header("last-event-id");
+    auto after = last_event_id.empty() ? after_of(req) : parse_position(last_event_id, "Last-Event-ID");
+    if (!after)
+      return out->respond(error_of(after.error()));
+    if (api->streams.load() >= max_streams)
+      return out->respond(error_response(503, "TOO_MANY_STREAMS",
+                                         "too many event streams are open; retry later"));
+    auto session = std::make_shared<sse_session>(*api, app->id, *after, out);
+    out->start(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
+    session->begin();
+    api->http.loop().post([session] { session->tick(); }); // what is already there, without waiting a tick
+    out->on_close([session] { session->finish(); });
+  });
+
+  http.route("GET", "/metrics", [api](const http_request&, responder respond) {
+    api->work.post([a = api.get(), respond = std::move(respond)] {
+      http_response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = process_metrics(*a);
+      respond(std::move(r));
+    });
+  });
+}
+
+} // namespace onair::api
