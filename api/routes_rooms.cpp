@@ -397,34 +397,28 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                    });
              }));
 
+  // The three state transitions share their preamble: a valid id of a room of this app.
+  const auto on_room = [&ctx](auto transition) {
+    return with_app(ctx, [&ctx, transition](const http_request& req, responder respond, const domain::app& app) {
+      auto id = room_id_of(req);
+      if (!id)
+        return respond(error_of(id.error()));
+      if (auto current = load_room(ctx, app.id, *id); !current)
+        return respond(error_of(current.error()));
+      transition(req, std::move(respond), app.id, *id);
+    });
+  };
   http.route("POST", base + "/{id}/rtmp-broadcast/state/live",
-             with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
-               auto id = room_id_of(req);
-               if (!id)
-                 return respond(error_of(id.error()));
-               if (auto current = load_room(ctx, app.id, *id); !current)
-                 return respond(error_of(current.error()));
-               start_room_live(ctx, app.id, *id, std::move(respond));
+             on_room([&ctx](const http_request&, responder respond, domain::app_id app, std::int64_t id) {
+               start_room_live(ctx, app, id, std::move(respond));
              }));
-
   http.route("POST", base + "/{id}/rtmp-broadcast/state/ended",
-             with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
-               auto id = room_id_of(req);
-               if (!id)
-                 return respond(error_of(id.error()));
-               if (auto current = load_room(ctx, app.id, *id); !current)
-                 return respond(error_of(current.error()));
-               end_room_live(ctx, app.id, *id, req, std::move(respond));
+             on_room([&ctx](const http_request& req, responder respond, domain::app_id app, std::int64_t id) {
+               end_room_live(ctx, app, id, req, std::move(respond));
              }));
-
   http.route("POST", base + "/{id}/rtmp-broadcast/state/cancelled",
-             with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
-               auto id = room_id_of(req);
-               if (!id)
-                 return respond(error_of(id.error()));
-               if (auto current = load_room(ctx, app.id, *id); !current)
-                 return respond(error_of(current.error()));
-               cancel_room(ctx, app.id, *id, std::move(respond));
+             on_room([&ctx](const http_request&, responder respond, domain::app_id app, std::int64_t id) {
+               cancel_room(ctx, app, id, std::move(respond));
              }));
 }
 
