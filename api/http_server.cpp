@@ -77,7 +77,7 @@ double seconds_since(steady::time_point t0) {
 // One chunked reply. State is touched on the loop thread only; the public calls post there.
 class stream_impl final : public http_stream, public std::enable_shared_from_this<stream_impl> {
 public:
-  stream_impl(event_loop& loop, http_metrics& metrics, evhttp_request* req, http_request meta, int timeout_seconds)
+  stream_impl(net::event_loop& loop, http_metrics& metrics, evhttp_request* req, http_request meta, int timeout_seconds)
       : loop_(loop), metrics_(metrics), req_(req), route_(std::move(meta.route)), method_(std::move(meta.method)),
         timeout_seconds_(timeout_seconds) {}
 
@@ -174,7 +174,7 @@ public:
   }
 
 private:
-  event_loop& loop_;
+  net::event_loop& loop_;
   http_metrics& metrics_;
   evhttp_request* req_;
   std::string route_;
@@ -191,7 +191,7 @@ private:
 
 struct http_server::impl {
   options opts;
-  event_loop loop;
+  net::event_loop loop;
   evhttp* http = nullptr;
   struct pattern_route {
     std::string method;
@@ -388,7 +388,7 @@ void http_server::stream_route(std::string method, std::string path, stream_hand
   impl_->routes.push_back({std::move(method), std::move(segments), nullptr, std::move(path), std::move(h)});
 }
 
-event_loop& http_server::loop() { return impl_->loop; }
+net::event_loop& http_server::loop() { return impl_->loop; }
 
 const http_metrics& http_server::metrics() const { return impl_->metrics; }
 

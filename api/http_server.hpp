@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "api/event_loop.hpp"
+#include "media/net/event_loop.hpp"
 #include "api/http_metrics.hpp"
 #include "domain/result.hpp"
 
@@ -93,7 +93,7 @@ public:
   void fallback(http_handler h);
 
   // The loop the handlers run on (timers of long-lived replies).
-  [[nodiscard]] event_loop& loop();
+  [[nodiscard]] net::event_loop& loop();
   [[nodiscard]] const http_metrics& metrics() const;
 
   // Binds and starts the loop; returns the bound port (useful with port 0).

@@ -1,11 +1,11 @@
-#include "api/event_loop.hpp"
+#include "media/net/event_loop.hpp"
 
 #include <stdexcept>
 
 #include <event2/event.h>
 #include <event2/thread.h>
 
-namespace onair::api {
+namespace onair::net {
 
 namespace {
 void enable_threads() {
@@ -61,4 +61,4 @@ void event_loop::stop() {
   queue_.clear(); // replies to connections that are going away with the loop
 }
 
-} // namespace onair::api
+} // namespace onair::net

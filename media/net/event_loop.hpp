@@ -9,7 +9,7 @@
 struct event_base;
 struct event;
 
-namespace onair::api {
+namespace onair::net {
 
 class event_loop {
 public:
@@ -34,4 +34,4 @@ private:
   std::thread thread_;
 };
 
-} // namespace onair::api
+} // namespace onair::net
