@@ -142,6 +142,20 @@ struct aggregate_state {
 template <class A>
 using aggregate_pointer = typename aggregate_actor<A>::template stateful_pointer<aggregate_state<A>>;
 
+// A command alternative with an `if_version` member (If-Match) is decided only when the stream is
+// at that version.
+template <class A>
+[[nodiscard]] std::optional<std::int64_t> required_version(const typename A::command& cmd) {
+  return std::visit(
+      [](const auto& c) -> std::optional<std::int64_t> {
+        if constexpr (requires { c.if_version; })
+          return c.if_version;
+        else
+          return std::nullopt;
+      },
+      cmd);
+}
+
 namespace detail {
 
 template <class A>
@@ -168,6 +182,12 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
     st.queue.pop_front();
     if (st.broken) {
       p.rp.deliver(to_caf(*st.broken));
+      continue;
+    }
+    if (auto want = required_version<A>(p.cmd); want && *want != st.version) {
+      p.rp.deliver(to_caf(domain::make_error(domain::error_code::version_conflict,
+                                             st.stream + " is at version " + std::to_string(st.version) +
+                                                 ", the command required " + std::to_string(*want))));
       continue;
     }
     auto ctx = svc->make_context(id_policy<A>::ids_needed(p.cmd, st.state));

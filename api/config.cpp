@@ -1,5 +1,6 @@
 #include "api/config.hpp"
 
+#include <charconv>
 #include <fstream>
 
 #include "api/http_server.hpp"
@@ -16,6 +17,7 @@ const std::vector<setting_info>& settings() {
       {"data-dir", "ONAIR_DATA_DIR", "folder of the event store (RocksDB) and server files [./var/onair]"},
       {"http-listen", "ONAIR_HTTP_LISTEN", "ADDR:PORT of the HTTP API and playback [127.0.0.1:8080]; port 0 picks one"},
       {"rtmp-listen", "ONAIR_RTMP_LISTEN", "ADDR:PORT of RTMP ingest and playback [127.0.0.1:1935]"},
+      {"http-max-connections", "ONAIR_HTTP_MAX_CONNECTIONS", "open HTTP connections at most; more get 503 [10000]"},
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"log-level", "ONAIR_LOG_LEVEL", "trace | debug | info | warn | error [info]"},
@@ -53,6 +55,12 @@ domain::status apply(server_config& c, const std::string& key, const std::string
     if (auto a = parse_listen_address(value); !a)
       return make_error(error_code::invalid_parameter, origin + ": " + key + ": " + a.error().message, key);
     (key == "http-listen" ? c.http_listen : c.rtmp_listen) = value;
+  } else if (key == "http-max-connections") {
+    std::size_t n = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n == 0 || n > 1'000'000)
+      return make_error(error_code::invalid_parameter, origin + ": http-max-connections must be 1..1000000", key);
+    c.http_max_connections = n;
   } else if (key == "public-host") {
     c.public_host = value;
   } else if (key == "kafka") {

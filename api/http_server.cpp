@@ -201,6 +201,7 @@ struct http_server::impl {
     stream_handler stream; // set for stream routes (handler empty)
   };
   std::vector<pattern_route> routes;
+  std::vector<middleware> middlewares;
   http_handler fallback;
   http_metrics metrics;
   // Connections seen (for the gauge and to tell streams their client left); loop thread only.
@@ -279,6 +280,15 @@ struct http_server::impl {
     return nullptr;
   }
 
+  // The middlewares from index i on, then the handler.
+  void run(std::size_t i, const http_request& r, responder respond, const http_handler& handler) const {
+    if (i == middlewares.size())
+      return handler(r, std::move(respond));
+    middlewares[i](r, std::move(respond), [this, i, &handler](const http_request& req, responder next_respond) {
+      run(i + 1, req, std::move(next_respond), handler);
+    });
+  }
+
   static void on_request(evhttp_request* req, void* arg) { static_cast<impl*>(arg)->handle(req); }
 
   void handle(evhttp_request* req) {
@@ -337,6 +347,22 @@ struct http_server::impl {
       }
       return;
     }
+    if (connection && !connections.contains(connection) && connections.size() >= opts.max_connections) {
+      // Past the bound: tell this client to come back later and let it go (evhttp closes the
+      // connection after a reply that says Connection: close).
+      spdlog::warn("http connection refused peer={} reason=max_connections limit={}", r.peer, opts.max_connections);
+      evkeyvalq* out = evhttp_request_get_output_headers(req);
+      evhttp_add_header(out, "Content-Type", "application/json");
+      evhttp_add_header(out, "Retry-After", "1");
+      evhttp_add_header(out, "Connection", "close");
+      const auto resp = error_response(503, "SERVICE_UNAVAILABLE", "too many open connections");
+      evbuffer* body = evbuffer_new();
+      evbuffer_add(body, resp.body.data(), resp.body.size());
+      metrics.observe("", r.method, 503, 0.0);
+      evhttp_send_reply(req, 503, nullptr, body);
+      evbuffer_free(body);
+      return;
+    }
     if (connection)
       track(connection, nullptr);
 
@@ -360,7 +386,7 @@ struct http_server::impl {
     const http_handler* handler = route ? &route->handler : nullptr;
     try {
       if (handler)
-        (*handler)(r, respond);
+        run(0, r, respond, *handler);
       else if (other_method)
         respond(error_response(405, "METHOD_NOT_ALLOWED", r.method + " is not allowed on " + r.path));
       else if (fallback)
@@ -393,6 +419,15 @@ net::event_loop& http_server::loop() { return impl_->loop; }
 const http_metrics& http_server::metrics() const { return impl_->metrics; }
 
 void http_server::fallback(http_handler h) { impl_->fallback = std::move(h); }
+
+void http_server::use(middleware m) { impl_->middlewares.push_back(std::move(m)); }
+
+std::vector<std::pair<std::string, std::string>> http_server::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : impl_->routes)
+    out.emplace_back(r.method, r.pattern);
+  return out;
+}
 
 domain::result<std::uint16_t> http_server::start() {
   auto& i = *impl_;

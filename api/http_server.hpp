@@ -64,6 +64,9 @@ public:
 
 using stream_handler = std::function<void(const http_request&, std::shared_ptr<http_stream>)>;
 
+// Runs around every matched (non-stream) route: may answer itself or call next, at most once.
+using middleware = std::function<void(const http_request&, responder, const http_handler& next)>;
+
 struct listen_address {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
@@ -78,6 +81,8 @@ public:
     std::size_t max_body_bytes = 1 << 20;
     std::size_t max_header_bytes = 16 << 10;
     int timeout_seconds = 30;
+    // Open connections at most; a new connection past it gets 503 and is closed.
+    std::size_t max_connections = 10'000;
   };
 
   explicit http_server(options opts);
@@ -91,6 +96,10 @@ public:
   void stream_route(std::string method, std::string path, stream_handler h);
   // Everything not routed.
   void fallback(http_handler h);
+  // Wraps the matched routes (first added runs outermost).
+  void use(middleware m);
+  // The routes, as (method, pattern) in the order added (stream routes included).
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const;
 
   // The loop the handlers run on (timers of long-lived replies).
   [[nodiscard]] net::event_loop& loop();

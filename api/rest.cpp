@@ -185,4 +185,44 @@ domain::result<json> parse_json_object(const std::string& body) {
   return j;
 }
 
+domain::result<std::int64_t> parse_positive_id(std::string_view s, const std::string& field) {
+  std::int64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || v <= 0)
+    return domain::make_error(domain::error_code::invalid_parameter, field + " must be a positive integer", field);
+  return v;
+}
+
+domain::result<std::int64_t> path_id(const http_request& req) {
+  auto it = req.params.find("id");
+  return parse_positive_id(it == req.params.end() ? std::string_view{} : std::string_view{it->second}, "id");
+}
+
+// If-Match: `*`, or a list of entity tags (weak ones compared by value). Absent: no condition.
+bool if_match_allows(const http_request& req, std::int64_t version) {
+  auto it = req.headers.find("if-match");
+  if (it == req.headers.end())
+    return true;
+  const std::string want = std::to_string(version);
+  std::string_view rest = it->second;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    auto tag = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
+      tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
+      tag.remove_suffix(1);
+    if (tag == "*")
+      return true;
+    if (tag.substr(0, 2) == "W/")
+      tag.remove_prefix(2);
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"')
+      tag = tag.substr(1, tag.size() - 2);
+    if (tag == want)
+      return true;
+  }
+  return false;
+}
+
 } // namespace onair::api

@@ -57,6 +57,15 @@ json page_json(const storage::page<State>& p, const storage::page_request& req,
               {"empty", p.content.empty()}};
 }
 
+// An id: a positive decimal integer, else INVALID_PARAMETER naming `field`.
+[[nodiscard]] domain::result<std::int64_t> parse_positive_id(std::string_view text, const std::string& field);
+// The route's {id} path parameter as such an id (malformed ids answer 400 on every resource).
+[[nodiscard]] domain::result<std::int64_t> path_id(const http_request& req);
+
+// If-Match: `*`, or a list of entity tags (weak ones compared by value); absent: no condition.
+// Does `version` (the resource's ETag "N") satisfy it?
+[[nodiscard]] bool if_match_allows(const http_request& req, std::int64_t version);
+
 // The body as a JSON object, or INVALID_PARAMETER saying why not.
 [[nodiscard]] domain::result<json> parse_json_object(const std::string& body);
 

@@ -21,8 +21,6 @@ namespace onair::api {
 [[nodiscard]] http_response room_response(const rest_context& ctx, domain::app_id app, int status,
                                           std::int64_t version, const domain::video_room& r);
 
-// The {id} of the path: a positive integer.
-[[nodiscard]] domain::result<std::int64_t> room_id_of(const http_request& req);
 // The room of this app, from the views; another app's room is not found.
 [[nodiscard]] domain::result<storage::versioned<domain::video_room>> load_room(const rest_context& ctx,
                                                                                domain::app_id app, std::int64_t id);

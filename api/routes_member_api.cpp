@@ -104,7 +104,7 @@ http_handler for_member(rest_context& ctx, member_handler h) {
 // The room of the path when it is the member's own; anyone else's is not found.
 domain::result<storage::versioned<domain::video_room>> load_own_room(const rest_context& ctx, const principal& p,
                                                                     const http_request& req) {
-  auto id = room_id_of(req);
+  auto id = path_id(req);
   if (!id)
     return id.error();
   auto room = load_room(ctx, p.app.id, *id);

@@ -66,13 +66,10 @@ std::optional<domain::error> first_error(std::initializer_list<domain::status> c
   return std::nullopt;
 }
 
-// A path or query id: a positive decimal integer; anything else names no resource.
+// A query id: a positive decimal integer.
 std::optional<std::int64_t> parse_id(const std::string& s) {
-  std::int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || v <= 0)
-    return std::nullopt;
-  return v;
+  auto v = parse_positive_id(s, "id");
+  return v ? std::optional{*v} : std::nullopt;
 }
 
 std::optional<std::string> query_value(const http_request& req, const char* name) {
@@ -417,8 +414,10 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
   }));
 
   http.route("GET", keys + "/{id}", for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-    const auto id = parse_id(req.params.at("id"));
-    auto k = id ? load_key(ctx, app.id, *id) : std::nullopt;
+    const auto id = path_id(req);
+    if (!id)
+      return respond(error_of(id.error()));
+    auto k = load_key(ctx, app.id, *id);
     if (!k)
       return respond(not_found(error_code::stream_key_not_found, "stream key"));
     respond(key_response(200, ctx, app, k->state, k->version));
@@ -434,16 +433,21 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
     if (auto err = first_error({read_int(*body, "profileId", cmd.profile_id),
                                 read_enum(*body, "defaultMode", cmd.default_mode)}))
       return respond(error_of(*err));
-    const auto id = parse_id(req.params.at("id"));
-    auto k = id ? load_key(ctx, app.id, *id) : std::nullopt;
+    const auto id = path_id(req);
+    if (!id)
+      return respond(error_of(id.error()));
+    auto k = load_key(ctx, app.id, *id);
     if (!k)
       return respond(not_found(error_code::stream_key_not_found, "stream key"));
-    // If-Match against the view: a client that read an older version is told before it writes.
-    if (auto if_match = req.header("if-match"); !if_match.empty() && if_match != "*") {
-      if (if_match != "\"" + std::to_string(k->version) + "\"" && if_match != std::to_string(k->version))
-        return respond(error_of(make_error(error_code::version_conflict,
-                                           "the stream key is at version " + std::to_string(k->version))));
-    }
+    // If-Match is checked against the view here and, for the same version, by the key's actor:
+    // a write that lands in between is refused rather than overwritten.
+    if (!if_match_allows(req, k->version))
+      return respond(error_of(make_error(error_code::version_conflict,
+                                         "the stream key is at version " + std::to_string(k->version) +
+                                             ", not the one in If-Match",
+                                         "If-Match")));
+    if (req.headers.contains("if-match"))
+      cmd.if_version = k->version;
     ctx.rt.ask<domain::stream_key_aggregate>(
         actors::address{app.id, std::to_string(*id)}, std::move(cmd),
         [&ctx, app, respond](domain::result<actors::outcome<domain::stream_key_aggregate>> r) {
@@ -455,8 +459,10 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
 
   http.route("POST", keys + "/{id}/reissue",
              for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-               const auto id = parse_id(req.params.at("id"));
-               if (!id || !load_key(ctx, app.id, *id))
+               const auto id = path_id(req);
+               if (!id)
+                 return respond(error_of(id.error()));
+               if (!load_key(ctx, app.id, *id))
                  return respond(not_found(error_code::stream_key_not_found, "stream key"));
                ctx.rt.ask<domain::stream_key_aggregate>(
                    actors::address{app.id, std::to_string(*id)}, domain::reissue_key{},
@@ -469,8 +475,10 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
 
   http.route("POST", keys + "/{id}/force-terminate",
              for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-               const auto id = parse_id(req.params.at("id"));
-               if (!id || !load_key(ctx, app.id, *id))
+               const auto id = path_id(req);
+               if (!id)
+                 return respond(error_of(id.error()));
+               if (!load_key(ctx, app.id, *id))
                  return respond(not_found(error_code::stream_key_not_found, "stream key"));
                ctx.rt.force_terminate_key(app.id, *id, [respond](domain::result<domain::flow> r) {
                  if (!r)
@@ -500,8 +508,10 @@ void install_profiles(http_server& http, rest_context& ctx) {
   }));
 
   http.route("GET", profiles + "/{id}", for_app(ctx, [](const http_request& req, const domain::app&, responder respond) {
-    const auto id = parse_id(req.params.at("id"));
-    const auto* p = id ? domain::find_profile(*id) : nullptr;
+    const auto id = path_id(req);
+    if (!id)
+      return respond(error_of(id.error()));
+    const auto* p = domain::find_profile(*id);
     if (!p)
       return respond(not_found(error_code::transcoding_profile_not_found, "transcoding profile"));
     respond(json_of(200, profile_json(*p)));
@@ -529,8 +539,10 @@ void install_posts(http_server& http, rest_context& ctx) {
   }));
 
   http.route("GET", posts + "/{id}", for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-    const auto id = parse_id(req.params.at("id"));
-    auto p = id ? load_post(ctx, app.id, *id) : std::nullopt;
+    const auto id = path_id(req);
+    if (!id)
+      return respond(error_of(id.error()));
+    auto p = load_post(ctx, app.id, *id);
     if (!p)
       return respond(not_found(error_code::video_post_not_found, "video post"));
     respond(json_of(200, post_json(ctx, p->state)));
@@ -538,8 +550,10 @@ void install_posts(http_server& http, rest_context& ctx) {
 
   http.route("DELETE", posts + "/{id}",
              for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-               const auto id = parse_id(req.params.at("id"));
-               if (!id || !load_post(ctx, app.id, *id))
+               const auto id = path_id(req);
+               if (!id)
+                 return respond(error_of(id.error()));
+               if (!load_post(ctx, app.id, *id))
                  return respond(not_found(error_code::video_post_not_found, "video post"));
                ctx.rt.ask<domain::video_post_aggregate>(
                    actors::address{app.id, std::to_string(*id)}, domain::delete_post{},

@@ -114,15 +114,6 @@ domain::error room_not_found(std::int64_t id) {
 
 } // namespace
 
-domain::result<std::int64_t> room_id_of(const http_request& req) {
-  auto it = req.params.find("id");
-  const std::string s = it == req.params.end() ? std::string{} : it->second;
-  std::int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || v <= 0)
-    return make_error(error_code::invalid_parameter, "id must be a positive integer", "id");
-  return v;
-}
 
 domain::result<room_view> load_room(const rest_context& ctx, domain::app_id app, std::int64_t id) {
   auto v = storage::get_view<video_room_aggregate>(ctx.rt.views(), app, std::to_string(id));
@@ -226,32 +217,6 @@ domain::result<domain::patch_room> parse_patch(const json& body) {
 
 #undef ONAIR_TRY
 
-// If-Match: `*`, or a list of entity tags (weak ones compared by value). Absent: no condition.
-bool if_match_allows(const http_request& req, std::int64_t version) {
-  auto it = req.headers.find("if-match");
-  if (it == req.headers.end())
-    return true;
-  const std::string want = std::to_string(version);
-  std::string_view rest = it->second;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    auto tag = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
-      tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
-      tag.remove_suffix(1);
-    if (tag == "*")
-      return true;
-    if (tag.substr(0, 2) == "W/")
-      tag.remove_prefix(2);
-    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"')
-      tag = tag.substr(1, tag.size() - 2);
-    if (tag == want)
-      return true;
-  }
-  return false;
-}
 
 } // namespace
 
@@ -362,7 +327,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
 
   http.route("GET", base + "/{id}",
              with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
-               auto id = room_id_of(req);
+               auto id = path_id(req);
                if (!id)
                  return respond(error_of(id.error()));
                respond_current(ctx, app.id, *id, respond);
@@ -370,7 +335,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
 
   http.route("PATCH", base + "/{id}",
              with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
-               auto id = room_id_of(req);
+               auto id = path_id(req);
                if (!id)
                  return respond(error_of(id.error()));
                auto body = parse_json_object(req.body);
@@ -387,6 +352,10 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                                                     "the video room is at version " +
                                                         std::to_string(current->version) + ", not the one in If-Match",
                                                     "If-Match")));
+               // The view said yes; the actor checks the same version again, so a write that
+               // lands in between is refused rather than overwritten.
+               if (req.headers.contains("if-match"))
+                 patch->if_version = current->version;
                const auto app_id = app.id;
                ctx.rt.ask<video_room_aggregate>(
                    {app_id, std::to_string(*id)}, *std::move(patch),
@@ -400,7 +369,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
   // The three state transitions share their preamble: a valid id of a room of this app.
   const auto on_room = [&ctx](auto transition) {
     return with_app(ctx, [&ctx, transition](const http_request& req, responder respond, const domain::app& app) {
-      auto id = room_id_of(req);
+      auto id = path_id(req);
       if (!id)
         return respond(error_of(id.error()));
       if (auto current = load_room(ctx, app.id, *id); !current)

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/credentials.hpp"
+#include "api/idempotency.hpp"
 #include "api/routes.hpp"
 #include "storage/codec.hpp"
 #include "storage/views.hpp"
@@ -116,6 +117,7 @@ domain::result<std::uint16_t> server::start() {
 
   http_server::options ho;
   ho.listen = *listen;
+  ho.max_connections = cfg_.http_max_connections;
   http_ = std::make_unique<http_server>(ho);
   admin_token_ = actors::random_token(24);
   install_routes();
@@ -153,6 +155,10 @@ void server::stop() {
 
 void server::install_routes() {
   rest_ = std::make_unique<rest_context>(rest_context{*rt_, "", ""});
+  http_->use([cache = std::make_shared<idempotency_cache>()](const http_request& req, responder respond,
+                                                             const http_handler& next) {
+    cache->handle(req, std::move(respond), next);
+  });
   // REST resources (api/routes.hpp); each family adds its own line here.
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);

@@ -236,6 +236,10 @@ struct change_key_settings {
   std::optional<std::int64_t> profile_id{};
   std::optional<output_mode> default_mode{};
 
+  // Precondition (If-Match): the stream must be at this version when the command is decided. The
+  // actor checks it (versions are the store's); it is not part of what the command changes.
+  std::optional<std::int64_t> if_version{};
+
   static constexpr auto fields() {
     return std::tuple{field("profileId", &change_key_settings::profile_id),
                       field("defaultMode", &change_key_settings::default_mode)};

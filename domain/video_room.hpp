@@ -164,6 +164,10 @@ struct patch_room {
   std::optional<std::string> custom_type{};
   std::optional<std::map<std::string, std::string>> custom_data{};
 
+  // Precondition (If-Match): the stream must be at this version when the command is decided. The
+  // actor checks it (versions are the store's); it is not part of what the command changes.
+  std::optional<std::int64_t> if_version{};
+
   static constexpr auto fields() {
     return std::tuple{field("title", &patch_room::title),
                       field("description", &patch_room::description),

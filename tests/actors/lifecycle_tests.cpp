@@ -96,6 +96,26 @@ BOOST_AUTO_TEST_CASE(start_live_needs_a_scheduled_room) {
   BOOST_TEST((key(m.stream_key_id).state == key_state::active));
 }
 
+BOOST_AUTO_TEST_CASE(a_patch_with_if_version_is_decided_only_at_that_version) {
+  const auto m = register_member("alice");
+  const auto room_id = new_room(m);
+  const address a{app, std::to_string(room_id)};
+  patch_room first;
+  first.title = "First";
+  first.if_version = 1;
+  auto ok = rt->ask_sync<video_room_aggregate>(a, first);
+  BOOST_REQUIRE(ok.ok());
+  BOOST_TEST(ok->version == 2);
+  // A writer that read version 1 lost the race: refused, nothing written.
+  patch_room stale;
+  stale.title = "Stale";
+  stale.if_version = 1;
+  auto refused = rt->ask_sync<video_room_aggregate>(a, stale);
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST((refused.error().code == error_code::version_conflict));
+  BOOST_TEST(room(room_id).title == "First");
+}
+
 BOOST_AUTO_TEST_CASE(a_member_has_one_live_room_at_a_time) {
   const auto m = register_member("alice");
   const auto first = new_room(m, "first");

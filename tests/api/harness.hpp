@@ -323,6 +323,134 @@ private:
 };
 
 // The value after `label` on a line of the text output ("  apiSecret: XYZ"), empty when absent.
+// ---- the REST API as an app sees it
+inline std::string base64(const std::string& in) {
+  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += table[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0)
+    out += table[(acc << (6 - bits)) & 63];
+  while (out.size() % 4 != 0)
+    out += '=';
+  return out;
+}
+
+inline std::string basic_auth(const std::string& key, const std::string& secret) {
+  return "Basic " + base64(key + ":" + secret);
+}
+
+// A header's value in a response head (case-insensitive name), empty when absent.
+inline std::string header_of(const std::string& head, std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::istringstream in{head};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    const auto colon = line.find(':');
+    if (colon == std::string::npos)
+      continue;
+    auto k = line.substr(0, colon);
+    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (k == name) {
+      const auto v = line.find_first_not_of(' ', colon + 1);
+      return v == std::string::npos ? std::string{} : line.substr(v);
+    }
+  }
+  return {};
+}
+inline std::string header_of(const http_reply& r, const std::string& name) { return header_of(r.head, name); }
+
+// 2026-11-24T09:30:00.000Z
+inline bool is_iso_ms(const json& v) {
+  if (!v.is_string())
+    return false;
+  const auto& s = v.get_ref<const std::string&>();
+  return s.size() == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
+         s[19] == '.' && s.back() == 'Z';
+}
+
+using headers_t = std::vector<std::pair<std::string, std::string>>;
+
+struct api_reply {
+  int status = 0;
+  std::string head;
+  json body; // discarded when not JSON
+  std::string raw;
+  [[nodiscard]] std::string header(const std::string& name) const { return header_of(head, name); }
+};
+inline std::ostream& operator<<(std::ostream& os, const api_reply& r) { return os << r.status << " " << r.raw; }
+
+// One app's (or member's) view of a running server: full paths, its Authorization header.
+struct api_client {
+  endpoint http;
+  std::string authorization; // empty: none sent
+
+  api_client(endpoint e, std::string auth) : http(std::move(e)), authorization(std::move(auth)) {}
+  api_client(endpoint e, const std::string& key, const std::string& secret)
+      : http(std::move(e)), authorization(basic_auth(key, secret)) {}
+
+  [[nodiscard]] api_reply call(const std::string& method, const std::string& path, const std::string& body = {},
+                               headers_t extra = {}, bool with_auth = true) const {
+    headers_t h;
+    if (with_auth && !authorization.empty())
+      h.emplace_back("Authorization", authorization);
+    if (!body.empty())
+      h.emplace_back("Content-Type", "application/json");
+    h.insert(h.end(), extra.begin(), extra.end());
+    auto r = http_call(http.host, http.port, method, path, h, body);
+    return api_reply{r.status, r.head, json::parse(r.body, nullptr, false), r.body};
+  }
+  [[nodiscard]] api_reply get(const std::string& path, headers_t extra = {}) const {
+    return call("GET", path, {}, std::move(extra));
+  }
+  [[nodiscard]] api_reply post(const std::string& path, const json& body, headers_t extra = {}) const {
+    return call("POST", path, body.is_null() ? std::string{} : body.dump(), std::move(extra));
+  }
+  [[nodiscard]] api_reply patch(const std::string& path, const json& body, headers_t extra = {}) const {
+    return call("PATCH", path, body.dump(), std::move(extra));
+  }
+  [[nodiscard]] api_reply del(const std::string& path) const { return call("DELETE", path); }
+
+  // A member through the members API (the product's own path).
+  json member(const std::string& app_user_id) const {
+    auto r = post("/v2/apps/me/members", json{{"appUserId", app_user_id}, {"appUserName", "Name of " + app_user_id}});
+    BOOST_REQUIRE_MESSAGE(r.status == 201 || r.status == 200, "member " << app_user_id << ": " << r);
+    return r.body;
+  }
+  json room(const std::string& owner, const std::string& title = "Launch") const {
+    auto r = post("/v2/apps/me/video-rooms", room_body(owner, title));
+    BOOST_REQUIRE_MESSAGE(r.status == 201, "room: " << r);
+    return r.body;
+  }
+  static json room_body(const std::string& owner, const std::string& title = "Launch") {
+    return json{{"type", "BROADCAST_RTMP"},
+                {"title", title},
+                {"appUserId", owner},
+                {"scheduledAt", "2026-11-24T09:30:00.000Z"}};
+  }
+};
+
+// The error body of api.md: status, code, message and the field where one is named.
+inline void check_error(const api_reply& r, int status, const std::string& code, const std::string& field = {}) {
+  BOOST_TEST(r.status == status, "expected " << status << " " << code << ", got " << r);
+  BOOST_REQUIRE_MESSAGE(r.body.is_object(), "error body is not a JSON object: " << r);
+  BOOST_TEST(r.body.value("errorCode", "") == code, r);
+  BOOST_TEST(r.body.value("status", 0) == status, r);
+  BOOST_TEST(!r.body.value("errorMessage", "").empty(), r);
+  if (!field.empty())
+    BOOST_TEST(r.body.value("field", "") == field, "the error does not name " << field << ": " << r);
+}
+
 inline std::string printed_value(const std::string& out, const std::string& label) {
   std::istringstream in{out};
   std::string line;

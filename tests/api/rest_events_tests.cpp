@@ -6,71 +6,12 @@ using namespace onair::test_harness;
 
 namespace {
 
-std::string base64(const std::string& in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += table[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0)
-    out += table[(acc << (6 - bits)) & 63];
-  while (out.size() % 4 != 0)
-    out += '=';
-  return out;
-}
+using reply = api_reply;
 
-using headers_t = std::vector<std::pair<std::string, std::string>>;
-
-struct reply {
-  int status = 0;
-  std::string head;
-  json body;
-  std::string raw;
-};
-
-std::ostream& operator<<(std::ostream& os, const reply& r) { return os << r.status << " " << r.raw; }
-
-struct client {
-  endpoint http;
-  std::string authorization;
+struct client : api_client {
   std::int64_t app_id = 0;
 
-  [[nodiscard]] reply call(const std::string& method, const std::string& path, const std::string& body = {},
-                           bool with_auth = true) const {
-    headers_t h;
-    if (with_auth)
-      h.emplace_back("Authorization", authorization);
-    if (!body.empty())
-      h.emplace_back("Content-Type", "application/json");
-    auto r = http_call(http.host, http.port, method, path, h, body);
-    return reply{r.status, r.head, json::parse(r.body, nullptr, false), r.body};
-  }
-  [[nodiscard]] reply get(const std::string& path) const { return call("GET", path); }
-
-  json member(const std::string& app_user_id) const {
-    auto r = call("POST", "/v2/apps/me/members",
-                  json{{"appUserId", app_user_id}, {"appUserName", "Name of " + app_user_id}}.dump());
-    BOOST_REQUIRE_MESSAGE(r.status == 201 || r.status == 200, "member " << app_user_id << ": " << r);
-    return r.body;
-  }
-
-  json room(const std::string& owner) const {
-    auto r = call("POST", "/v2/apps/me/video-rooms",
-                  json{{"type", "BROADCAST_RTMP"},
-                       {"title", "Launch"},
-                       {"appUserId", owner},
-                       {"scheduledAt", "2026-11-24T09:30:00.000Z"}}
-                      .dump());
-    BOOST_REQUIRE_MESSAGE(r.status == 201, "room: " << r);
-    return r.body;
-  }
+  client(endpoint e, std::string auth, std::int64_t app) : api_client(std::move(e), std::move(auth)), app_id(app) {}
 
   // Every event of the feed, page by page.
   json all_events(int limit = 1000) const {
@@ -97,24 +38,10 @@ struct served {
 
   client app(const std::string& name) {
     auto a = create_app(data, name);
-    return client{srv.http(), "Basic " + base64(a["apiKey"].get<std::string>() + ":" + a["apiSecret"].get<std::string>()),
+    return client{srv.http(), basic_auth(a["apiKey"].get<std::string>(), a["apiSecret"].get<std::string>()),
                   a["id"].get<std::int64_t>()};
   }
 };
-
-bool is_iso_ms(const json& v) {
-  if (!v.is_string())
-    return false;
-  const auto& s = v.get_ref<const std::string&>();
-  return s.size() == 24 && s[4] == '-' && s[10] == 'T' && s[19] == '.' && s.back() == 'Z';
-}
-
-void check_error(const reply& r, int status, const std::string& field) {
-  BOOST_TEST(r.status == status, r);
-  BOOST_REQUIRE_MESSAGE(r.body.is_object(), r);
-  BOOST_TEST(r.body.value("errorCode", "") == "INVALID_PARAMETER", r);
-  BOOST_TEST(r.body.value("field", "") == field, r);
-}
 
 // ---- a raw SSE client: one socket, the chunked body decoded as it comes.
 struct sse_event {
@@ -267,7 +194,7 @@ BOOST_AUTO_TEST_CASE(feed_lists_the_apps_events_in_commit_order_as_cloud_events_
   BOOST_TEST(types.count("onair.stream_key.created") == 1u, r.raw);
 
   // Without credentials: 401.
-  BOOST_TEST(a.call("GET", feed, {}, false).status == 401);
+  BOOST_TEST(a.call("GET", feed, {}, {}, false).status == 401);
 }
 
 BOOST_AUTO_TEST_CASE(each_app_sees_only_its_own_events) {
@@ -328,11 +255,11 @@ BOOST_AUTO_TEST_CASE(after_and_limit_page_through_the_feed_and_bad_values_name_t
   BOOST_REQUIRE_EQUAL(r.body["events"].size(), everything.size() - 2);
   BOOST_TEST(r.body["events"][0] == everything[2]);
 
-  check_error(a.get(feed + "?limit=0"), 400, "limit");
-  check_error(a.get(feed + "?limit=1001"), 400, "limit");
-  check_error(a.get(feed + "?limit=ten"), 400, "limit");
-  check_error(a.get(feed + "?after=-1"), 400, "after");
-  check_error(a.get(feed + "?after=x"), 400, "after");
+  check_error(a.get(feed + "?limit=0"), 400, "INVALID_PARAMETER", "limit");
+  check_error(a.get(feed + "?limit=1001"), 400, "INVALID_PARAMETER", "limit");
+  check_error(a.get(feed + "?limit=ten"), 400, "INVALID_PARAMETER", "limit");
+  check_error(a.get(feed + "?after=-1"), 400, "INVALID_PARAMETER", "after");
+  check_error(a.get(feed + "?after=x"), 400, "INVALID_PARAMETER", "after");
   BOOST_TEST(a.get(feed + "?limit=1000").status == 200);
 }
 

@@ -9,17 +9,6 @@ namespace api = onair::api;
 
 namespace {
 
-using headers_t = std::vector<std::pair<std::string, std::string>>;
-
-std::string basic(const std::string& key, const std::string& secret) {
-  // Standard base64 from base64url: the alphabet differs in two letters, padding restored.
-  auto b = api::base64url_encode(key + ":" + secret);
-  for (auto& c : b)
-    c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (b.size() % 4 != 0)
-    b += '=';
-  return "Basic " + b;
-}
 
 http_reply call(const server_process& srv, const std::string& method, const std::string& path,
                 const std::string& authorization, const json& body = nullptr) {
@@ -40,23 +29,6 @@ json body_of(const http_reply& r) {
   return j;
 }
 
-std::string header_of(const http_reply& r, std::string name) {
-  std::istringstream in{r.head};
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r')
-      line.pop_back();
-    const auto colon = line.find(':');
-    if (colon == std::string::npos)
-      continue;
-    auto k = line.substr(0, colon);
-    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (k == name)
-      return line.substr(line.find_first_not_of(' ', colon + 1));
-  }
-  return {};
-}
-
 void check_status(const http_reply& r, int status, const std::string& code = {}) {
   BOOST_TEST(r.status == status, "expected " << status << ", got " << r.status << ": " << r.body);
   if (!code.empty())
@@ -65,7 +37,7 @@ void check_status(const http_reply& r, int status, const std::string& code = {})
 
 struct app_creds {
   std::string key, secret;
-  [[nodiscard]] std::string auth() const { return basic(key, secret); }
+  [[nodiscard]] std::string auth() const { return basic_auth(key, secret); }
 };
 
 app_creds first_app(const server_process& srv) {
@@ -286,7 +258,7 @@ BOOST_AUTO_TEST_CASE(repeated_failed_authentication_from_one_address_is_slowed_d
     BOOST_TEST_REQUIRE(call(srv, "GET", "/v2/apps/me/members", app.auth()).status == 200);
   // Failures do, on the Basic and the Bearer path alike.
   for (int i = 0; i < 5; ++i)
-    check_status(call(srv, "GET", "/v2/apps/me/members", basic(app.key, app.secret + "x")), 401);
+    check_status(call(srv, "GET", "/v2/apps/me/members", basic_auth(app.key, app.secret + "x")), 401);
   for (int i = 0; i < 5; ++i)
     check_status(call(srv, "GET", "/v2/members/me", "Bearer not.a.token"), 401);
   // The limit is reached: even the right secret is answered 429 for now, on every path.
