@@ -21,6 +21,7 @@ const std::vector<setting_info>& settings() {
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"log-level", "ONAIR_LOG_LEVEL", "trace | debug | info | warn | error [info]"},
+      {"web-dir", "ONAIR_WEB_DIR", "folder of the browser assets (api/web with node_modules from npm) [the build's source tree]"},
       {"config", "ONAIR_CONFIG", "a file of `key = value` lines with the keys above"},
   };
   return all;
@@ -61,6 +62,8 @@ domain::status apply(server_config& c, const std::string& key, const std::string
     if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n == 0 || n > 1'000'000)
       return make_error(error_code::invalid_parameter, origin + ": http-max-connections must be 1..1000000", key);
     c.http_max_connections = n;
+  } else if (key == "web-dir") {
+    c.web_dir = value;
   } else if (key == "public-host") {
     c.public_host = value;
   } else if (key == "kafka") {

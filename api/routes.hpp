@@ -4,6 +4,7 @@
 // through the responder.
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "actors/runtime.hpp"
 #include "api/auth_limiter.hpp"
@@ -27,5 +28,11 @@ void install_room_routes(http_server& http, rest_context& ctx);
 void install_event_routes(http_server& http, rest_context& ctx);
 // /v2/apps/me/members/login, /v2/members/me… (Bearer tokens of api/tokens.hpp)
 void install_member_api_routes(http_server& http, rest_context& ctx);
+// GET /openapi.json (the compiled-in document) and /docs (swagger-ui from web_dir's node_modules,
+// read into memory once; no CDN).
+void install_docs_routes(http_server& http, const std::string& web_dir);
+
+// api/web/openapi.json as compiled into this binary.
+[[nodiscard]] std::string_view openapi_document();
 
 } // namespace onair::api

@@ -153,6 +153,10 @@ void server::stop() {
   rt_.reset();
 }
 
+std::vector<std::pair<std::string, std::string>> server::routes() const {
+  return http_ ? http_->routes() : std::vector<std::pair<std::string, std::string>>{};
+}
+
 void server::install_routes() {
   rest_ = std::make_unique<rest_context>(rest_context{*rt_, "", ""});
   http_->use([cache = std::make_shared<idempotency_cache>()](const http_request& req, responder respond,
@@ -164,6 +168,7 @@ void server::install_routes() {
   install_room_routes(*http_, *rest_);
   install_event_routes(*http_, *rest_);
   install_member_api_routes(*http_, *rest_);
+  install_docs_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {
     respond(json_response(200, R"({"status":"UP"})"));

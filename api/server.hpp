@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/runtime.hpp"
 #include "api/config.hpp"
@@ -27,6 +29,8 @@ public:
   [[nodiscard]] const server_config& config() const { return cfg_; }
   [[nodiscard]] std::string base_url() const;
   [[nodiscard]] std::string rtmp_base_url() const; // ingest: rtmp_base_url() + "/live"
+  // (method, path pattern) of every route served, once started.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const;
 
 private:
   void install_routes();
