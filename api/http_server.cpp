@@ -63,7 +63,8 @@ http_response error_response(int status, const std::string& code, const std::str
                    {"detail", message}};
   if (!field.empty())
     j["field"] = field;
-  return json_response(status, j.dump());
+  // Messages may quote request bytes (a path, an id) that are not UTF-8: replaced, never thrown on.
+  return json_response(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 namespace {
