@@ -16,6 +16,9 @@ struct server_config {
   std::string rtmp_listen = "127.0.0.1:1935";
   std::string public_host;            // host in the URLs handed out; default: the HTTP listen host
   std::string kafka = "embedded";     // embedded | off | HOST:PORT,...
+  std::string kafka_topic = "onair.events";
+  std::string kafka_config;           // librdkafka settings file (SASL/TLS), passed through
+  double kafka_max_lag_seconds = 5;   // publish lag beyond which /readyz says DEGRADED
   std::string log_level = "info";     // trace | debug | info | warn | error
   std::string config_file;
 };

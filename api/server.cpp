@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/credentials.hpp"
+#include "api/kafka_service.hpp"
 #include "api/routes.hpp"
 #include "storage/codec.hpp"
 #include "storage/views.hpp"
@@ -113,6 +114,10 @@ domain::result<std::uint16_t> server::start() {
   rt_ = std::move(rt).value();
   if (auto rec = rt_->recover(); !rec)
     return domain::make_error(rec.error().code, "recovery after restart failed: " + rec.error().message);
+  auto kafka = kafka_service::start(cfg_, rt_->store());
+  if (!kafka)
+    return kafka.error();
+  kafka_ = std::move(kafka).value();
 
   http_server::options ho;
   ho.listen = *listen;
@@ -148,11 +153,13 @@ void server::stop() {
     fs::remove(fs::path{cfg_.data_dir} / "server.json", ec);
     fs::remove(fs::path{cfg_.data_dir} / "admin.token", ec);
   }
+  kafka_.reset();
   rt_.reset();
 }
 
 void server::install_routes() {
   rest_ = std::make_unique<rest_context>(rest_context{*rt_, "", ""});
+  rest_->extra_metrics = [this] { return kafka_->prometheus_text(); };
   // REST resources (api/routes.hpp); each family adds its own line here.
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);
@@ -163,7 +170,11 @@ void server::install_routes() {
     respond(json_response(200, R"({"status":"UP"})"));
   });
   http_->route("GET", "/readyz", [this](const http_request&, responder respond) {
-    json j{{"status", "READY"}, {"eventLogPosition", rt_->store().last_position()}};
+    // Kafka lagging is DEGRADED but still 200: the API works, RocksDB is the source of truth.
+    const bool degraded = kafka_->degraded();
+    json j{{"status", degraded ? "DEGRADED" : "READY"},
+           {"eventLogPosition", rt_->store().last_position()},
+           {"kafka", degraded ? "degraded" : kafka_->enabled() ? "ok" : "off"}};
     respond(json_response(200, j.dump()));
   });
 
@@ -181,6 +192,9 @@ void server::install_routes() {
       h(req, std::move(respond));
     };
   };
+  http_->route("GET", "/v2/admin/kafka", admin([this](const http_request&, responder respond) {
+                 respond(json_response(200, kafka_->status().dump()));
+               }));
   http_->route("GET", "/v2/admin/apps", admin([this](const http_request&, responder respond) {
                  respond(json_response(200, json{{"content", list_apps(*rt_)}}.dump()));
                }));
