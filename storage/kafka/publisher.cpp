@@ -283,6 +283,8 @@ publisher::publisher(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
 std::unique_ptr<publisher> publisher::start(event_store& store, options opts) {
   auto i = std::make_unique<impl>(store, std::move(opts));
+  // Until the first session has read the topic, the checkpoint is the best estimate of the lag.
+  i->published = std::min(i->read_checkpoint(), store.last_position());
   auto* raw = i.get();
   i->thread = std::thread([raw] {
     ::pthread_setname_np(::pthread_self(), "onair-kafka");
