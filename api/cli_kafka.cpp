@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -42,8 +43,8 @@ const char* tail_help = R"(Usage: onair events tail [--from-beginning] [--follow
                         [--data-dir DIR | --kafka HOST:PORT,...] [--topic T] [--kafka-config FILE]
 
 Prints the event stream, one CloudEvents JSON object a line (the objects of the SSE feed and of
-the Kafka topic). Without --from-beginning: the last 10 events (from Kafka: the last 10 of each
-partition).
+the Kafka topic), in log order. Without --from-beginning: the last 10 events. With --follow, new
+events as they come (from Kafka: each partition, i.e. each aggregate, in order).
 
 Where it reads:
   --kafka HOST:PORT,...   that Kafka cluster (topic --topic, default onair.events)
@@ -91,15 +92,27 @@ int tail_kafka(const tail_options& o, storage::kafka::client_options c) {
   ro.from_beginning = o.from_beginning;
   ro.last_n = static_cast<std::int64_t>(last_default);
   ro.follow = o.follow;
+  // Following prints as messages come (each partition in order); otherwise what was read is put
+  // in log order first, as the store would print it.
+  std::vector<storage::kafka::message> read;
   auto done = storage::kafka::read_topic(c, ro, [&](const storage::kafka::message& m) {
-    if (type_matches(o, m.type))
+    if (!type_matches(o, m.type))
+      return true;
+    if (o.follow)
       std::cout << m.value << "\n" << std::flush;
+    else
+      read.push_back(m);
     return true;
   });
   if (!done) {
     std::cerr << "onair: " << done.error().message << "\n";
     return 1;
   }
+  std::sort(read.begin(), read.end(), [](const auto& a, const auto& b) { return a.position < b.position; });
+  const std::size_t skip = o.from_beginning || read.size() <= last_default ? 0 : read.size() - last_default;
+  for (std::size_t i = skip; i < read.size(); ++i)
+    std::cout << read[i].value << "\n";
+  std::cout << std::flush;
   return 0;
 }
 

@@ -182,6 +182,16 @@ BOOST_AUTO_TEST_CASE(events_tail_reads_kafka_while_served_and_the_store_when_sto
     auto r = run_onair({"events", "tail", "--from-beginning", "--data-dir", data.string()});
     BOOST_REQUIRE_MESSAGE(r.code == 0, r);
     from_kafka = json_lines(r.out);
+    BOOST_REQUIRE_GT(from_kafka.size(), 10u);
+    for (std::size_t i = 1; i < from_kafka.size(); ++i)
+      BOOST_TEST(std::stoull(from_kafka[i - 1]["id"].get<std::string>()) <
+                 std::stoull(from_kafka[i]["id"].get<std::string>()));
+    auto last_kafka = run_onair({"events", "tail", "--data-dir", data.string()});
+    BOOST_REQUIRE_MESSAGE(last_kafka.code == 0, last_kafka);
+    const auto last10 = json_lines(last_kafka.out);
+    BOOST_REQUIRE_EQUAL(last10.size(), 10u);
+    BOOST_TEST(last10.front() == from_kafka[from_kafka.size() - 10]);
+    BOOST_TEST(last10.back() == from_kafka.back());
     auto rooms = run_onair({"events", "tail", "--from-beginning", "--type", "video_room.created", "--data-dir",
                             data.string()});
     BOOST_REQUIRE_MESSAGE(rooms.code == 0, rooms);
