@@ -20,6 +20,8 @@ domain::result<std::unique_ptr<kafka_service>> kafka_service::start(const server
     if (!props)
       return props.error();
     k->client_.properties = std::move(*props);
+    if (auto ok = storage::kafka::check_properties(k->client_); !ok)
+      return domain::make_error(ok.error().code, cfg.kafka_config + ": " + ok.error().message, "kafka-config");
   }
   if (cfg.kafka == "embedded") {
     auto broker = storage::kafka::embedded_broker::start(cfg.kafka_topic);

@@ -102,6 +102,13 @@ result<std::vector<std::pair<std::string, std::string>>> read_properties_file(co
   return out;
 }
 
+status check_properties(const client_options& c) {
+  auto conf = make_conf(c, {});
+  if (!conf)
+    return conf.error();
+  return domain::ok_status();
+}
+
 std::int32_t partition_of(std::string_view key, std::int32_t partitions) {
   return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partitions, nullptr, nullptr);
 }

@@ -31,6 +31,8 @@ struct client_options {
 
 // A file of librdkafka settings: `key = value` lines, `#` comments.
 [[nodiscard]] result<std::vector<std::pair<std::string, std::string>>> read_properties_file(const std::string& path);
+// Whether librdkafka accepts every pass-through setting (a name it does not know, a bad value).
+[[nodiscard]] status check_properties(const client_options& c);
 
 // An in-process Kafka-protocol broker (one mock broker, the topic created with `partitions`).
 // Development only: it keeps its messages in memory, about 5 MiB (or 100k message sets) per

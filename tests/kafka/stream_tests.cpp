@@ -221,4 +221,27 @@ BOOST_AUTO_TEST_CASE(events_tail_reads_kafka_while_served_and_the_store_when_sto
   BOOST_TEST(follow.code == 2, follow);
 }
 
+BOOST_AUTO_TEST_CASE(kafka_config_passes_librdkafka_settings_through_and_refuses_bad_ones) {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  const auto good = dir.path() / "kafka.properties", bad = dir.path() / "bad.properties";
+  {
+    std::ofstream{good} << "# pass-through settings (SASL/TLS would go here)\nclient.id = onair-test\n"
+                           "security.protocol = plaintext\n";
+    std::ofstream{bad} << "sasl.mechanismz = PLAIN\n";
+  }
+  {
+    server_process srv{data, {"--kafka-config", good.string()}};
+    srv.wait_ready();
+    auto app = app_client::from_banner(srv);
+    BOOST_REQUIRE_EQUAL(app.member("x"), 201);
+    wait_published(srv, data);
+    BOOST_TEST(srv.stop() == 0);
+  }
+  auto refused = run_onair({"serve", "--data-dir", data.string(), "--http-listen", "127.0.0.1:0", "--kafka-config",
+                            bad.string()});
+  BOOST_TEST(refused.code != 0, refused);
+  BOOST_TEST(contains(refused.out + refused.err, "sasl.mechanismz"), refused);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
