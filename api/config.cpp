@@ -1,6 +1,7 @@
 #include "api/config.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 
 #include "api/http_server.hpp"
@@ -20,6 +21,9 @@ const std::vector<setting_info>& settings() {
       {"http-max-connections", "ONAIR_HTTP_MAX_CONNECTIONS", "open HTTP connections at most; more get 503 [10000]"},
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
+      {"kafka-topic", "ONAIR_KAFKA_TOPIC", "topic of the event stream [onair.events]"},
+      {"kafka-config", "ONAIR_KAFKA_CONFIG", "file of librdkafka settings (SASL, TLS…), `key = value` lines"},
+      {"kafka-max-lag", "ONAIR_KAFKA_MAX_LAG", "seconds of publish lag after which /readyz says DEGRADED [5]"},
       {"log-level", "ONAIR_LOG_LEVEL", "trace | debug | info | warn | error [info]"},
       {"web-dir", "ONAIR_WEB_DIR", "folder of the browser assets (api/web with node_modules from npm) [the build's source tree]"},
       {"config", "ONAIR_CONFIG", "a file of `key = value` lines with the keys above"},
@@ -85,6 +89,19 @@ domain::status apply(server_config& c, const std::string& key, const std::string
       }
     }
     c.kafka = value;
+  } else if (key == "kafka-topic") {
+    if (value.empty() || value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                             std::string::npos)
+      return make_error(error_code::invalid_parameter, origin + ": kafka-topic must be letters, digits, . _ -", key);
+    c.kafka_topic = value;
+  } else if (key == "kafka-config") {
+    c.kafka_config = value;
+  } else if (key == "kafka-max-lag") {
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || end != value.c_str() + value.size() || !(v > 0))
+      return make_error(error_code::invalid_parameter, origin + ": kafka-max-lag must be a number of seconds > 0", key);
+    c.kafka_max_lag_seconds = v;
   } else if (key == "log-level") {
     if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error")
       return make_error(error_code::invalid_parameter, origin + ": log-level must be trace|debug|info|warn|error", key);

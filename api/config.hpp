@@ -17,8 +17,11 @@ struct server_config {
   std::size_t http_max_connections = 10'000;
   std::string public_host;            // host in the URLs handed out; default: the HTTP listen host
   std::string kafka = "embedded";     // embedded | off | HOST:PORT,...
-  std::string log_level = "info";
-  std::string web_dir;                // browser assets (swagger-ui); default: the source tree's api/web     // trace | debug | info | warn | error
+  std::string kafka_topic = "onair.events";
+  std::string kafka_config;           // librdkafka settings file (SASL/TLS), passed through
+  double kafka_max_lag_seconds = 5;   // publish lag beyond which /readyz says DEGRADED
+  std::string log_level = "info";     // trace | debug | info | warn | error
+  std::string web_dir;                // browser assets (swagger-ui); default: the source tree's api/web
   std::string config_file;
 };
 

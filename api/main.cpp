@@ -10,7 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include "api/admin_client.hpp"
+#include "api/cli_kafka.hpp"
 #include "api/config.hpp"
+#include "api/kafka_service.hpp"
 #include "api/server.hpp"
 #include "storage/views.hpp"
 
@@ -30,6 +32,8 @@ Commands:
   app create       create an app and print its API key and secret (shown once)
   app list         list the apps
   rebuild-views    drop the read models and rebuild them from the event log (server stopped)
+  events tail      print the event stream (CloudEvents, one JSON a line) from Kafka or the store
+  dev-broker       run the embedded Kafka broker as its own process (development, tests)
   help [COMMAND]   show help for a command
 
 Run `onair COMMAND --help` for the options of each command.
@@ -302,6 +306,7 @@ int cmd_serve(const std::vector<std::string>& args) {
             << "  HTTP API:  " << srv.base_url() << "/v2/apps/me  (Basic auth: apiKey:apiSecret)\n"
             << "  health:    " << srv.base_url() << "/healthz\n"
             << "  more apps: onair app create --name NAME --data-dir " << cfg->data_dir << "\n"
+            << "  Kafka:     " << api::kafka_banner(srv.kafka()) << "\n"
             << std::endl;
   spdlog::info("onair ready http_port={} data_dir={} apps={}", *port, cfg->data_dir, apps.size() ? apps.size() : 1);
 
@@ -340,6 +345,10 @@ int main(int argc, char** argv) {
     }
     if (cmd == "rebuild-views")
       return cmd_rebuild(rest);
+    if (cmd == "events")
+      return api::cmd_events(rest);
+    if (cmd == "dev-broker")
+      return api::cmd_dev_broker(rest);
     if (cmd == "help") {
       if (rest.empty()) {
         std::cout << main_help;

@@ -2,6 +2,7 @@
 // The REST API of api.md, one install function per resource family. Handlers never block the loop:
 // they ask actors (or read the views, which are local and consistent with the log) and answer
 // through the responder.
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@ struct rest_context {
   std::string rtmp_base; // e.g. rtmp://127.0.0.1:1935 (ingest and RTMP play URLs)
   // Failed authentications per peer, shared by the Basic and Bearer paths.
   std::shared_ptr<auth_limiter> auth_failures = std::make_shared<auth_limiter>();
+  // More of /metrics from the server's other parts (the Kafka publisher), Prometheus text.
+  std::function<std::string()> extra_metrics{};
 };
 
 // /v2/apps/me/members…, /v2/apps/me/stream-keys…, /v2/apps/me/transcoding-profiles…, /v2/apps/me/video-posts…

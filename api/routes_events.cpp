@@ -16,7 +16,7 @@
 #include <mutex>
 #include <thread>
 
-#include "api/cloud_events.hpp"
+#include "storage/cloud_events.hpp"
 #include "api/rest.hpp"
 #include "api/routes.hpp"
 
@@ -24,6 +24,7 @@ namespace onair::api {
 
 using domain::error_code;
 using domain::make_error;
+using storage::to_cloud_event;
 
 namespace {
 
@@ -242,6 +243,8 @@ std::string process_metrics(events_api& api) {
   out += "# HELP onair_event_streams_open Server-Sent Events streams open now.\n";
   out += "# TYPE onair_event_streams_open gauge\n";
   out += "onair_event_streams_open " + std::to_string(api.streams.load()) + "\n";
+  if (api.ctx.extra_metrics)
+    out += api.ctx.extra_metrics();
   return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include "api/credentials.hpp"
 #include "api/idempotency.hpp"
+#include "api/kafka_service.hpp"
 #include "api/routes.hpp"
 #include "storage/codec.hpp"
 #include "storage/views.hpp"
@@ -114,6 +115,10 @@ domain::result<std::uint16_t> server::start() {
   rt_ = std::move(rt).value();
   if (auto rec = rt_->recover(); !rec)
     return domain::make_error(rec.error().code, "recovery after restart failed: " + rec.error().message);
+  auto kafka = kafka_service::start(cfg_, rt_->store());
+  if (!kafka)
+    return kafka.error();
+  kafka_ = std::move(kafka).value();
 
   http_server::options ho;
   ho.listen = *listen;
@@ -150,6 +155,7 @@ void server::stop() {
     fs::remove(fs::path{cfg_.data_dir} / "server.json", ec);
     fs::remove(fs::path{cfg_.data_dir} / "admin.token", ec);
   }
+  kafka_.reset();
   rt_.reset();
 }
 
@@ -163,6 +169,7 @@ void server::install_routes() {
                                                              const http_handler& next) {
     cache->handle(req, std::move(respond), next);
   });
+  rest_->extra_metrics = [this] { return kafka_->prometheus_text(); };
   // REST resources (api/routes.hpp); each family adds its own line here.
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);
@@ -174,7 +181,11 @@ void server::install_routes() {
     respond(json_response(200, R"({"status":"UP"})"));
   });
   http_->route("GET", "/readyz", [this](const http_request&, responder respond) {
-    json j{{"status", "READY"}, {"eventLogPosition", rt_->store().last_position()}};
+    // Kafka lagging is DEGRADED but still 200: the API works, RocksDB is the source of truth.
+    const bool degraded = kafka_->degraded();
+    json j{{"status", degraded ? "DEGRADED" : "READY"},
+           {"eventLogPosition", rt_->store().last_position()},
+           {"kafka", degraded ? "degraded" : kafka_->enabled() ? "ok" : "off"}};
     respond(json_response(200, j.dump()));
   });
 
@@ -192,6 +203,9 @@ void server::install_routes() {
       h(req, std::move(respond));
     };
   };
+  http_->route("GET", "/v2/admin/kafka", admin([this](const http_request&, responder respond) {
+                 respond(json_response(200, kafka_->status().dump()));
+               }));
   http_->route("GET", "/v2/admin/apps", admin([this](const http_request&, responder respond) {
                  respond(json_response(200, json{{"content", list_apps(*rt_)}}.dump()));
                }));

@@ -13,6 +13,8 @@
 
 namespace onair::api {
 
+class kafka_service;
+
 // An app as the admin endpoint and the CLI show it (never its secret or hash).
 [[nodiscard]] nlohmann::json app_summary(const domain::app& a);
 
@@ -31,12 +33,14 @@ public:
   [[nodiscard]] std::string rtmp_base_url() const; // ingest: rtmp_base_url() + "/live"
   // (method, path pattern) of every route served, once started.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const;
+  [[nodiscard]] const kafka_service& kafka() const { return *kafka_; }
 
 private:
   void install_routes();
 
   server_config cfg_;
   std::unique_ptr<actors::runtime> rt_;
+  std::unique_ptr<kafka_service> kafka_; // publishes rt_'s log; stopped before rt_ goes
   std::unique_ptr<http_server> http_;
   std::unique_ptr<struct rest_context> rest_;
   std::string admin_token_;

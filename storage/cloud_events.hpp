@@ -10,7 +10,7 @@
 #include "domain/aggregate.hpp"
 #include "storage/event_store.hpp"
 
-namespace onair::api {
+namespace onair::storage {
 
 // "category/app/id" split into its parts (the id may itself hold '/').
 struct stream_parts {
@@ -25,7 +25,7 @@ struct stream_parts {
 // that does not parse. Secret values (stream key values) are replaced by "***".
 //   {specversion, id: position, source: /apps/{app}/{category}/{id}, type: onair.{stored type},
 //    subject: aggregate id, time, datacontenttype, data: {stored fields…, version, position}}
-[[nodiscard]] std::optional<nlohmann::json> to_cloud_event(const storage::event_record& rec,
+[[nodiscard]] std::optional<nlohmann::json> to_cloud_event(const event_record& rec,
                                                            std::optional<domain::app_id> app);
 
-} // namespace onair::api
+} // namespace onair::storage

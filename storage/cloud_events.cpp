@@ -1,4 +1,4 @@
-#include "api/cloud_events.hpp"
+#include "storage/cloud_events.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,7 +6,7 @@
 
 #include "domain/time.hpp"
 
-namespace onair::api {
+namespace onair::storage {
 
 using nlohmann::json;
 
@@ -51,7 +51,7 @@ std::optional<stream_parts> parse_stream_name(std::string_view stream) {
   return out;
 }
 
-std::optional<json> to_cloud_event(const storage::event_record& rec, std::optional<domain::app_id> app) {
+std::optional<json> to_cloud_event(const event_record& rec, std::optional<domain::app_id> app) {
   const auto parts = parse_stream_name(rec.stream);
   if (!parts || internal_category(parts->category) || parts->app == 0 || (app && parts->app != *app))
     return std::nullopt;
@@ -75,4 +75,4 @@ std::optional<json> to_cloud_event(const storage::event_record& rec, std::option
               {"data", std::move(data)}};
 }
 
-} // namespace onair::api
+} // namespace onair::storage
