@@ -247,6 +247,8 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
         for (const auto& ev : st.in_flight_events)
           st.state = A::evolve(std::move(st.state), ev);
         st.version = r.version;
+        for (const auto& ev : st.in_flight_events)
+          std::visit([&](const auto& e) { svc->observers->notify(st.stream, std::decay_t<decltype(e)>::type); }, ev);
         st.in_flight->rp.deliver(outcome<A>{st.version, st.state, std::move(st.in_flight_events)});
         st.in_flight.reset();
         st.in_flight_events.clear();

@@ -84,6 +84,9 @@ public:
   domain::result<outcome<domain::stream_key_aggregate>> key_command_sync(domain::app_id app, std::int64_t key_id,
                                                                          domain::stream_key_aggregate::command cmd);
 
+  // Tells f of every event once it is durable (see durable_observers in services.hpp).
+  void observe(durable_observers::observer f) { svc_->observers->add(std::move(f)); }
+
   // ---- apps (partition 0, keyed by API key)
   void create_app(domain::create_app cmd, callback<domain::app_aggregate> done);
 

@@ -3,9 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "domain/aggregate.hpp"
 #include "storage/event_store.hpp"
@@ -41,8 +44,37 @@ private:
 [[nodiscard]] std::string random_token(std::size_t bytes); // base64url without padding
 [[nodiscard]] std::string random_uuid();
 
+// Told of every event once it is durable (stream name, event type), on the aggregate's actor
+// thread: observers must be quick and must not block (post the work elsewhere). They let the edges
+// of the system react to what happened (e.g. RTMP ingest cuts a publisher whose key was
+// force-ended) without the domain knowing them.
+class durable_observers {
+public:
+  using observer = std::function<void(std::string_view stream, std::string_view type)>;
+  void add(observer f) {
+    std::lock_guard lock{mu_};
+    list_.push_back(std::make_shared<const observer>(std::move(f)));
+  }
+  void notify(std::string_view stream, std::string_view type) const {
+    std::vector<std::shared_ptr<const observer>> copy;
+    {
+      std::lock_guard lock{mu_};
+      if (list_.empty())
+        return;
+      copy = list_;
+    }
+    for (const auto& f : copy)
+      (*f)(stream, type);
+  }
+
+private:
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<const observer>> list_;
+};
+
 struct services {
   storage::event_store* store = nullptr;
+  std::shared_ptr<durable_observers> observers = std::make_shared<durable_observers>();
   std::shared_ptr<clock> time;
   std::shared_ptr<id_source> ids;
   std::chrono::milliseconds idle_after{std::chrono::seconds(60)}; // passivate an actor idle this long

@@ -200,6 +200,7 @@ struct http_server::impl {
     http_handler handler;
     std::string pattern;
     stream_handler stream; // set for stream routes (handler empty)
+    raw_handler raw;       // set for raw routes
   };
   std::vector<pattern_route> routes;
   std::vector<middleware> middlewares;
@@ -366,6 +367,16 @@ struct http_server::impl {
     }
     if (connection)
       track(connection, nullptr);
+    if (route && route->raw) {
+      metrics.observe(r.route, r.method, 200, 0.0);
+      try {
+        route->raw(r, req);
+      } catch (const std::exception& e) {
+        spdlog::error("http raw handler failed method={} path={} error={}", r.method, r.path, e.what());
+        evhttp_send_error(req, 500, nullptr);
+      }
+      return;
+    }
 
     // The responder may run on any thread; the reply goes out on the loop. If the client went
     // away meanwhile, evhttp keeps the request for us and frees it on reply.
@@ -407,12 +418,17 @@ http_server::~http_server() { stop(); }
 
 void http_server::route(std::string method, std::string path, http_handler h) {
   auto segments = impl::split(path);
-  impl_->routes.push_back({std::move(method), std::move(segments), std::move(h), std::move(path), nullptr});
+  impl_->routes.push_back({std::move(method), std::move(segments), std::move(h), std::move(path), nullptr, nullptr});
 }
 
 void http_server::stream_route(std::string method, std::string path, stream_handler h) {
   auto segments = impl::split(path);
-  impl_->routes.push_back({std::move(method), std::move(segments), nullptr, std::move(path), std::move(h)});
+  impl_->routes.push_back({std::move(method), std::move(segments), nullptr, std::move(path), std::move(h), nullptr});
+}
+
+void http_server::raw_route(std::string method, std::string path, raw_handler h) {
+  auto segments = impl::split(path);
+  impl_->routes.push_back({std::move(method), std::move(segments), nullptr, std::move(path), nullptr, std::move(h)});
 }
 
 net::event_loop& http_server::loop() { return impl_->loop; }

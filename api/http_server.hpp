@@ -14,6 +14,7 @@
 #include "domain/result.hpp"
 
 struct evhttp;
+struct evhttp_request;
 
 namespace onair::api {
 
@@ -64,6 +65,10 @@ public:
 
 using stream_handler = std::function<void(const http_request&, std::shared_ptr<http_stream>)>;
 
+// A route that takes the libevent request over (media playback, e.g. HTTP-FLV): runs on the loop
+// thread and must answer `raw` itself, now or later on the same loop.
+using raw_handler = std::function<void(const http_request&, evhttp_request* raw)>;
+
 // Runs around every matched (non-stream) route: may answer itself or call next, at most once.
 using middleware = std::function<void(const http_request&, responder, const http_handler& next)>;
 
@@ -94,6 +99,8 @@ public:
   void route(std::string method, std::string path, http_handler h);
   // A route answered by a stream (same patterns as route()).
   void stream_route(std::string method, std::string path, stream_handler h);
+  // A route answered by a raw_handler (same patterns as route()).
+  void raw_route(std::string method, std::string path, raw_handler h);
   // Everything not routed.
   void fallback(http_handler h);
   // Wraps the matched routes (first added runs outermost).

@@ -13,6 +13,11 @@
 #include "api/credentials.hpp"
 #include "api/idempotency.hpp"
 #include "api/kafka_service.hpp"
+#include "actors/ingest.hpp"
+#include "media/fanout/counters.hpp"
+#include "media/fanout/hub.hpp"
+#include "media/flv/http_flv.hpp"
+#include "media/rtmp/server.hpp"
 #include "api/routes.hpp"
 #include "storage/codec.hpp"
 #include "storage/views.hpp"
@@ -120,6 +125,24 @@ domain::result<std::uint16_t> server::start() {
     return kafka.error();
   kafka_ = std::move(kafka).value();
 
+  // RTMP ingest and playback, decided by the stream-key actors (actors/ingest.hpp).
+  media::rtmp::server_config rc;
+  if (!media::rtmp::parse_listen(cfg_.rtmp_listen, rc))
+    return domain::make_error(domain::error_code::invalid_parameter, "rtmp-listen: '" + cfg_.rtmp_listen + "' is not ADDR:PORT",
+                              "rtmp-listen");
+  media_stats_ = std::make_unique<media::counters>();
+  hubs_ = std::make_unique<media::fanout::registry>(media::fanout::hub_options{}, media_stats_.get());
+  ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);
+  rtmp_ = std::make_unique<media::rtmp::server>(rc, *ingest_, *hubs_, *media_stats_);
+  try {
+    rtmp_->start();
+  } catch (const std::exception& e) {
+    return domain::make_error(domain::error_code::internal, std::string{"rtmp: "} + e.what());
+  }
+  rtmp_port_ = rtmp_->port();
+  ingest_->attach(rtmp_.get());
+  spdlog::info("rtmp listening address={}:{}", rc.address, rtmp_port_);
+
   http_server::options ho;
   ho.listen = *listen;
   ho.max_connections = cfg_.http_max_connections;
@@ -134,7 +157,11 @@ domain::result<std::uint16_t> server::start() {
   rest_->rtmp_base = rtmp_base_url();
 
   const fs::path dir{cfg_.data_dir};
-  json info{{"pid", ::getpid()}, {"http", listen->host + ":" + std::to_string(port_)}, {"baseUrl", base_url()}};
+  json info{{"pid", ::getpid()},
+            {"http", listen->host + ":" + std::to_string(port_)},
+            {"baseUrl", base_url()},
+            {"rtmp", rc.address + ":" + std::to_string(rtmp_port_)},
+            {"rtmpBaseUrl", rtmp_base_url()}};
   if (!write_private_file(dir / "admin.token", admin_token_) || !write_private_file(dir / "server.json", info.dump()))
     return domain::make_error(domain::error_code::storage_failure,
                               "cannot write server.json / admin.token in " + cfg_.data_dir);
@@ -144,10 +171,16 @@ domain::result<std::uint16_t> server::start() {
 
 std::string server::rtmp_base_url() const {
   auto addr = parse_listen_address(cfg_.rtmp_listen);
-  return "rtmp://" + url_host(cfg_.public_host, cfg_.rtmp_listen) + ":" + std::to_string(addr ? addr->port : 1935);
+  const std::uint16_t port = rtmp_port_ ? rtmp_port_ : (addr ? addr->port : 1935);
+  return "rtmp://" + url_host(cfg_.public_host, cfg_.rtmp_listen) + ":" + std::to_string(port);
 }
 
 void server::stop() {
+  // Publishers and players first (their ends are recorded through the actors), then HTTP.
+  if (rtmp_) {
+    rtmp_->stop();
+    ingest_->attach(nullptr);
+  }
   if (http_) {
     http_->stop();
     http_.reset();
@@ -155,8 +188,41 @@ void server::stop() {
     fs::remove(fs::path{cfg_.data_dir} / "server.json", ec);
     fs::remove(fs::path{cfg_.data_dir} / "admin.token", ec);
   }
+  rtmp_.reset();
+  ingest_.reset();
+  hubs_.reset();
   kafka_.reset();
   rt_.reset();
+}
+
+// The media counters in Prometheus text.
+std::string server::media_metrics() const {
+  if (!media_stats_)
+    return {};
+  const auto& c = *media_stats_;
+  std::string out;
+  const auto line = [&out](const char* name, const char* type, const char* help, auto value) {
+    out += std::string{"# HELP "} + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+           std::to_string(value) + "\n";
+  };
+  const auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+  line("onair_media_connections_total", "counter", "RTMP connections accepted", get(c.connections_total));
+  line("onair_media_connections_open", "gauge", "RTMP connections open", get(c.connections_open));
+  line("onair_media_connections_refused_total", "counter", "RTMP connections refused (per-address limit)",
+       get(c.connections_refused));
+  line("onair_media_protocol_errors_total", "counter", "connections closed for malformed RTMP/AMF0/FLV input",
+       get(c.protocol_errors));
+  line("onair_media_timeouts_total", "counter", "connections closed by handshake or idle timeouts", get(c.timeouts));
+  line("onair_media_publish_sessions_total", "counter", "publishes accepted", get(c.publish_sessions_total));
+  line("onair_media_publishers_active", "gauge", "publishers on air", get(c.publishers_active));
+  line("onair_media_publish_rejected_total", "counter", "publishes refused (bad key, key in use)", get(c.publish_rejected));
+  line("onair_media_viewers_total", "counter", "players started (RTMP and HTTP-FLV)", get(c.viewers_total));
+  line("onair_media_viewers_active", "gauge", "players now", get(c.viewers_active));
+  line("onair_media_bytes_in_total", "counter", "bytes received from publishers", get(c.bytes_in));
+  line("onair_media_bytes_out_total", "counter", "bytes sent to players", get(c.bytes_out));
+  line("onair_media_dropped_gops_total", "counter", "whole GOPs skipped for slow players", get(c.dropped_gops));
+  line("onair_media_dropped_frames_total", "counter", "frames skipped for slow players", get(c.dropped_frames));
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> server::routes() const {
@@ -169,13 +235,25 @@ void server::install_routes() {
                                                              const http_handler& next) {
     cache->handle(req, std::move(respond), next);
   });
-  rest_->extra_metrics = [this] { return kafka_->prometheus_text(); };
+  rest_->extra_metrics = [this] { return kafka_->prometheus_text() + media_metrics(); };
   // REST resources (api/routes.hpp); each family adds its own line here.
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);
   install_event_routes(*http_, *rest_);
   install_member_api_routes(*http_, *rest_);
   install_docs_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
+
+  // HTTP-FLV playback: /play/{playbackId}.flv (HLS and DASH come with the CMAF packager).
+  http_->raw_route("GET", "/play/{file}", [this](const http_request& req, evhttp_request* raw) {
+    const auto& file = req.params.at("file");
+    constexpr std::string_view ext = ".flv";
+    std::shared_ptr<media::fanout::hub> hub;
+    if (file.size() > ext.size() && file.ends_with(ext)) {
+      if (auto name = ingest_->hub_for_playback(file.substr(0, file.size() - ext.size())))
+        hub = hubs_->find(*name);
+    }
+    media::flv::serve_http_flv(http_->loop(), raw, std::move(hub), media_stats_.get()); // no hub: 404
+  });
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {
     respond(json_response(200, R"({"status":"UP"})"));

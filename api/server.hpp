@@ -18,6 +18,24 @@ class kafka_service;
 // An app as the admin endpoint and the CLI show it (never its secret or hash).
 [[nodiscard]] nlohmann::json app_summary(const domain::app& a);
 
+} // namespace onair::api
+
+namespace onair::media {
+struct counters;
+namespace fanout {
+class registry;
+}
+namespace rtmp {
+class server;
+}
+} // namespace onair::media
+
+namespace onair::actors {
+class ingest;
+}
+
+namespace onair::api {
+
 class server {
 public:
   explicit server(server_config cfg);
@@ -31,18 +49,26 @@ public:
   [[nodiscard]] const server_config& config() const { return cfg_; }
   [[nodiscard]] std::string base_url() const;
   [[nodiscard]] std::string rtmp_base_url() const; // ingest: rtmp_base_url() + "/live"
+  [[nodiscard]] std::uint16_t rtmp_port() const { return rtmp_port_; }
   // (method, path pattern) of every route served, once started.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const;
   [[nodiscard]] const kafka_service& kafka() const { return *kafka_; }
 
 private:
   void install_routes();
+  [[nodiscard]] std::string media_metrics() const;
 
   server_config cfg_;
   std::unique_ptr<actors::runtime> rt_;
   std::unique_ptr<kafka_service> kafka_; // publishes rt_'s log; stopped before rt_ goes
   std::unique_ptr<http_server> http_;
   std::unique_ptr<struct rest_context> rest_;
+  // RTMP ingest and playback: counters, hubs and hooks outlive the server that uses them.
+  std::unique_ptr<media::counters> media_stats_;
+  std::unique_ptr<media::fanout::registry> hubs_;
+  std::unique_ptr<actors::ingest> ingest_;
+  std::unique_ptr<media::rtmp::server> rtmp_;
+  std::uint16_t rtmp_port_ = 0;
   std::string admin_token_;
   std::uint16_t port_ = 0;
 };

@@ -266,6 +266,7 @@ BOOST_AUTO_TEST_CASE(http_listen_precedence_flag_then_env_then_config_file) {
     std::ofstream f{config};
     f << "# test settings\n"
       << "http-listen = 127.0.0.3:0\n"
+      << "rtmp-listen = 127.0.0.3:0\n"
       << "log-level = warn\n";
   }
   const auto started_on = [&](std::vector<std::string> args, spawn_options opts) {
@@ -285,7 +286,7 @@ BOOST_AUTO_TEST_CASE(http_listen_precedence_flag_then_env_then_config_file) {
   BOOST_TEST(started_on({}, spawn_options{{{"ONAIR_CONFIG", config.string()}}}) == "127.0.0.3");
   {
     const auto other = dir.path() / "other.conf";
-    std::ofstream{other} << "http-listen = 127.0.0.4:0\n";
+    std::ofstream{other} << "http-listen = 127.0.0.4:0\nrtmp-listen = 127.0.0.4:0\n";
     BOOST_TEST(started_on({"--config", other.string()}, spawn_options{{{"ONAIR_CONFIG", config.string()}}}) ==
                "127.0.0.4");
   }

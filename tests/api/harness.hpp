@@ -259,6 +259,10 @@ public:
       args.push_back("--http-listen");
       args.push_back("127.0.0.1:0");
     }
+    if (!named("--rtmp-listen") && !named("--config") && !has_rtmp_setting(opts)) {
+      args.push_back("--rtmp-listen");
+      args.push_back("127.0.0.1:0");
+    }
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     child_ = std::make_unique<child_guard>(spawn_onair(args, out_, err_, opts));
   }
@@ -307,12 +311,14 @@ public:
   [[nodiscard]] std::string stderr_text() const { return read_file(err_); }
 
 private:
-  static bool has_listen_setting(const spawn_options& opts) {
+  static bool has_env(const spawn_options& opts, const char* a, const char* b) {
     for (const auto& [k, v] : opts.env)
-      if (k == "ONAIR_HTTP_LISTEN" || k == "ONAIR_CONFIG")
+      if (k == a || k == b)
         return true;
     return false;
   }
+  static bool has_listen_setting(const spawn_options& opts) { return has_env(opts, "ONAIR_HTTP_LISTEN", "ONAIR_CONFIG"); }
+  static bool has_rtmp_setting(const spawn_options& opts) { return has_env(opts, "ONAIR_RTMP_LISTEN", "ONAIR_CONFIG"); }
 
   fs::path data_dir_;
   temp_dir io_;

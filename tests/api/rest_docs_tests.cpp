@@ -15,6 +15,7 @@ std::set<std::string> served_routes() {
   onair::api::server_config cfg;
   cfg.data_dir = (dir.path() / "data").string();
   cfg.http_listen = "127.0.0.1:0";
+  cfg.rtmp_listen = "127.0.0.1:0";
   cfg.kafka = "off";
   onair::api::server srv{cfg};
   auto port = srv.start();

@@ -137,6 +137,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   onair::api::server_config cfg;
   cfg.data_dir = (s->dir / "data").string();
   cfg.http_listen = "127.0.0.1:0";
+  cfg.rtmp_listen = "127.0.0.1:0";
   cfg.kafka = "off";
   s->srv = std::make_unique<onair::api::server>(cfg);
   auto port = s->srv->start();

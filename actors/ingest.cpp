@@ -1,0 +1,247 @@
+#include "actors/ingest.hpp"
+
+#include <charconv>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "domain/app.hpp"
+#include "domain/stream_key.hpp"
+#include "domain/video_room.hpp"
+#include "media/rtmp/server.hpp"
+#include "storage/views.hpp"
+
+namespace onair::actors {
+
+using domain::key_state;
+using domain::stream_key_aggregate;
+
+namespace {
+
+// "stream_key/{app}/{id}" → (app, id)
+std::optional<std::pair<domain::app_id, std::int64_t>> key_of_stream(std::string_view stream) {
+  constexpr std::string_view prefix = "stream_key/";
+  if (stream.substr(0, prefix.size()) != prefix)
+    return std::nullopt;
+  stream.remove_prefix(prefix.size());
+  const auto slash = stream.find('/');
+  if (slash == std::string_view::npos)
+    return std::nullopt;
+  domain::app_id app = 0;
+  std::int64_t id = 0;
+  const auto a = std::from_chars(stream.data(), stream.data() + slash, app);
+  const auto b = std::from_chars(stream.data() + slash + 1, stream.data() + stream.size(), id);
+  if (a.ec != std::errc{} || b.ec != std::errc{} || b.ptr != stream.data() + stream.size())
+    return std::nullopt;
+  return std::pair{app, id};
+}
+
+std::string random_boot_id() {
+  std::random_device rd;
+  static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  for (int i = 0; i < 8; ++i)
+    out += digits[rd() % 36];
+  return out;
+}
+
+} // namespace
+
+// The observer registered with the runtime outlives this object; it reaches it through here.
+struct ingest_guard {
+  std::mutex mu;
+  ingest* self = nullptr;
+};
+
+ingest::ingest(runtime& rt, media::fanout::registry& hubs)
+    : rt_(rt), hubs_(hubs), boot_(random_boot_id()), guard_(std::make_shared<ingest_guard>()) {
+  guard_->self = this;
+  rt_.observe([guard = guard_](std::string_view stream, std::string_view type) {
+    std::lock_guard lock{guard->mu};
+    if (guard->self)
+      guard->self->on_durable(stream, type);
+  });
+}
+
+ingest::~ingest() {
+  std::lock_guard lock{guard_->mu};
+  guard_->self = nullptr;
+}
+
+void ingest::attach(media::rtmp::server* server) {
+  std::lock_guard lock{mu_};
+  server_ = server;
+}
+
+std::string ingest::hub_name(domain::app_id app, std::int64_t key_id) {
+  return "key/" + std::to_string(app) + "/" + std::to_string(key_id);
+}
+
+std::optional<ingest::publishing> ingest::find(std::uint64_t session_id) const {
+  std::lock_guard lock{mu_};
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end())
+    return std::nullopt;
+  return it->second;
+}
+
+void ingest::authorize_publish(const media::rtmp::publish_request& req,
+                               std::function<void(media::rtmp::publish_decision)> answer) {
+  const auto refuse = [&answer, &req](const std::string& why) {
+    spdlog::info("rtmp publish refused session={} peer={} reason=\"{}\"", req.session_id, req.peer_address, why);
+    answer({false, {}, why});
+  };
+  if (req.app != "live")
+    return refuse("publish under /live/{streamKey}");
+  const auto where = storage::find_by(rt_.views(), "key_value", req.stream_key);
+  if (!where)
+    return refuse("unknown stream key");
+  std::int64_t key_id = 0;
+  if (std::from_chars(where->id.data(), where->id.data() + where->id.size(), key_id).ec != std::errc{})
+    return refuse("unknown stream key");
+  domain::connect_publisher cmd;
+  cmd.presented_value = req.stream_key;
+  if (!req.mode.empty()) {
+    domain::output_mode m{};
+    if (!domain::from_string(req.mode, m))
+      return refuse("mode must be RTMP, CMAF or RTMP_CMAF");
+    cmd.requested_mode = m;
+  }
+  if (auto app_key = storage::find_by(rt_.views(), "app_id", std::to_string(where->app)))
+    if (auto app = storage::get_view<domain::app_aggregate>(rt_.views(), 0, app_key->id))
+      cmd.app_default_mode = app->state.default_mode;
+  cmd.remote_addr = req.peer_address;
+  cmd.session_id = "rtmp-" + boot_ + "-" + std::to_string(req.session_id);
+  const auto app = where->app;
+  const auto sid = req.session_id;
+  const auto session = cmd.session_id;
+  rt_.key_command(app, key_id, std::move(cmd),
+                  [this, app, key_id, sid, session, answer = std::move(answer),
+                   peer = req.peer_address](domain::result<outcome<stream_key_aggregate>> r) {
+                    if (!r) {
+                      spdlog::info("rtmp publish refused session={} peer={} key={} reason=\"{}\"", sid, peer, key_id,
+                                   r.error().message);
+                      return answer({false, {}, r.error().message});
+                    }
+                    {
+                      std::lock_guard lock{mu_};
+                      sessions_[sid] = publishing{app, key_id, session};
+                      by_key_[{app, key_id}] = sid;
+                    }
+                    spdlog::info("rtmp publish accepted session={} peer={} app={} key={} state={}", sid, peer, app,
+                                 key_id, domain::to_string(r->state.state));
+                    answer({true, hub_name(app, key_id), {}});
+                  });
+}
+
+void ingest::on_first_keyframe(std::uint64_t session_id) {
+  auto p = find(session_id);
+  if (!p)
+    return;
+  rt_.key_command(p->app, p->key_id, domain::mark_viewable{p->session},
+                  [session_id](domain::result<outcome<stream_key_aggregate>> r) {
+                    if (!r)
+                      spdlog::warn("rtmp first key frame not recorded session={} error=\"{}\"", session_id,
+                                   r.error().message);
+                  });
+}
+
+void ingest::on_stats(std::uint64_t session_id, const media::rtmp::ingest_stats& s) {
+  auto p = find(session_id);
+  if (!p)
+    return;
+  domain::update_ingest_stats cmd;
+  cmd.session_id = p->session;
+  cmd.ingest.video_codec = s.video_codec;
+  cmd.ingest.audio_codec = s.audio_codec;
+  cmd.ingest.width = s.width;
+  cmd.ingest.height = s.height;
+  cmd.ingest.fps = s.fps;
+  cmd.ingest.bitrate_kbps = s.bitrate_kbps;
+  rt_.key_command(p->app, p->key_id, std::move(cmd), [](domain::result<outcome<stream_key_aggregate>>) {});
+}
+
+void ingest::on_publish_end(std::uint64_t session_id, std::string_view reason) {
+  std::optional<publishing> p;
+  {
+    std::lock_guard lock{mu_};
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end())
+      return;
+    p = it->second;
+    sessions_.erase(it);
+    auto k = by_key_.find({p->app, p->key_id});
+    if (k != by_key_.end() && k->second == session_id)
+      by_key_.erase(k);
+  }
+  const auto app = p->app;
+  const auto key_id = p->key_id;
+  rt_.key_command(app, key_id, domain::disconnect_publisher{p->session, std::string{reason}},
+                  [this, app, key_id, session_id](domain::result<outcome<stream_key_aggregate>> r) {
+                    if (!r) {
+                      spdlog::warn("rtmp publisher gone, not recorded session={} error=\"{}\"", session_id,
+                                   r.error().message);
+                      return;
+                    }
+                    // Not in a live room: the preview is over. In one (INACTIVE_LIVE) the hub stays for
+                    // the publisher to come back to.
+                    if (r->state.state == key_state::inactive)
+                      hubs_.erase(hub_name(app, key_id));
+                  });
+}
+
+std::optional<std::string> ingest::hub_for_playback(const std::string& playback_id) const {
+  const auto& views = rt_.views();
+  if (auto key = storage::find_by(views, "preview", playback_id)) {
+    auto k = storage::get_view<stream_key_aggregate>(views, key->app, key->id);
+    if (k && (k->state.state == key_state::active || k->state.state == key_state::active_live))
+      return hub_name(key->app, k->state.id);
+    return std::nullopt;
+  }
+  if (auto room = storage::find_by(views, "room_public", playback_id)) {
+    auto r = storage::get_view<domain::video_room_aggregate>(views, room->app, room->id);
+    if (r && (r->state.state == domain::room_state::live || r->state.state == domain::room_state::live_inactive) &&
+        r->state.stream_key_id)
+      return hub_name(room->app, *r->state.stream_key_id);
+  }
+  return std::nullopt;
+}
+
+void ingest::resolve_play(const media::rtmp::play_request& req, std::function<void(media::rtmp::play_decision)> answer) {
+  auto hub = req.app == "play" ? hub_for_playback(req.playback_id) : std::nullopt;
+  if (!hub) {
+    spdlog::info("rtmp play refused session={} peer={} playback_id={}", req.session_id, req.peer_address,
+                 req.playback_id);
+    return answer({false, {}});
+  }
+  answer({true, *hub});
+}
+
+void ingest::on_durable(std::string_view stream, std::string_view type) {
+  const bool ends_publisher = type == domain::force_ended::type || type == domain::key_revoked::type ||
+                              type == domain::key_reissued::type;
+  const bool ends_hub = ends_publisher || type == domain::live_detached::type;
+  if (!ends_hub)
+    return;
+  auto key = key_of_stream(stream);
+  if (!key)
+    return;
+  std::optional<std::uint64_t> cut;
+  media::rtmp::server* server = nullptr;
+  {
+    std::lock_guard lock{mu_};
+    if (ends_publisher) {
+      if (auto it = by_key_.find(*key); it != by_key_.end())
+        cut = it->second;
+    }
+    server = server_;
+  }
+  if (cut && server) {
+    spdlog::info("rtmp publisher cut session={} app={} key={} because={}", *cut, key->first, key->second, type);
+    server->disconnect_publisher(*cut); // thread-safe; the session ends through on_publish_end
+  }
+  // Viewers of a broadcast that is over (or cut) end with it.
+  hubs_.erase(hub_name(key->first, key->second));
+}
+
+} // namespace onair::actors

@@ -1,0 +1,72 @@
+#pragma once
+// RTMP ingest and playback decided by the aggregates: the media server's hooks, answered through
+// the stream-key actors (publish accepted or refused, first key frame, stats, publisher gone) and
+// the read models (which hub a playback id plays).
+//
+// Hubs are named after the stream key ("key/{app}/{id}"), so a publisher that reconnects within a
+// broadcast feeds the same hub and its viewers play on. A hub is closed when its key goes back to
+// INACTIVE (preview over, broadcast ended, forced end); a key that is force-ended, reissued or
+// revoked while publishing has its publisher cut.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "actors/runtime.hpp"
+#include "media/fanout/hub.hpp"
+#include "media/rtmp/hooks.hpp"
+
+namespace onair::media::rtmp {
+class server;
+}
+
+namespace onair::actors {
+
+struct ingest_guard;
+
+class ingest final : public media::rtmp::hooks {
+public:
+  ingest(runtime& rt, media::fanout::registry& hubs);
+  ~ingest() override;
+  ingest(const ingest&) = delete;
+  ingest& operator=(const ingest&) = delete;
+
+  // The server whose publishers are cut when their key is ended from elsewhere (set once started).
+  void attach(media::rtmp::server* server);
+
+  void authorize_publish(const media::rtmp::publish_request& req,
+                         std::function<void(media::rtmp::publish_decision)> answer) override;
+  void on_first_keyframe(std::uint64_t session_id) override;
+  void on_stats(std::uint64_t session_id, const media::rtmp::ingest_stats& stats) override;
+  void on_publish_end(std::uint64_t session_id, std::string_view reason) override;
+  void resolve_play(const media::rtmp::play_request& req,
+                    std::function<void(media::rtmp::play_decision)> answer) override;
+
+  // The hub a playback id plays now (key preview id while ACTIVE/ACTIVE_LIVE, room playback id while
+  // the room is LIVE/LIVE_INACTIVE), for HTTP-FLV as for RTMP play. Reads the views only.
+  [[nodiscard]] std::optional<std::string> hub_for_playback(const std::string& playback_id) const;
+
+  [[nodiscard]] static std::string hub_name(domain::app_id app, std::int64_t key_id);
+
+private:
+  struct publishing {
+    domain::app_id app = 0;
+    std::int64_t key_id = 0;
+    std::string session; // the key's session id (domain)
+  };
+  [[nodiscard]] std::optional<publishing> find(std::uint64_t session_id) const;
+  void on_durable(std::string_view stream, std::string_view type);
+
+  runtime& rt_;
+  media::fanout::registry& hubs_;
+  std::string boot_; // makes session ids unique across restarts
+  mutable std::mutex mu_;
+  std::map<std::uint64_t, publishing> sessions_;                          // accepted publishes
+  std::map<std::pair<domain::app_id, std::int64_t>, std::uint64_t> by_key_; // key → its session
+  media::rtmp::server* server_ = nullptr;
+  std::shared_ptr<ingest_guard> guard_; // the runtime's observer outlives us and checks it
+};
+
+} // namespace onair::actors
