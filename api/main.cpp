@@ -358,6 +358,8 @@ int main(int argc, char** argv) {
         std::cout << app_create_help << "\n" << app_list_help;
       } else if (rest[0] == "rebuild-views") {
         std::cout << rebuild_help;
+      } else if (rest[0] == "events" || rest[0] == "dev-broker") {
+        return rest[0] == "events" ? api::cmd_events({"--help"}) : api::cmd_dev_broker({"--help"});
       } else {
         return usage_error("no help for '" + rest[0] + "'", "onair");
       }

@@ -179,6 +179,16 @@ BOOST_AUTO_TEST_CASE(events_tail_reads_kafka_while_served_and_the_store_when_sto
     auto app = app_client::from_banner(srv);
     some_traffic(app, 6);
     wait_published(srv, data);
+    // --follow prints what comes next, as it comes.
+    temp_dir io;
+    child_guard follower{spawn_onair({"events", "tail", "--follow", "--type", "member.registered", "--data-dir",
+                                      data.string()},
+                                     io.path() / "out", io.path() / "err")};
+    wait_output(io.path() / "out", "\"appUserId\":\"m5\""); // among the last ones, before new ones
+    BOOST_REQUIRE_EQUAL(app.member("late-comer"), 201);
+    wait_output(io.path() / "out", "\"appUserId\":\"late-comer\"");
+    follower.kill_now();
+    wait_published(srv, data);
     auto r = run_onair({"events", "tail", "--from-beginning", "--data-dir", data.string()});
     BOOST_REQUIRE_MESSAGE(r.code == 0, r);
     from_kafka = json_lines(r.out);
