@@ -120,7 +120,7 @@ message_ptr hub::publish(const frame& f) {
 void hub::trim_locked() {
   // Keep from the GOP before the latest (viewers a little behind still read in order), within
   // the byte cap, but never past the latest key frame.
-  const std::uint64_t keep_from = prev_gop_start_ != none ? prev_gop_start_ : gop_start_ != none ? gop_start_ : base_;
+  const std::uint64_t keep_from = prev_gop_start_ != none ? prev_gop_start_ : base_;
   const std::uint64_t hard_floor = gop_start_ != none ? gop_start_ : base_ + log_.size();
   while (!log_.empty()) {
     const bool before_keep = base_ < keep_from;
