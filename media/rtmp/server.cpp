@@ -462,10 +462,14 @@ void server::start() {
   }
   sockaddr_storage ss{};
   int ss_len = sizeof ss;
-  const std::string spec = (im.cfg.address.find(':') != std::string::npos ? "[" + im.cfg.address + "]" : im.cfg.address) +
-                           ":" + std::to_string(im.cfg.port);
-  if (evutil_parse_sockaddr_port(spec.c_str(), reinterpret_cast<sockaddr*>(&ss), &ss_len) != 0)
-    throw std::runtime_error("rtmp: bad listen address " + spec);
+  const std::string spec = im.cfg.address + " port " + std::to_string(im.cfg.port);
+  // Parsed without the port: libevent's parser refuses port 0, which tests need.
+  if (evutil_parse_sockaddr_port(im.cfg.address.c_str(), reinterpret_cast<sockaddr*>(&ss), &ss_len) != 0)
+    throw std::runtime_error("rtmp: bad listen address " + im.cfg.address);
+  if (ss.ss_family == AF_INET6)
+    reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(im.cfg.port);
+  else
+    reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(im.cfg.port);
   im.listener = evconnlistener_new_bind(im.loops[0]->loop->base(), &accept_cb, &im,
                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
                                         reinterpret_cast<sockaddr*>(&ss), ss_len);
