@@ -89,12 +89,12 @@ std::uint32_t hub::rebase_locked(std::uint32_t ts) {
   return o;
 }
 
-message_ptr hub::publish(const frame& f) {
+message_ptr hub::publish(const frame& f, std::uint64_t session) {
   message_ptr m;
   {
     std::lock_guard lock{mu_};
-    if (closed_)
-      return nullptr;
+    if (closed_ || (session != 0 && (session != session_ || !publishing_)))
+      return nullptr; // a publisher that was taken over must not interleave with the new one
     const std::uint32_t ts = rebase_locked(f.timestamp_ms);
     m = std::make_shared<const message>(f.kind, ts, f.payload, f.keyframe && f.kind == frame_kind::video,
                                         f.sequence_header);

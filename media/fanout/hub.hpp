@@ -85,8 +85,9 @@ public:
   std::uint64_t begin_publish();
   void end_publish(std::uint64_t session);
   [[nodiscard]] bool publishing() const;
-  // Timestamp in the publisher's timeline; the hub rebases it. Returns the message as stored.
-  message_ptr publish(const frame& f);
+  // Timestamp in the publisher's timeline; the hub rebases it. Returns the message as stored,
+  // or null when `session` (from begin_publish; 0: whichever is current) has been superseded.
+  message_ptr publish(const frame& f, std::uint64_t session = 0);
   // Ends every viewer (broadcast over); the hub accepts no more media.
   void close();
 

@@ -41,10 +41,10 @@ struct bit_reader {
 };
 
 void skip_scaling_list(bit_reader& br, int size) {
-  int last = 8, next = 8;
+  std::int64_t last = 8, next = 8; // delta_scale is untrusted: no int overflow
   for (int j = 0; j < size && !br.overrun; ++j) {
     if (next != 0)
-      next = (last + br.se() + 256) % 256;
+      next = ((last + br.se()) % 256 + 256) % 256;
     last = next == 0 ? last : next;
   }
 }

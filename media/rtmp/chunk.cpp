@@ -137,7 +137,16 @@ chunk_reader::result chunk_reader::consume(std::span<const std::uint8_t> in) {
       bytes_read_ += total_hdr;
       if (!continuing) {
         s->partial = std::make_shared<std::vector<std::uint8_t>>();
-        s->partial->reserve(s->length);
+        // The length is only a claim: reserve a little and grow with what really arrives, so a
+        // header cannot make us allocate megabytes up front.
+        s->partial->reserve(std::min<std::uint32_t>(s->length, 64 * 1024));
+      }
+      std::size_t buffered = 0;
+      for (const auto& other : streams_)
+        buffered += other.partial ? other.partial->size() : 0;
+      if (buffered > lim_.max_buffered) {
+        r.error = "chunk: too much unfinished message data across chunk streams";
+        break;
       }
       current_ = s;
       chunk_remaining_ = std::min<std::uint32_t>(chunk_size_, s->length - static_cast<std::uint32_t>(s->partial->size()));

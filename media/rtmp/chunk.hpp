@@ -31,6 +31,7 @@ struct chunk_limits {
   std::uint32_t max_message_size = 16 * 1024 * 1024;
   std::uint32_t max_chunk_size = 16 * 1024 * 1024;
   std::size_t max_chunk_streams = 64; // distinct csids alive at once
+  std::size_t max_buffered = 32 * 1024 * 1024; // unfinished messages, all chunk streams together
 };
 
 class chunk_reader {

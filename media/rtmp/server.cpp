@@ -90,6 +90,7 @@ public:
   static session_options make_options(const server_config& cfg) {
     session_options o;
     o.limits.max_message_size = cfg.max_message_size;
+    o.limits.max_buffered = 2 * std::size_t{cfg.max_message_size};
     return o;
   }
 
@@ -173,7 +174,7 @@ public:
   void on_media(const frame& f) override {
     if (!publish_hub_)
       return;
-    publish_hub_->publish(f);
+    publish_hub_->publish(f, hub_session_);
     if (f.kind == frame_kind::video && f.keyframe && !first_key_) {
       first_key_ = true;
       srv_.hooks_.on_first_keyframe(id_);

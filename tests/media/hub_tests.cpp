@@ -137,6 +137,16 @@ BOOST_AUTO_TEST_CASE(timestamps_stay_monotonic_across_a_publisher_reconnect) {
   BOOST_TEST(late_out[1]->timestamp > 6000u);
 }
 
+BOOST_AUTO_TEST_CASE(a_superseded_publisher_is_ignored) {
+  fanout::hub h{"k"};
+  const auto old_session = h.begin_publish();
+  const auto new_session = h.begin_publish();
+  BOOST_TEST(!h.publish(video(0, true), old_session));
+  BOOST_TEST(h.publish(video(0, true), new_session));
+  h.end_publish(old_session); // late end of the old one leaves the new one publishing
+  BOOST_TEST(h.publishing());
+}
+
 BOOST_AUTO_TEST_CASE(viewer_joining_mid_session_without_cache_waits_for_a_key_frame) {
   fanout::hub h{"k"};
   h.begin_publish();

@@ -242,6 +242,19 @@ BOOST_AUTO_TEST_CASE(oversize_message_and_bad_headers_are_refused) {
   BOOST_TEST(!feed(r3, zero).error.empty());
 }
 
+BOOST_AUTO_TEST_CASE(unfinished_messages_across_chunk_streams_are_capped) {
+  rtmp::chunk_limits lim;
+  lim.max_buffered = 300;
+  bytes wire;
+  for (std::uint32_t csid = 4; csid < 8; ++csid) {
+    bytes m;
+    rtmp::write_message(m, csid, 9, 1, 0, payload_of(1000), 128);
+    wire.insert(wire.end(), m.begin(), m.begin() + 12 + 128); // first chunk of each only
+  }
+  rtmp::chunk_reader r{lim};
+  BOOST_TEST(!feed(r, wire).error.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(amf0_codec)
