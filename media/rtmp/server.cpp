@@ -102,6 +102,10 @@ public:
       return;
     }
     bufferevent_setcb(bev_, &connection::read_cb, &connection::write_cb, &connection::event_cb, this);
+    // libevent's default moves 16 KiB per readiness event; a player of a few Mbit/s would then
+    // cost a wake-up and a syscall every 16 KiB. Bigger single writes merge more into one writev.
+    bufferevent_set_max_single_write(bev_, 256 * 1024);
+    bufferevent_set_max_single_read(bev_, 64 * 1024);
     const timeval hs = to_timeval(srv_.cfg.handshake_timeout);
     bufferevent_set_timeouts(bev_, &hs, &hs);
     bufferevent_enable(bev_, EV_READ | EV_WRITE);
@@ -444,6 +448,25 @@ void server::impl::forget(std::uint64_t id, const std::string& peer) {
   sessions.erase(id);
   if (auto it = per_address.find(peer); it != per_address.end() && --it->second == 0)
     per_address.erase(it);
+}
+
+bool parse_listen(const std::string& spec, server_config& cfg) {
+  // "host:port", "[v6]:port" or ":port"
+  const auto colon = spec.rfind(':');
+  if (colon == std::string::npos)
+    return false;
+  std::string host = spec.substr(0, colon);
+  const std::string port = spec.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  const unsigned long p = std::stoul(port);
+  if (p > 65535)
+    return false;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  cfg.address = host.empty() ? "0.0.0.0" : host;
+  cfg.port = static_cast<std::uint16_t>(p);
+  return true;
 }
 
 server::server(server_config cfg, hooks& h, fanout::registry& hubs, counters& c)

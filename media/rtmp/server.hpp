@@ -32,6 +32,9 @@ struct server_config {
   std::string play_app = "play";
 };
 
+// "--rtmp-listen" values: "0.0.0.0:1935", "[::]:1935", ":1935". False when malformed.
+[[nodiscard]] bool parse_listen(const std::string& spec, server_config& cfg);
+
 class server {
 public:
   server(server_config cfg, hooks& h, fanout::registry& hubs, counters& c);

@@ -8,9 +8,13 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <event2/http.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "media/flv/http_flv.hpp"
 #include "media/net/event_loop.hpp"
@@ -219,6 +223,37 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
   http_loop.stop();
 }
 
+BOOST_AUTO_TEST_CASE(viewer_keeps_playing_through_a_publisher_reconnect) {
+  if (!have_ffmpeg())
+    return;
+  fixture f;
+  auto first = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 3)); });
+  BOOST_REQUIRE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
+  auto viewer = std::async(std::launch::async, [&] {
+    return run("timeout 60 ffprobe -v error -select_streams v:0 -show_entries packet=dts_time -of csv=p=0 "
+               "-read_intervals %+6 " +
+               f.url("/play/pgood"));
+  });
+  BOOST_TEST(first.get().rc == 0);
+  // The encoder restarts at timestamp 0; the viewer must not see time go backwards.
+  const auto second = run(publish_cmd(f.server->port(), "good", 6));
+  BOOST_TEST(second.rc == 0);
+  const auto v = viewer.get();
+  BOOST_TEST(v.rc == 0);
+  std::vector<double> dts;
+  std::istringstream lines{v.output};
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.find_first_not_of("0123456789.") == std::string::npos)
+      dts.push_back(std::stod(line));
+  BOOST_REQUIRE(dts.size() > 50u);
+  bool monotonic = true;
+  for (std::size_t i = 1; i < dts.size(); ++i)
+    monotonic = monotonic && dts[i] >= dts[i - 1];
+  BOOST_TEST(monotonic);
+  BOOST_TEST(dts.back() - dts.front() > 4.0); // spans both publishes
+  BOOST_TEST(f.hooks.with([&] { return f.hooks.ended.size(); }) == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(disconnect_publisher_cuts_a_running_publish) {
   if (!have_ffmpeg())
     return;
@@ -230,6 +265,50 @@ BOOST_AUTO_TEST_CASE(disconnect_publisher_cuts_a_running_publish) {
   BOOST_TEST(wait_for([&] { return f.hooks.with([&] { return f.hooks.ended.count(id) == 1; }); }, 5s));
   BOOST_REQUIRE(publisher.wait_for(15s) == std::future_status::ready);
   BOOST_TEST(publisher.get().rc != 0);
+}
+
+BOOST_AUTO_TEST_CASE(listen_spec_parsing) {
+  rtmp::server_config c;
+  BOOST_TEST(rtmp::parse_listen("127.0.0.1:1935", c));
+  BOOST_TEST(c.address == "127.0.0.1");
+  BOOST_TEST(c.port == 1935);
+  BOOST_TEST(rtmp::parse_listen("[::1]:0", c));
+  BOOST_TEST(c.address == "::1");
+  BOOST_TEST(rtmp::parse_listen(":1936", c));
+  BOOST_TEST(c.address == "0.0.0.0");
+  BOOST_TEST(!rtmp::parse_listen("1935", c));
+  BOOST_TEST(!rtmp::parse_listen("h:99999", c));
+  BOOST_TEST(!rtmp::parse_listen("h:x", c));
+}
+
+BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
+  test_hooks hooks;
+  counters stats;
+  fanout::registry hubs;
+  rtmp::server_config cfg;
+  cfg.address = "127.0.0.1";
+  cfg.port = 0;
+  cfg.loops = 1;
+  cfg.max_connections_per_address = 2;
+  cfg.handshake_timeout = 300ms;
+  rtmp::server srv{cfg, hooks, hubs, stats};
+  srv.start();
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(srv.port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    fds.push_back(fd);
+  }
+  BOOST_TEST(wait_for([&] { return stats.connections_refused.load() == 1u; }, 5s));
+  // Silent clients are dropped by the handshake timeout.
+  BOOST_TEST(wait_for([&] { return stats.timeouts.load() == 2u && srv.connection_count() == 0; }, 5s));
+  for (int fd : fds)
+    ::close(fd);
+  srv.stop();
 }
 
 BOOST_AUTO_TEST_CASE(garbage_and_silence_close_the_connection) {
