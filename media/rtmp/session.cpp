@@ -235,10 +235,13 @@ void session::on_data(const message& m, std::span<const std::uint8_t> body, std:
   if (v.size() < at + 2 || !v[at].is_string() || v[at].string != "onMetaData")
     return; // only the metadata is relayed; other script data is not part of the stream contract
   const amf0::value& meta = v[at + 1];
-  totals_.metadata_fps = meta.get_number("framerate", totals_.metadata_fps);
+  if (const double fps = meta.get_number("framerate", 0); fps > 0 && fps <= 1000)
+    totals_.metadata_fps = fps;
   if (totals_.width == 0) {
-    totals_.width = static_cast<int>(meta.get_number("width", 0));
-    totals_.height = static_cast<int>(meta.get_number("height", 0));
+    // Untrusted doubles: only plausible dimensions convert (out-of-range conversion is UB).
+    auto dim = [](double d) { return d >= 1 && d <= 65535 ? static_cast<int>(d) : 0; };
+    totals_.width = dim(meta.get_number("width", 0));
+    totals_.height = dim(meta.get_number("height", 0));
   }
   auto payload = std::make_shared<std::vector<std::uint8_t>>();
   amf0::encode(*payload, make_string("onMetaData"));
