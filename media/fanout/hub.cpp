@@ -226,15 +226,17 @@ read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budg
     start_locked(c, out);
   } else if (c.next < head) {
     const bool evicted = c.next < base_;
-    const std::uint64_t lag = evicted ? total_bytes_ : total_bytes_ - log_[c.next - base_].bytes_before;
-    if (evicted || lag > opts_.max_lag_bytes) {
+    const std::uint64_t lag_bytes = evicted ? total_bytes_ : total_bytes_ - log_[c.next - base_].bytes_before;
+    const std::int64_t lag_ms =
+        evicted ? 0 : std::int64_t{log_.back().msg->timestamp} - std::int64_t{log_[c.next - base_].msg->timestamp};
+    const bool newer_gop = gop_start_ != none && gop_start_ > c.next;
+    if (evicted || lag_bytes > opts_.max_lag_bytes || (newer_gop && lag_ms > std::int64_t{opts_.max_lag_ms})) {
       // Too far behind: skip whole GOPs to the latest key frame (or to the live edge when the
       // cache has none), then resend the headers so the decoder restarts cleanly.
       const std::uint64_t target = gop_start_ != none && gop_start_ > c.next ? gop_start_ : head;
       r.dropped_frames = target - c.next;
-      if (!evicted && target < head)
-        r.dropped_gops = log_[target - base_].keys_before - log_[c.next - base_].keys_before;
-      r.dropped_gops = std::max<std::uint64_t>(r.dropped_gops, 1);
+      const std::uint64_t keys_at_target = target < head ? log_[target - base_].keys_before : total_keys_;
+      r.dropped_gops = std::max<std::uint64_t>(keys_at_target - std::min(keys_at_target, c.keys_before_next), 1);
       c.started = false;
       start_locked(c, out);
       if (counters_) {
@@ -259,6 +261,7 @@ read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budg
     out.push_back(m);
     bytes += m->size();
   }
+  c.keys_before_next = c.next < head ? log_[c.next - base_].keys_before : total_keys_;
   return r;
 }
 

@@ -50,7 +50,10 @@ private:
 using message_ptr = std::shared_ptr<const message>;
 
 struct hub_options {
-  std::size_t max_lag_bytes = 8 * 1024 * 1024; // a viewer further behind skips to the latest GOP
+  // A viewer that is behind the latest key frame by more than max_lag_ms skips to it (whole
+  // GOPs dropped). Measured in media time so it holds for any bitrate and GOP length.
+  std::uint32_t max_lag_ms = 3000;
+  std::size_t max_lag_bytes = 16 * 1024 * 1024; // hard cap, even within one long GOP
   std::size_t max_log_bytes = 32 * 1024 * 1024; // cap on the cache (two GOPs at most)
   std::uint32_t reconnect_gap_ms = 40;          // timestamp step across a publisher reconnect
 };
@@ -67,6 +70,7 @@ struct cursor {
   std::uint64_t next = 0;
   bool started = false;
   bool wait_key = false; // skip video until a key frame
+  std::uint64_t keys_before_next = 0; // key frames published before `next`: counts skipped GOPs
 };
 
 struct read_result {

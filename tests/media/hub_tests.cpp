@@ -89,6 +89,32 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_whole_gops_and_others_are_unaffected) {
   BOOST_TEST(s_out[1]->timestamp == ts - 9 * 40);
 }
 
+BOOST_AUTO_TEST_CASE(lag_is_measured_in_media_time) {
+  fanout::hub_options o;
+  o.max_lag_ms = 1000;
+  fanout::hub h{"k", o};
+  h.begin_publish();
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  h.publish(video(0, true));
+  h.read(c, out, 1 << 20);
+  // 0.8 s behind with a newer GOP: kept (it will catch up)
+  for (std::uint32_t t = 40; t <= 800; t += 40)
+    h.publish(video(t, t == 400));
+  out.clear();
+  auto r = h.read(c, out, 1);
+  BOOST_TEST(r.dropped_frames == 0u);
+  // 2.4 s behind: skips to the latest key frame
+  for (std::uint32_t t = 840; t <= 2400; t += 40)
+    h.publish(video(t, t % 400 == 0));
+  out.clear();
+  r = h.read(c, out, 1 << 20);
+  BOOST_TEST(r.dropped_gops >= 3u);
+  BOOST_REQUIRE(!out.empty());
+  BOOST_TEST(out[0]->keyframe);
+  BOOST_TEST(out[0]->timestamp == 2400u);
+}
+
 BOOST_AUTO_TEST_CASE(budget_limits_one_read) {
   fanout::hub h{"k"};
   h.begin_publish();
