@@ -78,9 +78,13 @@ private:
   static void chunk_sent(evhttp_connection*, void* self) { static_cast<http_viewer*>(self)->on_data(); }
 
   static void close_cb(evhttp_connection*, void* self) {
-    // The client went away; evhttp frees the request itself, so it must not be touched.
     auto* v = static_cast<http_viewer*>(self);
     v->done_ = true;
+    // A client that leaves mid-reply makes evhttp detach the unfinished request from the
+    // connection and leave it to us (libevent 2.1 evhttp_connection_incoming_fail); when it is
+    // still attached (evhttp_free at shutdown), evhttp frees it with the connection.
+    if (evhttp_request_get_connection(v->req_) == nullptr)
+      evhttp_request_free(v->req_);
     v->hub_->unsubscribe(v->loop_, v);
     spdlog::debug("http-flv: hub={} viewer left", v->hub_->name());
     // Deleting later: evhttp may still reference the callback argument in this call.

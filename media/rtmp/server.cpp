@@ -428,6 +428,8 @@ void server::impl::on_accept(evutil_socket_t fd, const sockaddr* addr) {
   }
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (cfg.socket_send_buffer > 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg.socket_send_buffer, sizeof cfg.socket_send_buffer);
   const std::uint64_t id = next_id.fetch_add(1);
   loop_state* ls = loops[next_loop.fetch_add(1) % loops.size()].get();
   counters::add(stats.connections_total);

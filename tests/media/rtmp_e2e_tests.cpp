@@ -18,7 +18,10 @@
 
 #include "media/flv/http_flv.hpp"
 #include "media/net/event_loop.hpp"
+#include "media/rtmp/chunk.hpp"
+#include "media/rtmp/handshake.hpp"
 #include "media/rtmp/server.hpp"
+#include "media/rtmp/amf0.hpp"
 
 using namespace onair::media;
 using namespace std::chrono_literals;
@@ -252,6 +255,78 @@ BOOST_AUTO_TEST_CASE(viewer_keeps_playing_through_a_publisher_reconnect) {
   BOOST_TEST(monotonic);
   BOOST_TEST(dts.back() - dts.front() > 4.0); // spans both publishes
   BOOST_TEST(f.hooks.with([&] { return f.hooks.ended.size(); }) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewers_go_on) {
+  if (!have_ffmpeg())
+    return;
+  test_hooks hooks;
+  counters stats;
+  fanout::hub_options ho;
+  ho.max_lag_ms = 1000;
+  fanout::registry hubs{ho, &stats};
+  rtmp::server_config cfg;
+  cfg.address = "127.0.0.1";
+  cfg.port = 0;
+  cfg.loops = 2;
+  cfg.viewer_out_buffer = 32 * 1024;
+  cfg.socket_send_buffer = 16 * 1024;
+  rtmp::server srv{cfg, hooks, hubs, stats};
+  srv.start();
+  auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(srv.port(), "good", 10)); });
+  BOOST_REQUIRE(wait_for([&] { return hooks.with([&] { return !hooks.first_key.empty(); }); }, 20s));
+
+  // A raw player that reads far slower than the stream's bitrate.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(srv.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::vector<std::uint8_t> hello(1 + rtmp::handshake_size, 0);
+  hello[0] = 3;
+  BOOST_REQUIRE(send(fd, hello.data(), hello.size(), 0) == static_cast<ssize_t>(hello.size()));
+  std::vector<std::uint8_t> s012(1 + 2 * rtmp::handshake_size);
+  for (std::size_t got = 0; got < s012.size();) {
+    const auto n = recv(fd, s012.data() + got, s012.size() - got, 0);
+    BOOST_REQUIRE(n > 0);
+    got += static_cast<std::size_t>(n);
+  }
+  std::vector<std::uint8_t> req(rtmp::handshake_size, 0); // C2
+  auto cmd = [&](std::uint32_t stream, std::vector<rtmp::amf0::value> vs) {
+    std::vector<std::uint8_t> body;
+    rtmp::amf0::encode_all(body, vs);
+    rtmp::write_message(req, 3, rtmp::msg_type::command_amf0, stream, 0, body, 128);
+  };
+  using namespace rtmp::amf0;
+  cmd(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
+  cmd(0, {make_string("createStream"), make_number(2), make_null()});
+  cmd(1, {make_string("play"), make_number(3), make_null(), make_string("pgood")});
+  BOOST_REQUIRE(send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  std::atomic<bool> stop_reading{false};
+  std::thread slow([&] {
+    std::uint8_t buf[2048];
+    while (!stop_reading) {
+      if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) == 0)
+        break;
+      std::this_thread::sleep_for(25ms); // ~80 KB/s
+    }
+  });
+
+  // Another player meanwhile gets the stream normally.
+  const auto probe = run("timeout 30 ffprobe -v error -show_entries stream=codec_name,width,height -of compact "
+                         "rtmp://127.0.0.1:" + std::to_string(srv.port()) + "/play/pgood");
+  BOOST_TEST(probe.output.find("codec_name=h264|width=640|height=360") != std::string::npos);
+  BOOST_TEST(wait_for([&] { return stats.dropped_gops.load() > 0; }, 15s));
+  BOOST_TEST_MESSAGE("dropped GOPs " << stats.dropped_gops.load() << ", frames " << stats.dropped_frames.load());
+  const auto pub = publisher.get(); // the publisher ran at its own pace to the end
+  BOOST_TEST(pub.rc == 0);
+  stop_reading = true;
+  slow.join();
+  ::close(fd);
+  srv.stop();
 }
 
 BOOST_AUTO_TEST_CASE(disconnect_publisher_cuts_a_running_publish) {
