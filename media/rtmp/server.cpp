@@ -480,6 +480,8 @@ void server::start() {
   auto& im = *impl_;
   if (im.running)
     return;
+  // spdlog's default logger is created on first use; create it before the loop threads exist.
+  (void)spdlog::default_logger_raw();
   unsigned n = im.cfg.loops ? im.cfg.loops : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     auto ls = std::make_unique<loop_state>();

@@ -157,6 +157,28 @@ BOOST_AUTO_TEST_CASE(obs_style_mode_in_the_key_and_tcurl_mode) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(enhanced_rtmp_hevc_is_accepted_and_relayed) {
+  using namespace rtmp::amf0;
+  recorder h;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = connect_and_create("rtmp://h/live");
+  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+  // ex-header: [1|frame type 1|packet type] 'hvc1' …: SequenceStart, CodedFrames (key), CodedFramesX (inter)
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x90, 'h', 'v', 'c', '1', 1, 2, 3, 4}, 128);
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x91, 'h', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 1, 0x26}, 128);
+  rtmp::write_message(in, 6, 9, 1, 40, bytes{0xA3, 'h', 'v', 'c', '1', 0, 0, 0, 1, 0x02}, 128);
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+  BOOST_REQUIRE(h.media.size() == 3u);
+  BOOST_TEST(h.media[0].sequence_header);
+  BOOST_TEST(h.media[1].keyframe);
+  BOOST_TEST(!h.media[2].keyframe);
+  BOOST_TEST(h.media[2].timestamp_ms == 40u);
+  BOOST_TEST(h.media[1].bytes().size() == 13u); // relayed unchanged
+  BOOST_TEST(s.totals().video_codec == "hevc");
+}
+
 BOOST_AUTO_TEST_CASE(refused_publish_gets_badname_and_closes) {
   using namespace rtmp::amf0;
   recorder h;
