@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -40,9 +41,6 @@ std::string peer_string(const sockaddr* sa) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
   return buf;
 }
-
-// evbuffer_add_reference keeps a shared message alive until libevent has written it.
-void release_message(const void*, size_t, void* holder) { delete static_cast<fanout::message_ptr*>(holder); }
 
 class connection;
 
@@ -102,6 +100,7 @@ public:
       return;
     }
     bufferevent_setcb(bev_, &connection::read_cb, &connection::write_cb, &connection::event_cb, this);
+    out_cb_ = evbuffer_add_cb(bufferevent_get_output(bev_), &connection::output_cb, this);
     // libevent's default moves 16 KiB per readiness event; a player of a few Mbit/s would then
     // cost a wake-up and a syscall every 16 KiB. Bigger single writes merge more into one writev.
     bufferevent_set_max_single_write(bev_, 256 * 1024);
@@ -118,9 +117,14 @@ public:
     closed_ = true;
     auto self = shared_from_this(); // the map entry may be the last owner
     if (bev_) {
+      // Drop what is still queued now, so no buffer refers to the messages released below.
+      evbuffer* out = bufferevent_get_output(bev_);
+      evbuffer_drain(out, evbuffer_get_length(out));
+      evbuffer_remove_cb_entry(out, out_cb_);
       bufferevent_free(bev_);
       bev_ = nullptr;
     }
+    inflight_.clear();
     if (stats_timer_) {
       event_free(stats_timer_);
       stats_timer_ = nullptr;
@@ -201,13 +205,14 @@ public:
       spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
     std::size_t written = 0;
     for (auto& m : scratch_) {
+      // The socket buffer points into the shared serialisation; inflight_ keeps it alive until
+      // output_cb sees those bytes written.
       const auto& bytes = m->rtmp();
-      auto* holder = new fanout::message_ptr(std::move(m));
-      if (evbuffer_add_reference(out, bytes.data(), bytes.size(), &release_message, holder) != 0) {
-        delete holder;
+      if (evbuffer_add_reference(out, bytes.data(), bytes.size(), nullptr, nullptr) != 0)
         break;
-      }
       written += bytes.size();
+      added_ += bytes.size();
+      inflight_.emplace_back(added_, std::move(m));
     }
     scratch_.clear();
     counters::add(srv_.stats.bytes_out, written);
@@ -217,6 +222,12 @@ public:
 
 private:
   static void read_cb(bufferevent*, void* ctx) { static_cast<connection*>(ctx)->on_read(); }
+  static void output_cb(evbuffer*, const evbuffer_cb_info* info, void* ctx) {
+    auto* c = static_cast<connection*>(ctx);
+    c->drained_ += info->n_deleted;
+    while (!c->inflight_.empty() && c->inflight_.front().first <= c->drained_)
+      c->inflight_.pop_front();
+  }
   static void write_cb(bufferevent*, void* ctx) { static_cast<connection*>(ctx)->on_writable(); }
   static void event_cb(bufferevent*, short what, void* ctx) {
     auto* c = static_cast<connection*>(ctx);
@@ -279,6 +290,7 @@ private:
     if (out.empty() || !bev_)
       return;
     counters::add(srv_.stats.bytes_out, out.size());
+    added_ += out.size();
     bufferevent_write(bev_, out.data(), out.size());
     out.clear();
   }
@@ -400,6 +412,11 @@ private:
   std::shared_ptr<fanout::hub> viewer_hub_;
   fanout::cursor cursor_;
   std::vector<fanout::message_ptr> scratch_; // reused: no allocation per wake-up
+  // Output bookkeeping: every byte added to the socket buffer counts in added_, every byte
+  // written in drained_; a message leaves inflight_ once drained_ passes its end offset.
+  evbuffer_cb_entry* out_cb_ = nullptr;
+  std::uint64_t added_ = 0, drained_ = 0;
+  std::deque<std::pair<std::uint64_t, fanout::message_ptr>> inflight_;
 };
 
 void accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* ctx) {
