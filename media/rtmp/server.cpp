@@ -47,6 +47,10 @@ class connection;
 struct loop_state {
   std::shared_ptr<net::event_loop> loop;
   std::unordered_map<std::uint64_t, std::shared_ptr<connection>> connections; // loop thread only
+  // Merged writes: players with new data wait here until flush_timer fires, so a player gets
+  // one write per merge window instead of one per audio/video message.
+  std::vector<std::shared_ptr<connection>> dirty;
+  event* flush_timer = nullptr;
 };
 
 } // namespace
@@ -193,6 +197,32 @@ public:
 
   // --- fanout::viewer: the hub has more for this player (on this loop's thread)
   void on_data() override {
+    if (closed_ || dirty_)
+      return;
+    if (srv_.cfg.merge_writes.count() <= 0) {
+      service();
+      return;
+    }
+    dirty_ = true;
+    ls_.dirty.push_back(shared_from_this());
+    if (ls_.dirty.size() == 1) {
+      const timeval tv = to_timeval(srv_.cfg.merge_writes);
+      evtimer_add(ls_.flush_timer, &tv);
+    }
+  }
+
+  // Called by the loop's flush timer for every player marked dirty.
+  static void flush(loop_state& ls) {
+    auto batch = std::move(ls.dirty);
+    ls.dirty.clear();
+    for (auto& c : batch) {
+      c->dirty_ = false;
+      c->service();
+    }
+  }
+
+  // Moves what the hub has for this player into its socket buffer (by reference).
+  void service() {
     if (closed_ || !viewer_hub_ || !bev_)
       return;
     evbuffer* out = bufferevent_get_output(bev_);
@@ -282,7 +312,7 @@ private:
         close(drain_reason_);
       return;
     }
-    on_data();
+    service(); // the socket drained: refill now, no reason to wait for the merge window
   }
 
   void flush_session() {
@@ -353,7 +383,7 @@ private:
     bufferevent_set_timeouts(bev_, nullptr, &idle);
     bufferevent_setwatermark(bev_, EV_WRITE, srv_.cfg.viewer_out_buffer / 2, 0);
     viewer_hub_->subscribe(*ls_.loop, this);
-    on_data();
+    service(); // the GOP cache at once
   }
 
   static void stats_cb(evutil_socket_t, short, void* ctx) { static_cast<connection*>(ctx)->report_stats(); }
@@ -405,6 +435,7 @@ private:
   std::shared_ptr<fanout::hub> publish_hub_;
   std::uint64_t hub_session_ = 0;
   bool first_key_ = false;
+  bool dirty_ = false; // queued in ls_.dirty
   event* stats_timer_ = nullptr;
   std::chrono::steady_clock::time_point last_stats_;
   std::uint64_t last_frames_ = 0, last_bytes_ = 0;
@@ -418,6 +449,8 @@ private:
   std::uint64_t added_ = 0, drained_ = 0;
   std::deque<std::pair<std::uint64_t, fanout::message_ptr>> inflight_;
 };
+
+void flush_cb(evutil_socket_t, short, void* ls) { connection::flush(*static_cast<loop_state*>(ls)); }
 
 void accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* ctx) {
   static_cast<server::impl*>(ctx)->on_accept(fd, addr);
@@ -503,6 +536,7 @@ void server::start() {
   for (unsigned i = 0; i < n; ++i) {
     auto ls = std::make_unique<loop_state>();
     ls->loop = std::make_shared<net::event_loop>();
+    ls->flush_timer = evtimer_new(ls->loop->base(), &flush_cb, ls.get());
     im.loops.push_back(std::move(ls));
   }
   sockaddr_storage ss{};
@@ -519,9 +553,11 @@ void server::start() {
                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 1024,
                                         reinterpret_cast<sockaddr*>(&ss), ss_len);
   if (!im.listener) {
+    const std::string why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+    for (auto& ls : im.loops)
+      event_free(ls->flush_timer); // the loops never ran: freeing here is safe
     im.loops.clear();
-    throw std::runtime_error("rtmp: cannot listen on " + spec + ": " +
-                             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    throw std::runtime_error("rtmp: cannot listen on " + spec + ": " + why);
   }
   evconnlistener_set_error_cb(im.listener, &accept_error_cb);
   sockaddr_storage bound{};
@@ -556,6 +592,9 @@ void server::stop() {
       auto conns = ls->connections; // close() erases from the map
       for (auto& [id, c] : conns)
         c->close("server stopping");
+      event_free(ls->flush_timer);
+      ls->flush_timer = nullptr;
+      ls->dirty.clear();
       done.set_value();
     });
     done.get_future().wait();
