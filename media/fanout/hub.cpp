@@ -1,0 +1,310 @@
+#include "media/fanout/hub.hpp"
+
+#include <algorithm>
+
+#include "media/flv/tag.hpp"
+#include "media/net/event_loop.hpp"
+#include "media/rtmp/chunk.hpp"
+
+namespace onair::media::fanout {
+
+namespace {
+std::uint8_t type_of(frame_kind k) {
+  switch (k) {
+  case frame_kind::audio:
+    return 8;
+  case frame_kind::video:
+    return 9;
+  case frame_kind::script:
+    return 18;
+  }
+  return 18;
+}
+std::uint32_t csid_of(frame_kind k) { return k == frame_kind::audio ? 4 : k == frame_kind::video ? 6 : 5; }
+} // namespace
+
+message::message(frame_kind k, std::uint32_t ts, std::shared_ptr<const std::vector<std::uint8_t>> p, bool key, bool sh)
+    : kind{k}, timestamp{ts}, keyframe{key}, sequence_header{sh}, payload{std::move(p)} {}
+
+const std::vector<std::uint8_t>& message::rtmp() const {
+  std::call_once(rtmp_once_, [this] {
+    const std::span<const std::uint8_t> body = payload ? std::span<const std::uint8_t>{*payload} : std::span<const std::uint8_t>{};
+    rtmp::write_message(rtmp_, csid_of(kind), type_of(kind), rtmp_media_stream_id, timestamp, body, rtmp_out_chunk_size);
+  });
+  return rtmp_;
+}
+
+const std::vector<std::uint8_t>& message::flv() const {
+  std::call_once(flv_once_, [this] {
+    const std::span<const std::uint8_t> body = payload ? std::span<const std::uint8_t>{*payload} : std::span<const std::uint8_t>{};
+    flv::write_tag(flv_, type_of(kind), timestamp, body);
+  });
+  return flv_;
+}
+
+hub::hub(std::string name, hub_options opts, counters* c) : name_{std::move(name)}, opts_{opts}, counters_{c} {}
+
+std::uint64_t hub::begin_publish() {
+  std::lock_guard lock{mu_};
+  ++session_;
+  publishing_ = true;
+  session_fresh_ = true;
+  // Frames of the previous session must not start a new viewer against new sequence headers.
+  gop_start_ = prev_gop_start_ = none;
+  return session_;
+}
+
+void hub::end_publish(std::uint64_t session) {
+  std::lock_guard lock{mu_};
+  if (session != session_)
+    return; // a newer publisher took over already
+  publishing_ = false;
+  if (viewers_ == 0) {
+    // Nobody to serve until the next publisher: drop the cache, keep the timeline.
+    base_ += log_.size();
+    log_.clear();
+    gop_start_ = prev_gop_start_ = none;
+  }
+}
+
+bool hub::publishing() const {
+  std::lock_guard lock{mu_};
+  return publishing_;
+}
+
+std::uint32_t hub::rebase_locked(std::uint32_t ts) {
+  if (session_fresh_) {
+    session_fresh_ = false;
+    in_base_ = ts;
+    // First session keeps the publisher's clock; a reconnect continues just after the last output.
+    out_base_ = have_output_ ? std::int64_t{last_out_} + opts_.reconnect_gap_ms : ts;
+  }
+  std::int64_t out = out_base_ + (std::int64_t{ts} - in_base_);
+  if (out < out_base_)
+    out = out_base_; // a stream's first audio may precede its first video slightly
+  const auto o = static_cast<std::uint32_t>(out);
+  if (!have_output_ || o > last_out_)
+    last_out_ = o;
+  have_output_ = true;
+  return o;
+}
+
+message_ptr hub::publish(const frame& f, std::uint64_t session) {
+  message_ptr m;
+  {
+    std::lock_guard lock{mu_};
+    if (closed_ || (session != 0 && (session != session_ || !publishing_)))
+      return nullptr; // a publisher that was taken over must not interleave with the new one
+    const std::uint32_t ts = rebase_locked(f.timestamp_ms);
+    m = std::make_shared<const message>(f.kind, ts, f.payload, f.keyframe && f.kind == frame_kind::video,
+                                        f.sequence_header);
+    if (f.kind == frame_kind::script)
+      metadata_ = m;
+    else if (f.sequence_header)
+      (f.kind == frame_kind::video ? video_header_ : audio_header_) = m;
+    const std::uint64_t seq = base_ + log_.size();
+    if (m->keyframe) {
+      prev_gop_start_ = gop_start_;
+      gop_start_ = seq;
+    }
+    log_.push_back(entry{m, total_bytes_, total_keys_});
+    total_bytes_ += m->size();
+    if (m->keyframe)
+      ++total_keys_;
+    trim_locked();
+  }
+  notify();
+  return m;
+}
+
+void hub::trim_locked() {
+  // Keep from the GOP before the latest (viewers a little behind still read in order), within
+  // the byte cap, but never past the latest key frame.
+  const std::uint64_t keep_from = prev_gop_start_ != none ? prev_gop_start_ : base_;
+  const std::uint64_t hard_floor = gop_start_ != none ? gop_start_ : base_ + log_.size();
+  while (!log_.empty()) {
+    const bool before_keep = base_ < keep_from;
+    const bool over_cap = total_bytes_ - log_.front().bytes_before > opts_.max_log_bytes && base_ < hard_floor;
+    if (!before_keep && !over_cap)
+      break;
+    log_.pop_front();
+    ++base_;
+  }
+}
+
+void hub::close() {
+  {
+    std::lock_guard lock{mu_};
+    closed_ = true;
+  }
+  notify();
+}
+
+void hub::notify() {
+  std::vector<std::shared_ptr<loop_group>> groups;
+  {
+    std::lock_guard lock{mu_};
+    groups = groups_;
+  }
+  for (auto& g : groups) {
+    // One wake per loop however many viewers it serves; coalesced until the loop has run it.
+    if (g->pending.exchange(true, std::memory_order_acq_rel))
+      continue;
+    g->loop->post([g] {
+      g->pending.store(false, std::memory_order_release);
+      const auto viewers = g->viewers; // a viewer may unsubscribe while being served
+      for (viewer* v : viewers)
+        if (std::find(g->viewers.begin(), g->viewers.end(), v) != g->viewers.end())
+          v->on_data();
+    });
+  }
+}
+
+void hub::subscribe(net::event_loop& loop, viewer* v) {
+  std::shared_ptr<loop_group> group;
+  {
+    std::lock_guard lock{mu_};
+    for (auto& g : groups_)
+      if (g->loop == &loop)
+        group = g;
+    if (!group) {
+      group = std::make_shared<loop_group>();
+      group->loop = &loop;
+      groups_.push_back(group);
+    }
+    ++viewers_;
+  }
+  group->viewers.push_back(v);
+  if (counters_) {
+    counters::add(counters_->viewers_total);
+    counters::add(counters_->viewers_active);
+  }
+}
+
+void hub::unsubscribe(net::event_loop& loop, viewer* v) {
+  std::lock_guard lock{mu_};
+  for (auto it = groups_.begin(); it != groups_.end(); ++it) {
+    auto& g = *it;
+    if (g->loop != &loop)
+      continue;
+    const auto pos = std::find(g->viewers.begin(), g->viewers.end(), v);
+    if (pos == g->viewers.end())
+      return;
+    g->viewers.erase(pos);
+    --viewers_;
+    if (counters_)
+      counters::add(counters_->viewers_active, -1);
+    if (g->viewers.empty())
+      groups_.erase(it);
+    return;
+  }
+}
+
+void hub::start_locked(cursor& c, std::vector<message_ptr>& out) {
+  c.started = true;
+  for (const auto& h : {metadata_, video_header_, audio_header_})
+    if (h)
+      out.push_back(h);
+  if (gop_start_ != none) {
+    c.next = gop_start_;
+    c.wait_key = false;
+  } else {
+    c.next = base_ + log_.size();
+    c.wait_key = true; // mid-GOP or before the first key frame of this session
+  }
+}
+
+read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budget_bytes) {
+  read_result r;
+  std::lock_guard lock{mu_};
+  if (closed_) {
+    r.closed = true;
+    return r;
+  }
+  const std::uint64_t head = base_ + log_.size();
+  if (!c.started) {
+    start_locked(c, out);
+  } else if (c.next < head) {
+    const bool evicted = c.next < base_;
+    const std::uint64_t lag_bytes = evicted ? total_bytes_ : total_bytes_ - log_[c.next - base_].bytes_before;
+    const std::int64_t lag_ms =
+        evicted ? 0 : std::int64_t{log_.back().msg->timestamp} - std::int64_t{log_[c.next - base_].msg->timestamp};
+    const bool newer_gop = gop_start_ != none && gop_start_ > c.next;
+    if (evicted || lag_bytes > opts_.max_lag_bytes || (newer_gop && lag_ms > std::int64_t{opts_.max_lag_ms})) {
+      // Too far behind: skip whole GOPs to the latest key frame (or to the live edge when the
+      // cache has none), then resend the headers so the decoder restarts cleanly.
+      const std::uint64_t target = gop_start_ != none && gop_start_ > c.next ? gop_start_ : head;
+      r.dropped_frames = target - c.next;
+      const std::uint64_t keys_at_target = target < head ? log_[target - base_].keys_before : total_keys_;
+      r.dropped_gops = std::max<std::uint64_t>(keys_at_target - std::min(keys_at_target, c.keys_before_next), 1);
+      c.started = false;
+      start_locked(c, out);
+      if (counters_) {
+        counters::add(counters_->dropped_frames, r.dropped_frames);
+        counters::add(counters_->dropped_gops, r.dropped_gops);
+      }
+    }
+  }
+  std::size_t bytes = 0;
+  while (c.next < head) {
+    if (bytes >= budget_bytes) {
+      r.more = true;
+      break;
+    }
+    const message_ptr& m = log_[c.next - base_].msg;
+    ++c.next;
+    if (c.wait_key && m->kind == frame_kind::video && !m->sequence_header) {
+      if (!m->keyframe)
+        continue;
+      c.wait_key = false;
+    }
+    out.push_back(m);
+    bytes += m->size();
+  }
+  c.keys_before_next = c.next < head ? log_[c.next - base_].keys_before : total_keys_;
+  return r;
+}
+
+std::size_t hub::viewer_count() const {
+  std::lock_guard lock{mu_};
+  return viewers_;
+}
+
+std::size_t hub::cached_messages() const {
+  std::lock_guard lock{mu_};
+  return log_.size();
+}
+
+std::shared_ptr<hub> registry::find(const std::string& name) const {
+  std::lock_guard lock{mu_};
+  const auto it = hubs_.find(name);
+  return it == hubs_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<hub> registry::find_or_create(const std::string& name) {
+  std::lock_guard lock{mu_};
+  auto& h = hubs_[name];
+  if (!h)
+    h = std::make_shared<hub>(name, opts_, counters_);
+  return h;
+}
+
+void registry::erase(const std::string& name) {
+  std::shared_ptr<hub> h;
+  {
+    std::lock_guard lock{mu_};
+    const auto it = hubs_.find(name);
+    if (it == hubs_.end())
+      return;
+    h = std::move(it->second);
+    hubs_.erase(it);
+  }
+  h->close();
+}
+
+std::size_t registry::size() const {
+  std::lock_guard lock{mu_};
+  return hubs_.size();
+}
+
+} // namespace onair::media::fanout

@@ -1,0 +1,28 @@
+#pragma once
+// HTTP-FLV playback: serves one viewer on an evhttp request from a fanout::hub - chunked
+// `video/x-flv` with CORS, the FLV header, the GOP cache, then live tags - until the client
+// leaves or the hub closes.
+#include <cstddef>
+#include <memory>
+
+#include "media/fanout/counters.hpp"
+#include "media/fanout/hub.hpp"
+
+struct evhttp_request;
+
+namespace onair::net {
+class event_loop;
+}
+
+namespace onair::media::flv {
+
+struct http_viewer_options {
+  std::size_t out_buffer = 1024 * 1024; // bytes queued on the socket before this viewer waits
+};
+
+// Call on `loop`'s thread; the evhttp serving `req` must run on loop.base(). Takes over the
+// request (it is answered and finished here, whatever happens).
+void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub,
+                    counters* stats = nullptr, http_viewer_options opts = {});
+
+} // namespace onair::media::flv

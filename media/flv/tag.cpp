@@ -1,0 +1,305 @@
+#include "media/flv/tag.hpp"
+
+namespace onair::media::flv {
+
+namespace {
+std::uint32_t be24(const std::uint8_t* p) { return std::uint32_t{p[0]} << 16 | std::uint32_t{p[1]} << 8 | p[2]; }
+
+struct bit_reader {
+  std::vector<std::uint8_t> rbsp; // emulation prevention removed
+  std::size_t bit = 0;
+  bool overrun = false;
+
+  unsigned u(int n) {
+    unsigned v = 0;
+    for (int i = 0; i < n; ++i) {
+      if (bit >= rbsp.size() * 8) {
+        overrun = true;
+        return 0;
+      }
+      v = v << 1 | ((rbsp[bit / 8] >> (7 - bit % 8)) & 1u);
+      ++bit;
+    }
+    return v;
+  }
+  unsigned ue() {
+    int zeros = 0;
+    while (!overrun && u(1) == 0) {
+      if (++zeros > 31) {
+        overrun = true;
+        return 0;
+      }
+    }
+    if (zeros == 0)
+      return 0;
+    return ((1u << zeros) - 1) + u(zeros);
+  }
+  int se() {
+    const unsigned k = ue();
+    return (k & 1) ? static_cast<int>((k + 1) / 2) : -static_cast<int>(k / 2);
+  }
+};
+
+void skip_scaling_list(bit_reader& br, int size) {
+  std::int64_t last = 8, next = 8; // delta_scale is untrusted: no int overflow
+  for (int j = 0; j < size && !br.overrun; ++j) {
+    if (next != 0)
+      next = ((last + br.se()) % 256 + 256) % 256;
+    last = next == 0 ? last : next;
+  }
+}
+} // namespace
+
+reader::result reader::consume(std::span<const std::uint8_t> in) {
+  result r;
+  std::size_t pos = 0;
+  if (!header_done_) {
+    if (in.size() < 13)
+      return r;
+    if (in[0] != 'F' || in[1] != 'L' || in[2] != 'V') {
+      r.error = "flv: bad signature";
+      return r;
+    }
+    const std::uint32_t offset = std::uint32_t{in[5]} << 24 | be24(in.data() + 6);
+    if (offset != 9) {
+      r.error = "flv: unexpected header size " + std::to_string(offset);
+      return r;
+    }
+    pos = 13; // header + PreviousTagSize0
+    header_done_ = true;
+  }
+  while (in.size() - pos >= 11) {
+    const std::uint8_t* p = in.data() + pos;
+    const std::uint8_t type = p[0] & 0x1F;
+    if (p[0] & 0x20) {
+      r.error = "flv: encrypted tags are not supported";
+      break;
+    }
+    if (type != tag_type::audio && type != tag_type::video && type != tag_type::script) {
+      r.error = "flv: unknown tag type " + std::to_string(type);
+      break;
+    }
+    const std::uint32_t size = be24(p + 1);
+    if (size > max_tag_size_) {
+      r.error = "flv: tag of " + std::to_string(size) + " bytes exceeds the limit";
+      break;
+    }
+    if (in.size() - pos < 11 + std::size_t{size} + 4)
+      break;
+    tag t;
+    t.type = type;
+    t.timestamp = be24(p + 4) | std::uint32_t{p[7]} << 24;
+    t.payload = std::make_shared<std::vector<std::uint8_t>>(p + 11, p + 11 + size);
+    r.tags.push_back(std::move(t));
+    pos += 11 + std::size_t{size} + 4; // PreviousTagSize is not trusted, only skipped
+  }
+  r.used = r.error.empty() ? pos : 0;
+  return r;
+}
+
+std::optional<video_info> parse_video(std::span<const std::uint8_t> b) {
+  if (b.empty())
+    return std::nullopt;
+  video_info v;
+  const std::uint8_t first = b[0];
+  if (first & 0x80) {
+    // Enhanced RTMP: [1|frame type:3|packet type:4] FourCC, then per packet type.
+    v.enhanced = true;
+    if (b.size() < 5)
+      return std::nullopt;
+    const unsigned frame_type = (first >> 4) & 7;
+    const unsigned packet_type = first & 0x0F;
+    const std::string fourcc(reinterpret_cast<const char*>(b.data() + 1), 4);
+    if (fourcc == "avc1")
+      v.codec = "h264";
+    else if (fourcc == "hvc1")
+      v.codec = "hevc";
+    else if (fourcc == "av01")
+      v.codec = "av1";
+    else if (fourcc == "vp09")
+      v.codec = "vp9";
+    else
+      v.codec = fourcc;
+    v.command_frame = frame_type == 5;
+    v.sequence_header = packet_type == 0;
+    v.end_of_sequence = packet_type == 2;
+    v.keyframe = frame_type == 1 && (packet_type == 1 || packet_type == 3);
+    if (packet_type == 1 && (fourcc == "avc1" || fourcc == "hvc1")) {
+      if (b.size() < 8)
+        return std::nullopt;
+      v.composition_offset = static_cast<std::int32_t>(be24(b.data() + 5) << 8) >> 8;
+    }
+    if (v.sequence_header)
+      v.config = b.subspan(5);
+    return v;
+  }
+  const unsigned frame_type = first >> 4;
+  const unsigned codec_id = first & 0x0F;
+  static const char* const names[] = {"", "", "flv1", "screen", "vp6", "vp6a", "screen2", "h264", "", "", "", "", "hevc"};
+  v.codec = codec_id < 13 && names[codec_id][0] ? names[codec_id] : "codec" + std::to_string(codec_id);
+  v.command_frame = frame_type == 5;
+  if (codec_id == 7 || codec_id == 12) {
+    if (b.size() < 5)
+      return std::nullopt;
+    v.sequence_header = b[1] == 0;
+    v.end_of_sequence = b[1] == 2;
+    v.composition_offset = static_cast<std::int32_t>(be24(b.data() + 2) << 8) >> 8;
+    v.keyframe = frame_type == 1 && b[1] == 1;
+    if (v.sequence_header)
+      v.config = b.subspan(5);
+  } else {
+    v.keyframe = frame_type == 1;
+  }
+  return v;
+}
+
+std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
+  if (b.empty())
+    return std::nullopt;
+  audio_info a;
+  const unsigned format = b[0] >> 4;
+  static const int rates[] = {5512, 11025, 22050, 44100};
+  a.sample_rate = rates[(b[0] >> 2) & 3];
+  a.channels = (b[0] & 1) ? 2 : 1;
+  switch (format) {
+  case 0:
+  case 3:
+    a.codec = "pcm";
+    break;
+  case 2:
+  case 14:
+    a.codec = "mp3";
+    break;
+  case 7:
+  case 8:
+    a.codec = "g711";
+    break;
+  case 9:
+    a.codec = "exaudio";
+    break;
+  case 10:
+    a.codec = "aac";
+    break;
+  case 11:
+    a.codec = "speex";
+    break;
+  case 13:
+    a.codec = "opus";
+    break;
+  default:
+    a.codec = "codec" + std::to_string(format);
+  }
+  if (format == 10) {
+    if (b.size() < 2)
+      return std::nullopt;
+    a.sequence_header = b[1] == 0;
+    if (a.sequence_header && b.size() >= 4) {
+      // AudioSpecificConfig: object type:5, frequency index:4, channel config:4
+      static const int aac_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
+                                      22050, 16000, 12000, 11025, 8000,  7350};
+      const unsigned idx = (b[2] & 0x07) << 1 | b[3] >> 7;
+      if (idx < 13)
+        a.sample_rate = aac_rates[idx];
+      a.channels = (b[3] >> 3) & 0x0F;
+    }
+  }
+  return a;
+}
+
+std::optional<dimensions> avc_dimensions(std::span<const std::uint8_t> avcc) {
+  if (avcc.size() < 8 || (avcc[5] & 0x1F) == 0)
+    return std::nullopt;
+  const std::size_t sps_len = std::size_t{avcc[6]} << 8 | avcc[7];
+  if (sps_len < 4 || avcc.size() < 8 + sps_len)
+    return std::nullopt;
+  bit_reader br;
+  const auto sps = avcc.subspan(8, sps_len);
+  for (std::size_t i = 1; i < sps.size(); ++i) { // skip the NAL header byte
+    if (i >= 3 && sps[i] == 3 && sps[i - 1] == 0 && sps[i - 2] == 0 && br.rbsp.size() >= 2 &&
+        br.rbsp[br.rbsp.size() - 1] == 0 && br.rbsp[br.rbsp.size() - 2] == 0)
+      continue;
+    br.rbsp.push_back(sps[i]);
+  }
+  const unsigned profile = br.u(8);
+  br.u(16); // constraint flags, level
+  br.ue();  // sps id
+  unsigned chroma = 1;
+  if (profile == 100 || profile == 110 || profile == 122 || profile == 244 || profile == 44 || profile == 83 ||
+      profile == 86 || profile == 118 || profile == 128 || profile == 138 || profile == 139 || profile == 134) {
+    chroma = br.ue();
+    if (chroma == 3)
+      br.u(1);
+    br.ue();
+    br.ue();
+    br.u(1);
+    if (br.u(1))
+      for (int i = 0; i < (chroma != 3 ? 8 : 12) && !br.overrun; ++i)
+        if (br.u(1))
+          skip_scaling_list(br, i < 6 ? 16 : 64);
+  }
+  br.ue(); // log2_max_frame_num
+  const unsigned poc_type = br.ue();
+  if (poc_type == 0) {
+    br.ue();
+  } else if (poc_type == 1) {
+    br.u(1);
+    br.se();
+    br.se();
+    const unsigned n = br.ue();
+    for (unsigned i = 0; i < n && i < 256 && !br.overrun; ++i)
+      br.se();
+  }
+  br.ue(); // max_num_ref_frames
+  br.u(1);
+  const unsigned w_mbs = br.ue() + 1;
+  const unsigned h_units = br.ue() + 1;
+  const unsigned frame_mbs_only = br.u(1);
+  if (!frame_mbs_only)
+    br.u(1);
+  br.u(1);
+  unsigned cl = 0, cr = 0, ct = 0, cb = 0;
+  if (br.u(1)) {
+    cl = br.ue();
+    cr = br.ue();
+    ct = br.ue();
+    cb = br.ue();
+  }
+  if (br.overrun || w_mbs > 1024 || h_units > 1024)
+    return std::nullopt;
+  const unsigned crop_x = chroma == 0 || chroma == 3 ? 1 : 2;
+  const unsigned crop_y = (chroma == 1 ? 2 : 1) * (2 - frame_mbs_only);
+  const long w = static_cast<long>(w_mbs * 16) - static_cast<long>(crop_x) * (cl + cr);
+  const long h = static_cast<long>((2 - frame_mbs_only) * h_units * 16) - static_cast<long>(crop_y) * (ct + cb);
+  if (w <= 0 || h <= 0)
+    return std::nullopt;
+  return dimensions{static_cast<int>(w), static_cast<int>(h)};
+}
+
+void write_file_header(std::vector<std::uint8_t>& out, bool audio, bool video) {
+  const std::uint8_t flags = static_cast<std::uint8_t>((audio ? 4 : 0) | (video ? 1 : 0));
+  const std::uint8_t h[13] = {'F', 'L', 'V', 1, flags, 0, 0, 0, 9, 0, 0, 0, 0};
+  out.insert(out.end(), h, h + 13);
+}
+
+void write_tag(std::vector<std::uint8_t>& out, std::uint8_t type, std::uint32_t ts, std::span<const std::uint8_t> payload) {
+  const auto n = static_cast<std::uint32_t>(payload.size());
+  out.reserve(out.size() + n + tag_overhead);
+  const std::uint8_t h[11] = {type,
+                              static_cast<std::uint8_t>(n >> 16),
+                              static_cast<std::uint8_t>(n >> 8),
+                              static_cast<std::uint8_t>(n),
+                              static_cast<std::uint8_t>(ts >> 16),
+                              static_cast<std::uint8_t>(ts >> 8),
+                              static_cast<std::uint8_t>(ts),
+                              static_cast<std::uint8_t>(ts >> 24),
+                              0,
+                              0,
+                              0};
+  out.insert(out.end(), h, h + 11);
+  out.insert(out.end(), payload.begin(), payload.end());
+  const std::uint32_t prev = n + 11;
+  for (int s = 24; s >= 0; s -= 8)
+    out.push_back(static_cast<std::uint8_t>(prev >> s));
+}
+
+} // namespace onair::media::flv

@@ -1,0 +1,54 @@
+#pragma once
+// What the RTMP server asks of the rest of onair (the stream-key and room actors). Calls come
+// from loop threads and must not block; an answer may be called from any thread, at any later
+// time (the server hops it back to the connection's loop and drops it if the connection is gone).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace onair::media::rtmp {
+
+struct publish_request {
+  std::uint64_t session_id = 0;
+  std::string app;
+  std::string stream_key;
+  std::string mode; // "RTMP", "CMAF", "RTMP_CMAF" or "" (from the key's or the tcUrl's query)
+  std::string tc_url;
+  std::string peer_address;
+};
+struct publish_decision {
+  bool accepted = false;
+  std::string hub_name; // the fanout::registry name viewers resolve to (key id / preview id)
+  std::string reason;   // sent as the BadName description when refused
+};
+struct play_request {
+  std::uint64_t session_id = 0;
+  std::string app;
+  std::string playback_id;
+  std::string peer_address;
+};
+struct play_decision {
+  bool found = false;
+  std::string hub_name;
+};
+struct ingest_stats {
+  std::string video_codec, audio_codec;
+  int width = 0, height = 0;
+  double fps = 0;
+  int bitrate_kbps = 0;
+};
+
+class hooks {
+public:
+  virtual ~hooks() = default;
+  virtual void authorize_publish(const publish_request&, std::function<void(publish_decision)> answer) = 0;
+  // After an accepted publish: its first video key frame was relayed (ACTIVE_PREP -> ACTIVE).
+  virtual void on_first_keyframe(std::uint64_t session_id) = 0;
+  virtual void on_stats(std::uint64_t session_id, const ingest_stats&) = 0; // every stats_interval
+  // Once per accepted publish, however it ended (unpublish, socket closed, timeout, kicked).
+  virtual void on_publish_end(std::uint64_t session_id, std::string_view reason) = 0;
+  virtual void resolve_play(const play_request&, std::function<void(play_decision)> answer) = 0;
+};
+
+} // namespace onair::media::rtmp

@@ -1,0 +1,243 @@
+// The fan-out hub: GOP cache start, whole-GOP drops for a slow viewer, timestamp continuity
+// across a publisher reconnect, wake-ups on the viewer's loop.
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "media/fanout/hub.hpp"
+#include "media/net/event_loop.hpp"
+
+using namespace onair::media;
+
+namespace {
+frame video(std::uint32_t ts, bool key, std::size_t size = 100) {
+  return make_frame(frame_kind::video, ts, std::vector<std::uint8_t>(size, key ? 0x17 : 0x27), key);
+}
+frame audio(std::uint32_t ts) { return make_frame(frame_kind::audio, ts, std::vector<std::uint8_t>(10, 0xAF)); }
+frame header(frame_kind k) { return make_frame(k, 0, std::vector<std::uint8_t>(20, 1), false, true); }
+
+template <class Pred> bool wait_for(Pred p, std::chrono::milliseconds limit = std::chrono::seconds{5}) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (p())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  }
+  return p();
+}
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(hub)
+
+BOOST_AUTO_TEST_CASE(new_viewer_starts_with_headers_at_the_latest_key_frame) {
+  fanout::hub h{"k"};
+  h.begin_publish();
+  h.publish(header(frame_kind::video));
+  h.publish(header(frame_kind::audio));
+  h.publish(video(0, true));
+  h.publish(video(40, false));
+  h.publish(video(80, true));
+  h.publish(audio(90));
+  h.publish(video(120, false));
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  h.read(c, out, 1 << 20);
+  BOOST_REQUIRE(out.size() == 5u);
+  BOOST_TEST(out[0]->sequence_header);
+  BOOST_TEST(out[1]->sequence_header);
+  BOOST_TEST(out[2]->keyframe);
+  BOOST_TEST(out[2]->timestamp == 80u);
+  BOOST_TEST(out[4]->timestamp == 120u);
+  // Shared, not copied: the hub and every viewer hold the same serialisation.
+  fanout::cursor c2;
+  std::vector<fanout::message_ptr> out2;
+  h.read(c2, out2, 1 << 20);
+  BOOST_TEST(out2[2].get() == out[2].get());
+  BOOST_TEST(&out2[2]->rtmp() == &out[2]->rtmp());
+}
+
+BOOST_AUTO_TEST_CASE(slow_viewer_drops_whole_gops_and_others_are_unaffected) {
+  fanout::hub_options o;
+  o.max_lag_bytes = 5000;
+  fanout::hub h{"k", o};
+  h.begin_publish();
+  fanout::cursor slow, fast;
+  std::vector<fanout::message_ptr> s_out, f_out;
+  h.publish(header(frame_kind::video));
+  h.publish(video(0, true));
+  h.read(slow, s_out, 1 << 20);
+  h.read(fast, f_out, 1 << 20);
+  std::size_t fast_frames = 0;
+  std::uint32_t ts = 0;
+  for (int gop = 0; gop < 6; ++gop)
+    for (int i = 0; i < 10; ++i) {
+      ts += 40;
+      h.publish(video(ts, i == 0, 200));
+      f_out.clear();
+      h.read(fast, f_out, 1 << 20); // keeps up
+      fast_frames += f_out.size();
+    }
+  BOOST_TEST(fast_frames == 60u);
+  s_out.clear();
+  const auto r = h.read(slow, s_out, 1 << 20);
+  BOOST_TEST(r.dropped_gops >= 1u);
+  BOOST_TEST(r.dropped_frames >= 10u);
+  BOOST_REQUIRE(!s_out.empty());
+  BOOST_TEST(s_out[0]->sequence_header); // headers again, then a key frame
+  BOOST_TEST(s_out[1]->keyframe);
+  BOOST_TEST(s_out[1]->timestamp == ts - 9 * 40);
+}
+
+BOOST_AUTO_TEST_CASE(lag_is_measured_in_media_time) {
+  fanout::hub_options o;
+  o.max_lag_ms = 1000;
+  fanout::hub h{"k", o};
+  h.begin_publish();
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  h.publish(video(0, true));
+  h.read(c, out, 1 << 20);
+  // 0.8 s behind with a newer GOP: kept (it will catch up)
+  for (std::uint32_t t = 40; t <= 800; t += 40)
+    h.publish(video(t, t == 400));
+  out.clear();
+  auto r = h.read(c, out, 1);
+  BOOST_TEST(r.dropped_frames == 0u);
+  // 2.4 s behind: skips to the latest key frame
+  for (std::uint32_t t = 840; t <= 2400; t += 40)
+    h.publish(video(t, t % 400 == 0));
+  out.clear();
+  r = h.read(c, out, 1 << 20);
+  BOOST_TEST(r.dropped_gops >= 3u);
+  BOOST_REQUIRE(!out.empty());
+  BOOST_TEST(out[0]->keyframe);
+  BOOST_TEST(out[0]->timestamp == 2400u);
+}
+
+BOOST_AUTO_TEST_CASE(budget_limits_one_read) {
+  fanout::hub h{"k"};
+  h.begin_publish();
+  for (int i = 0; i < 10; ++i)
+    h.publish(video(static_cast<std::uint32_t>(i * 40), i == 0, 1000));
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  auto r = h.read(c, out, 2500);
+  BOOST_TEST(r.more);
+  BOOST_TEST(out.size() == 3u);
+  out.clear();
+  r = h.read(c, out, 1 << 20);
+  BOOST_TEST(!r.more);
+  BOOST_TEST(out.size() == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(timestamps_stay_monotonic_across_a_publisher_reconnect) {
+  fanout::hub h{"k"};
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  auto s1 = h.begin_publish();
+  h.publish(header(frame_kind::video));
+  for (std::uint32_t t = 5000; t <= 6000; t += 40)
+    h.publish(video(t, t == 5000));
+  h.read(c, out, 1 << 20);
+  h.end_publish(s1);
+  h.begin_publish(); // the encoder restarts its clock at 0
+  h.publish(header(frame_kind::video));
+  for (std::uint32_t t = 0; t <= 400; t += 40)
+    h.publish(video(t, t == 0));
+  h.read(c, out, 1 << 20);
+  std::uint32_t last = 0;
+  for (const auto& m : out) {
+    if (m->sequence_header)
+      continue;
+    BOOST_TEST(m->timestamp >= last);
+    last = m->timestamp;
+  }
+  BOOST_TEST(last > 6000u);
+  // A viewer joining now starts at the new session's key frame.
+  fanout::cursor late;
+  std::vector<fanout::message_ptr> late_out;
+  h.read(late, late_out, 1 << 20);
+  BOOST_REQUIRE(late_out.size() >= 2u);
+  BOOST_TEST(late_out[1]->keyframe);
+  BOOST_TEST(late_out[1]->timestamp > 6000u);
+}
+
+BOOST_AUTO_TEST_CASE(a_superseded_publisher_is_ignored) {
+  fanout::hub h{"k"};
+  const auto old_session = h.begin_publish();
+  const auto new_session = h.begin_publish();
+  BOOST_TEST(!h.publish(video(0, true), old_session));
+  BOOST_TEST(h.publish(video(0, true), new_session));
+  h.end_publish(old_session); // late end of the old one leaves the new one publishing
+  BOOST_TEST(h.publishing());
+}
+
+BOOST_AUTO_TEST_CASE(viewer_joining_mid_session_without_cache_waits_for_a_key_frame) {
+  fanout::hub h{"k"};
+  h.begin_publish();
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  h.read(c, out, 1 << 20);
+  h.publish(video(0, false));
+  h.publish(audio(10));
+  h.publish(video(40, true));
+  h.read(c, out, 1 << 20);
+  BOOST_REQUIRE(out.size() == 2u);
+  BOOST_TEST((out[0]->kind == frame_kind::audio));
+  BOOST_TEST(out[1]->keyframe);
+}
+
+BOOST_AUTO_TEST_CASE(publishes_wake_viewers_on_their_loop_and_close_ends_them) {
+  struct test_viewer : fanout::viewer {
+    fanout::hub* h = nullptr;
+    fanout::cursor c;
+    std::vector<fanout::message_ptr> got;
+    std::atomic<int> received{0};
+    std::atomic<bool> closed{false};
+    std::thread::id thread;
+    void on_data() override {
+      thread = std::this_thread::get_id();
+      auto r = h->read(c, got, 1 << 20);
+      received = static_cast<int>(got.size());
+      closed = r.closed;
+    }
+  };
+  onair::net::event_loop loop;
+  loop.start();
+  auto h = std::make_shared<fanout::hub>("k");
+  test_viewer v;
+  v.h = h.get();
+  loop.post([&] { h->subscribe(loop, &v); });
+  BOOST_REQUIRE(wait_for([&] { return h->viewer_count() == 1; }));
+  h->begin_publish();
+  for (int i = 0; i < 50; ++i)
+    h->publish(video(static_cast<std::uint32_t>(i * 40), i == 0));
+  BOOST_TEST(wait_for([&] { return v.received.load() == 50; }));
+  BOOST_TEST((v.thread != std::this_thread::get_id()));
+  h->close();
+  BOOST_TEST(wait_for([&] { return v.closed.load(); }));
+  std::atomic<bool> gone{false};
+  loop.post([&] {
+    h->unsubscribe(loop, &v);
+    gone = true;
+  });
+  BOOST_TEST(wait_for([&] { return gone.load(); }));
+  loop.stop();
+  BOOST_TEST(h->viewer_count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(registry_finds_creates_and_erases) {
+  fanout::registry r;
+  BOOST_TEST(!r.find("a"));
+  auto a = r.find_or_create("a");
+  BOOST_TEST(r.find_or_create("a") == a);
+  BOOST_TEST(r.size() == 1u);
+  r.erase("a");
+  BOOST_TEST(!r.find("a"));
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  BOOST_TEST(a->read(c, out, 100).closed);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

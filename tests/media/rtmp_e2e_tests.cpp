@@ -1,0 +1,399 @@
+// End to end against the real ffmpeg/ffprobe CLIs: publish a generated clip over RTMP, read it
+// back over RTMP and HTTP-FLV, a refused key next to a running publish, a late joiner, a kick.
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <event2/http.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "media/flv/http_flv.hpp"
+#include "media/net/event_loop.hpp"
+#include "media/rtmp/chunk.hpp"
+#include "media/rtmp/handshake.hpp"
+#include "media/rtmp/server.hpp"
+#include "media/rtmp/amf0.hpp"
+
+using namespace onair::media;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct run_result {
+  int rc = -1;
+  std::string output;
+};
+
+run_result run(const std::string& cmd) {
+  run_result r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p)
+    return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    r.output.append(buf, n);
+  const int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+bool have_ffmpeg() { return run("ffmpeg -version").rc == 0 && run("ffprobe -version").rc == 0; }
+
+template <class Pred> bool wait_for(Pred p, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (p())
+      return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return p();
+}
+
+// Accepts key "good" into hub "hub-good" (answering from another thread, as actors do);
+// playback id "pgood" resolves to it.
+struct test_hooks : rtmp::hooks {
+  std::mutex mu;
+  std::vector<std::string> refused;
+  std::map<std::uint64_t, std::string> accepted; // session -> key
+  std::set<std::uint64_t> first_key;
+  std::map<std::uint64_t, std::string> ended;
+  std::vector<rtmp::ingest_stats> stats;
+
+  void authorize_publish(const rtmp::publish_request& req, std::function<void(rtmp::publish_decision)> answer) override {
+    std::thread([this, req, answer = std::move(answer)] {
+      const bool ok = req.stream_key == "good";
+      {
+        std::lock_guard lock{mu};
+        if (ok)
+          accepted[req.session_id] = req.stream_key;
+        else
+          refused.push_back(req.stream_key);
+      }
+      answer(ok ? rtmp::publish_decision{true, "hub-good", ""} : rtmp::publish_decision{false, "", "unknown key"});
+    }).detach();
+  }
+  void on_first_keyframe(std::uint64_t id) override {
+    std::lock_guard lock{mu};
+    first_key.insert(id);
+  }
+  void on_stats(std::uint64_t, const rtmp::ingest_stats& s) override {
+    std::lock_guard lock{mu};
+    stats.push_back(s);
+  }
+  void on_publish_end(std::uint64_t id, std::string_view reason) override {
+    std::lock_guard lock{mu};
+    ended[id] = std::string{reason};
+  }
+  void resolve_play(const rtmp::play_request& req, std::function<void(rtmp::play_decision)> answer) override {
+    answer(req.playback_id == "pgood" ? rtmp::play_decision{true, "hub-good"} : rtmp::play_decision{false, ""});
+  }
+
+  template <class F> auto with(F f) {
+    std::lock_guard lock{mu};
+    return f();
+  }
+};
+
+std::string publish_cmd(std::uint16_t port, const std::string& key, int seconds) {
+  return "ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=640x360:rate=25 -f lavfi -i sine "
+         "-c:v libx264 -preset ultrafast -g 25 -c:a aac -t " +
+         std::to_string(seconds) + " -f flv rtmp://127.0.0.1:" + std::to_string(port) + "/live/" + key;
+}
+
+struct fixture {
+  test_hooks hooks;
+  counters stats;
+  fanout::registry hubs{{}, &stats};
+  std::unique_ptr<rtmp::server> server;
+  fixture() {
+    rtmp::server_config cfg;
+    cfg.address = "127.0.0.1";
+    cfg.port = 0;
+    cfg.loops = 2;
+    cfg.stats_interval = 1s;
+    server = std::make_unique<rtmp::server>(cfg, hooks, hubs, stats);
+    server->start();
+  }
+  ~fixture() { server->stop(); }
+  std::string url(const std::string& path) const { return "rtmp://127.0.0.1:" + std::to_string(server->port()) + path; }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(rtmp_e2e)
+
+BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
+  if (!have_ffmpeg()) {
+    BOOST_TEST_MESSAGE("ffmpeg/ffprobe not installed (ops/deps installs them): skipped");
+    return;
+  }
+  fixture f;
+  BOOST_REQUIRE(f.server->port() != 0);
+  auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 7)); });
+  BOOST_REQUIRE_MESSAGE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s),
+                        "no key frame from the publisher");
+  const std::uint64_t good_session = f.hooks.with([&] { return *f.hooks.first_key.begin(); });
+  auto hub = f.hubs.find("hub-good");
+  BOOST_REQUIRE(hub);
+
+  // A refused key: BadName and closed, the running publish undisturbed.
+  const auto bad = run(publish_cmd(f.server->port(), "bad", 2));
+  BOOST_TEST(bad.rc != 0);
+  BOOST_TEST(f.hooks.with([&] { return f.hooks.refused.size(); }) == 1u);
+  BOOST_TEST(hub->publishing());
+
+  // Read it back over RTMP.
+  const auto probe = run("timeout 30 ffprobe -v error -show_entries stream=codec_name,width,height -of compact " +
+                         f.url("/play/pgood"));
+  BOOST_TEST_MESSAGE("ffprobe rtmp: " << probe.output);
+  BOOST_TEST(probe.rc == 0);
+  BOOST_TEST(probe.output.find("codec_name=h264|width=640|height=360") != std::string::npos);
+  BOOST_TEST(probe.output.find("codec_name=aac") != std::string::npos);
+
+  // A late joiner's first video frame is a key frame (GOP cache).
+  const auto late = run("timeout 30 ffprobe -v error -select_streams v:0 -show_entries frame=key_frame,pict_type "
+                        "-read_intervals %+#3 -of compact " +
+                        f.url("/play/pgood"));
+  BOOST_TEST_MESSAGE("ffprobe late joiner: " << late.output);
+  BOOST_TEST(late.output.rfind("frame|key_frame=1|pict_type=I", 0) == 0);
+
+  // An unknown playback id is refused.
+  const auto missing = run("timeout 30 ffprobe -v error " + f.url("/play/nope"));
+  BOOST_TEST(missing.rc != 0);
+
+  // HTTP-FLV from the same hub on a bare evhttp.
+  onair::net::event_loop http_loop;
+  evhttp* http = evhttp_new(http_loop.base());
+  evhttp_bound_socket* sock = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+  BOOST_REQUIRE(sock);
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  getsockname(evhttp_bound_socket_get_fd(sock), reinterpret_cast<sockaddr*>(&addr), &len);
+  struct route {
+    onair::net::event_loop* loop;
+    fanout::registry* hubs;
+    counters* stats;
+  } r{&http_loop, &f.hubs, &f.stats};
+  evhttp_set_gencb(
+      http,
+      [](evhttp_request* req, void* arg) {
+        auto* rt = static_cast<route*>(arg);
+        const std::string uri = evhttp_request_get_uri(req);
+        flv::serve_http_flv(*rt->loop, req, uri == "/play/pgood.flv" ? rt->hubs->find("hub-good") : nullptr,
+                            rt->stats);
+      },
+      &r);
+  http_loop.start();
+  const std::string flv_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/play/pgood.flv";
+  const auto flv_probe = run("timeout 30 ffprobe -v error -show_entries stream=codec_name,width,height -of compact " + flv_url);
+  BOOST_TEST_MESSAGE("ffprobe http-flv: " << flv_probe.output);
+  BOOST_TEST(flv_probe.output.find("codec_name=h264|width=640|height=360") != std::string::npos);
+  BOOST_TEST(flv_probe.output.find("codec_name=aac") != std::string::npos);
+  const auto headers = run("timeout 10 curl -s -D - -o /dev/null --max-time 1 " + flv_url);
+  BOOST_TEST(headers.output.find("Content-Type: video/x-flv") != std::string::npos);
+  BOOST_TEST(headers.output.find("Access-Control-Allow-Origin: *") != std::string::npos);
+  BOOST_TEST(headers.output.find("Transfer-Encoding: chunked") != std::string::npos);
+  BOOST_TEST(wait_for([&] { return hub->viewer_count() == 0; }, 10s)); // every viewer left cleanly
+
+  const auto pub = publisher.get();
+  BOOST_TEST_MESSAGE("publisher: rc=" << pub.rc << " " << pub.output);
+  BOOST_TEST(pub.rc == 0);
+  BOOST_TEST(wait_for([&] { return f.hooks.with([&] { return f.hooks.ended.count(good_session) == 1; }); }, 10s));
+  BOOST_TEST(!hub->publishing());
+  f.hooks.with([&] {
+    BOOST_REQUIRE(!f.hooks.stats.empty());
+    const auto& s = f.hooks.stats.back();
+    BOOST_TEST(s.video_codec == "h264");
+    BOOST_TEST(s.audio_codec == "aac");
+    BOOST_TEST(s.width == 640);
+    BOOST_TEST(s.height == 360);
+    BOOST_TEST(s.bitrate_kbps > 0);
+    return 0;
+  });
+  BOOST_TEST(f.stats.bytes_out.load() > 0u);
+  BOOST_TEST(f.stats.publish_rejected.load() == 1u);
+  http_loop.post([&] { evhttp_free(http); });
+  http_loop.stop();
+}
+
+BOOST_AUTO_TEST_CASE(viewer_keeps_playing_through_a_publisher_reconnect) {
+  if (!have_ffmpeg())
+    return;
+  fixture f;
+  auto first = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 3)); });
+  BOOST_REQUIRE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
+  auto viewer = std::async(std::launch::async, [&] {
+    return run("timeout 60 ffprobe -v error -select_streams v:0 -show_entries packet=dts_time -of csv=p=0 "
+               "-read_intervals %+6 " +
+               f.url("/play/pgood"));
+  });
+  BOOST_TEST(first.get().rc == 0);
+  // The encoder restarts at timestamp 0; the viewer must not see time go backwards.
+  const auto second = run(publish_cmd(f.server->port(), "good", 6));
+  BOOST_TEST(second.rc == 0);
+  const auto v = viewer.get();
+  BOOST_TEST(v.rc == 0);
+  std::vector<double> dts;
+  std::istringstream lines{v.output};
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.find_first_not_of("0123456789.") == std::string::npos)
+      dts.push_back(std::stod(line));
+  BOOST_REQUIRE(dts.size() > 50u);
+  bool monotonic = true;
+  for (std::size_t i = 1; i < dts.size(); ++i)
+    monotonic = monotonic && dts[i] >= dts[i - 1];
+  BOOST_TEST(monotonic);
+  BOOST_TEST(dts.back() - dts.front() > 4.0); // spans both publishes
+  BOOST_TEST(f.hooks.with([&] { return f.hooks.ended.size(); }) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewers_go_on) {
+  if (!have_ffmpeg())
+    return;
+  test_hooks hooks;
+  counters stats;
+  fanout::hub_options ho;
+  ho.max_lag_ms = 1000;
+  fanout::registry hubs{ho, &stats};
+  rtmp::server_config cfg;
+  cfg.address = "127.0.0.1";
+  cfg.port = 0;
+  cfg.loops = 2;
+  cfg.viewer_out_buffer = 32 * 1024;
+  cfg.socket_send_buffer = 16 * 1024;
+  rtmp::server srv{cfg, hooks, hubs, stats};
+  srv.start();
+  auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(srv.port(), "good", 10)); });
+  BOOST_REQUIRE(wait_for([&] { return hooks.with([&] { return !hooks.first_key.empty(); }); }, 20s));
+
+  // A raw player that reads far slower than the stream's bitrate.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(srv.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::vector<std::uint8_t> hello(1 + rtmp::handshake_size, 0);
+  hello[0] = 3;
+  BOOST_REQUIRE(send(fd, hello.data(), hello.size(), 0) == static_cast<ssize_t>(hello.size()));
+  std::vector<std::uint8_t> s012(1 + 2 * rtmp::handshake_size);
+  for (std::size_t got = 0; got < s012.size();) {
+    const auto n = recv(fd, s012.data() + got, s012.size() - got, 0);
+    BOOST_REQUIRE(n > 0);
+    got += static_cast<std::size_t>(n);
+  }
+  std::vector<std::uint8_t> req(rtmp::handshake_size, 0); // C2
+  auto cmd = [&](std::uint32_t stream, std::vector<rtmp::amf0::value> vs) {
+    std::vector<std::uint8_t> body;
+    rtmp::amf0::encode_all(body, vs);
+    rtmp::write_message(req, 3, rtmp::msg_type::command_amf0, stream, 0, body, 128);
+  };
+  using namespace rtmp::amf0;
+  cmd(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
+  cmd(0, {make_string("createStream"), make_number(2), make_null()});
+  cmd(1, {make_string("play"), make_number(3), make_null(), make_string("pgood")});
+  BOOST_REQUIRE(send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  std::atomic<bool> stop_reading{false};
+  std::thread slow([&] {
+    std::uint8_t buf[2048];
+    while (!stop_reading) {
+      if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) == 0)
+        break;
+      std::this_thread::sleep_for(25ms); // ~80 KB/s
+    }
+  });
+
+  // Another player meanwhile gets the stream normally.
+  const auto probe = run("timeout 30 ffprobe -v error -show_entries stream=codec_name,width,height -of compact "
+                         "rtmp://127.0.0.1:" + std::to_string(srv.port()) + "/play/pgood");
+  BOOST_TEST(probe.output.find("codec_name=h264|width=640|height=360") != std::string::npos);
+  BOOST_TEST(wait_for([&] { return stats.dropped_gops.load() > 0; }, 15s));
+  BOOST_TEST_MESSAGE("dropped GOPs " << stats.dropped_gops.load() << ", frames " << stats.dropped_frames.load());
+  const auto pub = publisher.get(); // the publisher ran at its own pace to the end
+  BOOST_TEST(pub.rc == 0);
+  stop_reading = true;
+  slow.join();
+  ::close(fd);
+  srv.stop();
+}
+
+BOOST_AUTO_TEST_CASE(disconnect_publisher_cuts_a_running_publish) {
+  if (!have_ffmpeg())
+    return;
+  fixture f;
+  auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 30)); });
+  BOOST_REQUIRE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
+  const std::uint64_t id = f.hooks.with([&] { return *f.hooks.first_key.begin(); });
+  f.server->disconnect_publisher(id);
+  BOOST_TEST(wait_for([&] { return f.hooks.with([&] { return f.hooks.ended.count(id) == 1; }); }, 5s));
+  BOOST_REQUIRE(publisher.wait_for(15s) == std::future_status::ready);
+  BOOST_TEST(publisher.get().rc != 0);
+}
+
+BOOST_AUTO_TEST_CASE(listen_spec_parsing) {
+  rtmp::server_config c;
+  BOOST_TEST(rtmp::parse_listen("127.0.0.1:1935", c));
+  BOOST_TEST(c.address == "127.0.0.1");
+  BOOST_TEST(c.port == 1935);
+  BOOST_TEST(rtmp::parse_listen("[::1]:0", c));
+  BOOST_TEST(c.address == "::1");
+  BOOST_TEST(rtmp::parse_listen(":1936", c));
+  BOOST_TEST(c.address == "0.0.0.0");
+  BOOST_TEST(!rtmp::parse_listen("1935", c));
+  BOOST_TEST(!rtmp::parse_listen("h:99999", c));
+  BOOST_TEST(!rtmp::parse_listen("h:x", c));
+}
+
+BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
+  test_hooks hooks;
+  counters stats;
+  fanout::registry hubs;
+  rtmp::server_config cfg;
+  cfg.address = "127.0.0.1";
+  cfg.port = 0;
+  cfg.loops = 1;
+  cfg.max_connections_per_address = 2;
+  cfg.handshake_timeout = 300ms;
+  rtmp::server srv{cfg, hooks, hubs, stats};
+  srv.start();
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(srv.port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    fds.push_back(fd);
+  }
+  BOOST_TEST(wait_for([&] { return stats.connections_refused.load() == 1u; }, 5s));
+  // Silent clients are dropped by the handshake timeout.
+  BOOST_TEST(wait_for([&] { return stats.timeouts.load() == 2u && srv.connection_count() == 0; }, 5s));
+  for (int fd : fds)
+    ::close(fd);
+  srv.stop();
+}
+
+BOOST_AUTO_TEST_CASE(garbage_and_silence_close_the_connection) {
+  fixture f;
+  const std::string port = std::to_string(f.server->port());
+  // Wrong handshake version, then a valid C0C1 followed by a malformed chunk stream.
+  run("head -c 2000 /dev/urandom | (printf '\\006'; cat) | timeout 5 curl -s --max-time 2 telnet://127.0.0.1:" + port +
+      " >/dev/null");
+  BOOST_TEST(wait_for([&] { return f.server->connection_count() == 0; }, 5s));
+  BOOST_TEST(f.stats.protocol_errors.load() >= 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

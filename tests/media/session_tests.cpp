@@ -1,0 +1,251 @@
+// The sans-IO session against bytes captured from a real `ffmpeg -f flv rtmp://…` publish, and
+// against a constructed client for the OBS-style "key?mode=" form and refusals.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "media/rtmp/session.hpp"
+
+using namespace onair::media;
+using bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+struct recorder : rtmp::session::handler {
+  rtmp::session* s = nullptr;
+  enum class answer { accept, reject, later } mode = answer::accept;
+  std::vector<rtmp::publish_info> publishes;
+  std::vector<rtmp::play_info> plays;
+  std::vector<frame> media;
+  int unpublished = 0;
+  void on_publish(const rtmp::publish_info& i) override {
+    publishes.push_back(i);
+    if (mode == answer::accept)
+      s->accept_publish();
+    else if (mode == answer::reject)
+      s->reject_publish("unknown key");
+  }
+  void on_play(const rtmp::play_info& i) override {
+    plays.push_back(i);
+    if (mode == answer::accept)
+      s->accept_play();
+    else if (mode == answer::reject)
+      s->reject_play("no such stream");
+  }
+  void on_media(const frame& f) override { media.push_back(f); }
+  void on_unpublish() override { ++unpublished; }
+};
+
+bytes read_file(const std::filesystem::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
+bool contains(const bytes& hay, const std::string& needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+// Feeds in socket-sized pieces, collecting the output; returns the first error.
+std::string feed(rtmp::session& s, const bytes& in, bytes& out, std::size_t piece = 1000) {
+  bytes pending;
+  for (std::size_t pos = 0; pos < in.size(); pos += piece) {
+    pending.insert(pending.end(), in.begin() + static_cast<long>(pos), in.begin() + static_cast<long>(std::min(in.size(), pos + piece)));
+    for (;;) {
+      auto r = s.consume(pending);
+      out.insert(out.end(), s.output().begin(), s.output().end());
+      s.output().clear();
+      if (!r.error.empty())
+        return r.error;
+      pending.erase(pending.begin(), pending.begin() + static_cast<long>(r.used));
+      if (r.used == 0 || pending.empty() || s.closing())
+        break;
+    }
+    if (s.closing())
+      break;
+  }
+  return {};
+}
+
+bytes client_prefix() {
+  bytes b{3};
+  const bytes c1 = rtmp::make_digest_c1();
+  b.insert(b.end(), c1.begin(), c1.end());
+  b.insert(b.end(), rtmp::handshake_size, 0); // C2
+  return b;
+}
+
+void command(bytes& out, std::uint32_t stream, std::vector<rtmp::amf0::value> vs) {
+  bytes body;
+  rtmp::amf0::encode_all(body, vs);
+  rtmp::write_message(out, 3, rtmp::msg_type::command_amf0, stream, 0, body, 128);
+}
+
+bytes connect_and_create(const std::string& tc_url) {
+  using namespace rtmp::amf0;
+  bytes b = client_prefix();
+  command(b, 0, {make_string("connect"), make_number(1),
+                 make_object({{"app", make_string("live")}, {"tcUrl", make_string(tc_url)}})});
+  command(b, 0, {make_string("releaseStream"), make_number(2), make_null(), make_string("k")});
+  command(b, 0, {make_string("FCPublish"), make_number(3), make_null(), make_string("k")});
+  command(b, 0, {make_string("createStream"), make_number(4), make_null()});
+  return b;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(session)
+
+BOOST_AUTO_TEST_CASE(captured_ffmpeg_publish) {
+  const auto capture = read_file(std::filesystem::path{__FILE__}.parent_path() / "../fuzz/corpus/rtmp_session/ffmpeg_publish");
+  BOOST_REQUIRE(capture.size() > 10000u);
+  recorder h;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, capture, out), "");
+  BOOST_TEST(s.handshake_done());
+  BOOST_REQUIRE(h.publishes.size() == 1u);
+  BOOST_TEST(h.publishes[0].app == "live");
+  BOOST_TEST(h.publishes[0].stream_key == "key2");
+  BOOST_TEST(out.size() > 1 + 2 * rtmp::handshake_size);
+  BOOST_TEST(contains(out, "NetConnection.Connect.Success"));
+  BOOST_TEST(contains(out, "NetStream.Publish.Start"));
+  BOOST_TEST(contains(out, "onFCPublish"));
+  BOOST_REQUIRE(h.media.size() > 5u);
+  BOOST_TEST((h.media[0].kind == frame_kind::script)); // onMetaData, @setDataFrame stripped
+  bool video_header = false, key = false;
+  for (const auto& f : h.media) {
+    video_header |= f.kind == frame_kind::video && f.sequence_header;
+    key |= f.keyframe;
+  }
+  BOOST_TEST(video_header);
+  BOOST_TEST(key);
+  BOOST_TEST(s.totals().video_codec == "h264");
+  BOOST_TEST(s.totals().audio_codec == "aac");
+  BOOST_TEST(s.totals().width == 160);
+  BOOST_TEST(s.totals().height == 90);
+  // Byte-at-a-time delivery gives the same result.
+  recorder h1;
+  rtmp::session s1{h1};
+  h1.s = &s1;
+  bytes out1;
+  BOOST_REQUIRE_EQUAL(feed(s1, capture, out1, 1), "");
+  BOOST_TEST(h1.media.size() == h.media.size());
+}
+
+BOOST_AUTO_TEST_CASE(obs_style_mode_in_the_key_and_tcurl_mode) {
+  using namespace rtmp::amf0;
+  for (const auto& [tc, key, want_key, want_mode] :
+       {std::tuple{"rtmp://h/live", "abc?mode=CMAF", "abc", "CMAF"},
+        std::tuple{"rtmp://h/live?mode=RTMP_CMAF", "abc", "abc", "RTMP_CMAF"}}) {
+    recorder h;
+    h.mode = recorder::answer::later;
+    rtmp::session s{h};
+    h.s = &s;
+    bytes in = connect_and_create(tc);
+    command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string(key), make_string("live")});
+    bytes out;
+    BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+    BOOST_REQUIRE(h.publishes.size() == 1u);
+    BOOST_TEST(h.publishes[0].stream_key == want_key);
+    BOOST_TEST(h.publishes[0].mode == want_mode);
+    BOOST_TEST(!contains(out, "Start publishing")); // the onStatus waits for the decision
+    s.accept_publish();
+    BOOST_TEST(contains(s.output(), "Start publishing"));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(enhanced_rtmp_hevc_is_accepted_and_relayed) {
+  using namespace rtmp::amf0;
+  recorder h;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = connect_and_create("rtmp://h/live");
+  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+  // ex-header: [1|frame type 1|packet type] 'hvc1' …: SequenceStart, CodedFrames (key), CodedFramesX (inter)
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x90, 'h', 'v', 'c', '1', 1, 2, 3, 4}, 128);
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x91, 'h', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 1, 0x26}, 128);
+  rtmp::write_message(in, 6, 9, 1, 40, bytes{0xA3, 'h', 'v', 'c', '1', 0, 0, 0, 1, 0x02}, 128);
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+  BOOST_REQUIRE(h.media.size() == 3u);
+  BOOST_TEST(h.media[0].sequence_header);
+  BOOST_TEST(h.media[1].keyframe);
+  BOOST_TEST(!h.media[2].keyframe);
+  BOOST_TEST(h.media[2].timestamp_ms == 40u);
+  BOOST_TEST(h.media[1].bytes().size() == 13u); // relayed unchanged
+  BOOST_TEST(s.totals().video_codec == "hevc");
+}
+
+BOOST_AUTO_TEST_CASE(refused_publish_gets_badname_and_closes) {
+  using namespace rtmp::amf0;
+  recorder h;
+  h.mode = recorder::answer::reject;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = connect_and_create("rtmp://h/live");
+  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("bad"), make_string("live")});
+  bytes media;
+  rtmp::write_message(media, 6, 9, 1, 0, bytes{0x17, 1, 0, 0, 0, 1, 2}, 128);
+  in.insert(in.end(), media.begin(), media.end());
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+  BOOST_TEST(contains(out, "NetStream.Publish.BadName"));
+  BOOST_TEST(s.closing());
+  BOOST_TEST(h.media.empty());
+}
+
+BOOST_AUTO_TEST_CASE(play_replies_and_ping) {
+  using namespace rtmp::amf0;
+  recorder h;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = client_prefix();
+  command(in, 0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
+  command(in, 0, {make_string("createStream"), make_number(2), make_null()});
+  command(in, 1, {make_string("getStreamLength"), make_number(3), make_null(), make_string("pid")});
+  command(in, 1, {make_string("play"), make_number(4), make_null(), make_string("pid?token=x")});
+  rtmp::write_message(in, 2, rtmp::msg_type::user_control, 0, 0, bytes{0, 6, 0, 0, 1, 2}, 128);
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+  BOOST_REQUIRE(h.plays.size() == 1u);
+  BOOST_TEST(h.plays[0].app == "play");
+  BOOST_TEST(h.plays[0].name == "pid");
+  BOOST_TEST(contains(out, "NetStream.Play.Reset"));
+  BOOST_TEST(contains(out, "NetStream.Play.Start"));
+  BOOST_TEST(contains(out, "|RtmpSampleAccess"));
+  // Our replies parse with our own reader (after S0S1S2): the ping response is among them.
+  rtmp::chunk_reader r;
+  auto res = r.consume(std::span{out}.subspan(1 + 2 * rtmp::handshake_size));
+  BOOST_TEST(res.error.empty());
+  bool pong = false;
+  for (const auto& m : res.messages)
+    pong |= m.type_id == rtmp::msg_type::user_control && m.bytes().size() == 6 && m.bytes()[1] == 7;
+  BOOST_TEST(pong);
+}
+
+BOOST_AUTO_TEST_CASE(commands_before_connect_and_bad_amf0_are_errors) {
+  using namespace rtmp::amf0;
+  {
+    recorder h;
+    rtmp::session s{h};
+    h.s = &s;
+    bytes in = client_prefix();
+    command(in, 0, {make_string("publish"), make_number(1), make_null(), make_string("k")});
+    bytes out;
+    BOOST_TEST(!feed(s, in, out).empty());
+  }
+  {
+    recorder h;
+    rtmp::session s{h};
+    h.s = &s;
+    bytes in = client_prefix();
+    rtmp::write_message(in, 3, rtmp::msg_type::command_amf0, 0, 0, bytes{0x02, 0x00, 0x09, 'c'}, 128);
+    bytes out;
+    BOOST_TEST(!feed(s, in, out).empty());
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
