@@ -1,0 +1,242 @@
+// The whole product against real peers: the `onair` binary, ffmpeg publishing over RTMP, ffprobe
+// reading back over RTMP and HTTP-FLV, and the REST API showing every key and room state that
+// the publisher drives (lifecycle.md).
+#include <sys/wait.h>
+
+#include "api/harness.hpp"
+
+using namespace onair::test_harness;
+
+namespace {
+
+// A shell command in the background (ffmpeg), its output in a file; killed when it goes.
+class background {
+public:
+  background(const std::string& cmd, fs::path log) : log_(std::move(log)) {
+    const std::string full = cmd + " >'" + log_.string() + "' 2>&1";
+    const char* argv[] = {"/bin/sh", "-c", full.c_str(), nullptr};
+    pid_t pid = -1;
+    BOOST_REQUIRE(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
+    child_ = std::make_unique<child_guard>(pid);
+  }
+  // Still running?
+  [[nodiscard]] bool running() {
+    if (child_->pid() <= 0)
+      return false;
+    int st = 0;
+    if (::waitpid(child_->pid(), &st, WNOHANG) == child_->pid()) {
+      code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      child_->reaped();
+      return false;
+    }
+    return true;
+  }
+  [[nodiscard]] std::optional<int> code() const { return code_; }
+  void kill_now() { child_->kill_now(); }
+  [[nodiscard]] std::string output() const { return read_file(log_); }
+
+private:
+  fs::path log_;
+  std::unique_ptr<child_guard> child_;
+  std::optional<int> code_;
+};
+
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds limit = 20s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (p())
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return p();
+}
+
+// A generated H.264/AAC clip published in real time for `seconds`.
+std::string publish(const std::string& url, int seconds) {
+  return "exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=640x360:rate=25 -f lavfi "
+         "-i sine=frequency=440:sample_rate=44100 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 -c:a aac "
+         "-t " + std::to_string(seconds) + " -f flv '" + url + "'";
+}
+
+struct probe_result {
+  int rc = -1;
+  json out;
+  std::string text;
+};
+
+// ffprobe's streams (and, with packets, the first seconds of packets) of a live URL.
+probe_result probe(const fs::path& dir, const std::string& url, bool packets = false) {
+  const auto out = dir / "probe.json";
+  const std::string cmd = "timeout 30 ffprobe -v error -of json -show_streams " +
+                          std::string{packets ? "-show_packets -read_intervals %+3 " : ""} + "'" + url + "' >'" +
+                          out.string() + "' 2>'" + (dir / "probe.err").string() + "'";
+  probe_result r;
+  const int st = std::system(cmd.c_str());
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.text = read_file(out) + read_file(dir / "probe.err");
+  r.out = json::parse(read_file(out), nullptr, false);
+  return r;
+}
+
+json stream_of(const json& probe, const std::string& type) {
+  if (probe.is_object() && probe.contains("streams"))
+    for (const auto& s : probe["streams"])
+      if (s.value("codec_type", "") == type)
+        return s;
+  return nullptr;
+}
+
+// The same media: H.264 640x360 and AAC, as published.
+void check_media(const probe_result& p, const std::string& what) {
+  BOOST_TEST_REQUIRE(p.rc == 0, what << ": ffprobe failed: " << p.text);
+  const auto v = stream_of(p.out, "video");
+  const auto a = stream_of(p.out, "audio");
+  BOOST_TEST_REQUIRE(v.is_object(), what << ": no video stream: " << p.text);
+  BOOST_TEST(v.value("codec_name", "") == "h264", what);
+  BOOST_TEST(v.value("width", 0) == 640, what);
+  BOOST_TEST(v.value("height", 0) == 360, what);
+  BOOST_TEST_REQUIRE(a.is_object(), what << ": no audio stream: " << p.text);
+  BOOST_TEST(a.value("codec_name", "") == "aac", what);
+}
+
+struct live_server {
+  temp_dir dir;
+  fs::path data = dir.path() / "data";
+  server_process srv{data};
+  std::optional<api_client> api;
+
+  live_server() {
+    srv.wait_ready();
+    const auto out = srv.stdout_text();
+    api.emplace(srv.http(), printed_value(out, "apiKey:"), printed_value(out, "apiSecret:"));
+  }
+
+  json key_of(const std::string& app_user_id) {
+    api->member(app_user_id);
+    auto r = api->get("/v2/apps/me/members/" + app_user_id + "/stream-key");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r);
+    return r.body;
+  }
+  json key(std::int64_t id) { return api->get("/v2/apps/me/stream-keys/" + std::to_string(id)).body; }
+  json room(std::int64_t id) { return api->get("/v2/apps/me/video-rooms/" + std::to_string(id)).body; }
+  bool key_in(std::int64_t id, const std::string& state) { return key(id).value("streamKeyState", "") == state; }
+  bool room_in(std::int64_t id, const std::string& state) { return room(id).value("videoRoomState", "") == state; }
+};
+
+std::string ingest_url(const json& key) {
+  return key["ingestUrl"].get<std::string>() + "/" + key["streamKey"].get<std::string>();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(live_e2e)
+
+BOOST_AUTO_TEST_CASE(a_publisher_drives_the_key_and_viewers_play_it_over_rtmp_and_http_flv) {
+  live_server s;
+  const auto k = s.key_of("alice");
+  const auto key_id = k["id"].get<std::int64_t>();
+  BOOST_TEST(k["streamKeyState"] == "INACTIVE");
+  BOOST_TEST(k["rtmpPlayUrl"].is_null());
+
+  background pub{publish(ingest_url(k), 40), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), "key never ACTIVE: " << s.key(key_id)
+                                                                                  << pub.output());
+  const auto active = s.key(key_id);
+  BOOST_TEST_REQUIRE(active["rtmpPlayUrl"].is_string(), active.dump());
+  BOOST_TEST_REQUIRE(active["httpFlvPlayUrl"].is_string(), active.dump());
+  BOOST_TEST(active["rtmpPlayUrl"].get<std::string>().find(k["streamKey"].get<std::string>()) == std::string::npos,
+             "the preview URL never shows the key");
+
+  check_media(probe(s.dir.path(), active["rtmpPlayUrl"].get<std::string>()), "RTMP preview");
+  const auto flv = probe(s.dir.path(), active["httpFlvPlayUrl"].get<std::string>(), true);
+  check_media(flv, "HTTP-FLV preview");
+  // Decode timestamps only go forward, per stream; the first packet of video is a key frame.
+  std::map<int, double> last;
+  bool first_video = true;
+  for (const auto& p : flv.out.value("packets", json::array())) {
+    const int idx = p.value("stream_index", -1);
+    const double dts = std::stod(p.value("dts_time", "0"));
+    if (last.contains(idx))
+      BOOST_TEST(dts >= last[idx], "dts went back on stream " << idx);
+    last[idx] = dts;
+    if (p.value("codec_type", "") == "video" && first_video) {
+      BOOST_TEST(p.value("flags", "").find('K') != std::string::npos, "a viewer starts on a key frame");
+      first_video = false;
+    }
+  }
+  BOOST_TEST(!last.empty(), flv.text);
+
+  // The ingest shows on the key (stats arrive every few seconds).
+  BOOST_TEST(eventually([&] { return s.key(key_id)["ingest"].value("videoCodec", "") == "h264"; }),
+             s.key(key_id).dump());
+  BOOST_TEST(s.key(key_id)["ingest"].value("width", 0) == 640);
+
+  // A second publisher on the same key, and a wrong key, are refused; the first goes on.
+  background second{publish(ingest_url(k), 5), s.dir.path() / "second.log"};
+  background wrong{publish(k["ingestUrl"].get<std::string>() + "/not-a-key", 5), s.dir.path() / "wrong.log"};
+  BOOST_TEST(eventually([&] { return !second.running() && !wrong.running(); }));
+  BOOST_TEST(second.code().value_or(0) != 0, second.output());
+  BOOST_TEST(wrong.code().value_or(0) != 0, wrong.output());
+  BOOST_TEST(pub.running());
+  BOOST_TEST(s.key_in(key_id, "ACTIVE"));
+
+  // The publisher leaves: INACTIVE, the preview is gone.
+  pub.kill_now();
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE"); }), s.key(key_id).dump());
+  BOOST_TEST(s.key(key_id)["rtmpPlayUrl"].is_null());
+  auto gone = http_call(s.srv.http().host, s.srv.http().port, "GET",
+                        "/play/" + active["httpFlvPlayUrl"].get<std::string>().substr(
+                                       active["httpFlvPlayUrl"].get<std::string>().rfind('/') + 1));
+  BOOST_TEST(gone.status == 404);
+
+  const auto metrics = http_call(s.srv.http().host, s.srv.http().port, "GET", "/metrics").body;
+  BOOST_TEST(contains(metrics, "onair_media_publish_sessions_total 1"), metrics);
+  BOOST_TEST(contains(metrics, "onair_media_publish_rejected_total 2"), metrics);
+}
+
+BOOST_AUTO_TEST_CASE(a_broadcast_goes_live_survives_a_reconnect_and_a_forced_end_cuts_the_publisher) {
+  live_server s;
+  const auto k = s.key_of("bob");
+  const auto key_id = k["id"].get<std::int64_t>();
+  const auto room = s.api->room("bob");
+  const auto room_id = room["id"].get<std::int64_t>();
+  const auto room_path = "/v2/apps/me/video-rooms/" + std::to_string(room_id);
+
+  auto pub = std::make_unique<background>(publish(ingest_url(k), 60), s.dir.path() / "pub.log");
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), pub->output());
+  auto live = s.api->post(room_path + "/rtmp-broadcast/state/live", nullptr);
+  BOOST_TEST_REQUIRE(live.status == 200, live);
+  BOOST_TEST(live.body["videoRoomState"] == "LIVE");
+  BOOST_TEST(s.key_in(key_id, "ACTIVE_LIVE"));
+  const auto room_rtmp = live.body["rtmpPlayUrl"].get<std::string>();
+  const auto room_flv = live.body["httpFlvPlayUrl"].get<std::string>();
+  check_media(probe(s.dir.path(), room_rtmp), "RTMP room playback");
+  check_media(probe(s.dir.path(), room_flv), "HTTP-FLV room playback");
+
+  // The publisher drops: the room waits (LIVE_INACTIVE), the key is INACTIVE_LIVE.
+  pub->kill_now();
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE_LIVE"); }), s.key(key_id).dump());
+  BOOST_TEST(eventually([&] { return s.room_in(room_id, "LIVE_INACTIVE"); }), s.room(room_id).dump());
+  // Ended needs the publisher gone for good; it comes back instead.
+  pub = std::make_unique<background>(publish(ingest_url(k), 60), s.dir.path() / "pub2.log");
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE_LIVE"); }), s.key(key_id).dump() << pub->output());
+  BOOST_TEST(eventually([&] { return s.room_in(room_id, "LIVE"); }), s.room(room_id).dump());
+  check_media(probe(s.dir.path(), room_flv), "HTTP-FLV after the reconnect");
+
+  // Forced end: the publisher is cut, the room ENDED, the key reissued and INACTIVE.
+  auto ended = s.api->post(room_path + "/rtmp-broadcast/state/ended?force=true", nullptr);
+  BOOST_TEST_REQUIRE(ended.status == 200, ended);
+  BOOST_TEST(ended.body["videoRoomState"] == "ENDED");
+  BOOST_TEST(eventually([&] { return !pub->running(); }), "the publisher was not cut");
+  BOOST_TEST(s.key_in(key_id, "INACTIVE"));
+  const auto after = s.key(key_id);
+  BOOST_TEST(after["streamKey"] != k["streamKey"], "the key was reissued");
+  // The old key value publishes nothing any more.
+  background stale{publish(ingest_url(k), 3), s.dir.path() / "stale.log"};
+  BOOST_TEST(eventually([&] { return !stale.running(); }));
+  BOOST_TEST(stale.code().value_or(0) != 0);
+  BOOST_TEST(s.key_in(key_id, "INACTIVE"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
