@@ -304,6 +304,9 @@ int cmd_serve(const std::vector<std::string>& args) {
   }
   std::cout << "\nonair is serving (data in " << cfg->data_dir << ")\n"
             << "  HTTP API:  " << srv.base_url() << "/v2/apps/me  (Basic auth: apiKey:apiSecret)\n"
+            << "  RTMP:      " << srv.rtmp_base_url() << "/live/{streamKey}  (OBS server: " << srv.rtmp_base_url()
+            << "/live)\n"
+            << "  API docs:  " << srv.base_url() << "/docs\n"
             << "  health:    " << srv.base_url() << "/healthz\n"
             << "  more apps: onair app create --name NAME --data-dir " << cfg->data_dir << "\n"
             << "  Kafka:     " << api::kafka_banner(srv.kafka()) << "\n"
