@@ -125,7 +125,7 @@ void ingest::authorize_publish(const media::rtmp::publish_request& req,
                     }
                     {
                       std::lock_guard lock{mu_};
-                      sessions_[sid] = publishing{app, key_id, session};
+                      sessions_[sid] = publishing{app, key_id, session, r->state.mode};
                       by_key_[{app, key_id}] = sid;
                     }
                     spdlog::info("rtmp publish accepted session={} peer={} app={} key={} state={}", sid, peer, app,
@@ -136,7 +136,9 @@ void ingest::authorize_publish(const media::rtmp::publish_request& req,
 
 void ingest::on_first_keyframe(std::uint64_t session_id) {
   auto p = find(session_id);
-  if (!p)
+  // Viewable "in its mode" (lifecycle.md): RTMP at the first key frame relayed; CMAF and RTMP_CMAF
+  // once the CMAF packager has written a segment of every rendition, which it will report.
+  if (!p || p->mode != domain::output_mode::rtmp)
     return;
   rt_.key_command(p->app, p->key_id, domain::mark_viewable{p->session},
                   [session_id](domain::result<outcome<stream_key_aggregate>> r) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "actors/runtime.hpp"
+#include "domain/output_mode.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/rtmp/hooks.hpp"
 
@@ -55,6 +56,7 @@ private:
     domain::app_id app = 0;
     std::int64_t key_id = 0;
     std::string session; // the key's session id (domain)
+    domain::output_mode mode = domain::output_mode::rtmp; // in force for this publish
   };
   [[nodiscard]] std::optional<publishing> find(std::uint64_t session_id) const;
   void on_durable(std::string_view stream, std::string_view type);

@@ -89,30 +89,37 @@ struct spawn_options {
 };
 
 // Starts ONAIR_BINARY with args, stdout and stderr into files. Returns the pid.
-inline pid_t spawn_onair(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-                  const spawn_options& opts = {}) {
-  std::vector<std::string> argv_s{ONAIR_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+// Starts argv[0] (a path, or with search_path a name looked up on PATH) with stdin from /dev/null
+// and stdout/stderr into files.
+inline pid_t spawn_program(std::vector<std::string> argv_s, const fs::path& out, const fs::path& err,
+                           const std::vector<std::string>& env_s, bool search_path = false) {
   std::vector<char*> argv;
   for (auto& a : argv_s)
     argv.push_back(a.data());
   argv.push_back(nullptr);
-  auto env_s = child_environment(opts.env);
+  auto env_copy = env_s;
   std::vector<char*> envp;
-  for (auto& e : env_s)
+  for (auto& e : env_copy)
     envp.push_back(e.data());
   envp.push_back(nullptr);
-
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv_s[0].c_str(), &fa, nullptr, argv.data(), envp.data());
+  const int rc = search_path ? posix_spawnp(&pid, argv_s[0].c_str(), &fa, nullptr, argv.data(), envp.data())
+                             : posix_spawn(&pid, argv_s[0].c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
-  BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << ONAIR_BINARY << ": " << std::strerror(rc));
+  BOOST_REQUIRE_MESSAGE(rc == 0, "cannot start " << argv_s[0] << ": " << std::strerror(rc));
   return pid;
+}
+
+inline pid_t spawn_onair(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+                         const spawn_options& opts = {}) {
+  std::vector<std::string> argv_s{ONAIR_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  return spawn_program(std::move(argv_s), out, err, child_environment(opts.env));
 }
 
 // The exit code of pid (128+signal when killed by one), or nothing once the deadline passed.

@@ -193,6 +193,14 @@ BOOST_AUTO_TEST_CASE(a_publisher_drives_the_key_and_viewers_play_it_over_rtmp_an
   const auto metrics = http_call(s.srv.http().host, s.srv.http().port, "GET", "/metrics").body;
   BOOST_TEST(contains(metrics, "onair_media_publish_sessions_total 1"), metrics);
   BOOST_TEST(contains(metrics, "onair_media_publish_rejected_total 2"), metrics);
+
+  // The mode may ride in the key, as OBS sends it: CMAF is in force, and the key waits in
+  // ACTIVE_PREP for the packager's first segments (RTMP key frames do not make it viewable).
+  background cmaf{publish(ingest_url(k) + "?mode=CMAF", 30), s.dir.path() / "cmaf.log"};
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE_PREP"); }), s.key(key_id).dump() << cmaf.output());
+  BOOST_TEST(s.key(key_id)["mode"] == "CMAF");
+  cmaf.kill_now();
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE"); }), s.key(key_id).dump());
 }
 
 BOOST_AUTO_TEST_CASE(a_broadcast_goes_live_survives_a_reconnect_and_a_forced_end_cuts_the_publisher) {

@@ -15,26 +15,6 @@ namespace onair::test_kafka {
 
 using namespace onair::test_harness;
 
-inline std::string base64(const std::string& in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (const unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += table[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0)
-    out += table[(acc << (6 - bits)) & 63];
-  while (out.size() % 4 != 0)
-    out += '=';
-  return out;
-}
-
 // An HTTP call that reports failure instead of failing the test (the server may be killed
 // under it): the status, or 0 when there was no answer.
 inline int try_http(const endpoint& at, const std::string& method, const std::string& path,

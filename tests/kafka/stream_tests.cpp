@@ -10,20 +10,8 @@ namespace {
 run_result run_program(const std::vector<std::string>& args) {
   temp_dir io;
   const auto out = io.path() / "stdout", err = io.path() / "stderr";
-  std::vector<std::string> a = args;
-  std::vector<char*> argv;
-  for (auto& s : a)
-    argv.push_back(s.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, a[0].c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  BOOST_REQUIRE_MESSAGE(rc == 0, "cannot run " << a[0] << ": " << std::strerror(rc) << " (ops/deps installs it)");
+  const auto& a = args;
+  const pid_t pid = spawn_program(args, out, err, child_environment({}), /*search_path=*/true);
   child_guard child{pid};
   auto code = wait_exit(pid, process_deadline);
   if (code)
