@@ -130,6 +130,7 @@ domain::result<std::uint16_t> server::start() {
   if (!media::rtmp::parse_listen(cfg_.rtmp_listen, rc))
     return domain::make_error(domain::error_code::invalid_parameter, "rtmp-listen: '" + cfg_.rtmp_listen + "' is not ADDR:PORT",
                               "rtmp-listen");
+  rc.max_connections_per_address = cfg_.rtmp_max_per_address;
   media_stats_ = std::make_unique<media::counters>();
   hubs_ = std::make_unique<media::fanout::registry>(media::fanout::hub_options{}, media_stats_.get());
   ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);

@@ -112,6 +112,8 @@ message_ptr hub::publish(const frame& f, std::uint64_t session) {
     if (m->keyframe)
       ++total_keys_;
     trim_locked();
+    if (f.kind == frame_kind::video && !f.sequence_header)
+      video_published_.fetch_add(1, std::memory_order_acq_rel);
   }
   notify();
   return m;

@@ -102,6 +102,10 @@ public:
   // and sequence headers, then the log from the cursor, until about budget_bytes.
   read_result read(cursor& c, std::vector<message_ptr>& out, std::size_t budget_bytes);
 
+  // Video frames (not sequence headers) published so far: players flush at once on new video
+  // and let audio wait for the next frame or the merge window.
+  [[nodiscard]] std::uint64_t video_published() const { return video_published_.load(std::memory_order_acquire); }
+
   [[nodiscard]] std::size_t viewer_count() const;
   [[nodiscard]] std::size_t cached_messages() const;
 
@@ -144,6 +148,7 @@ private:
   bool closed_ = false;
   std::vector<std::shared_ptr<loop_group>> groups_;
   std::size_t viewers_ = 0;
+  std::atomic<std::uint64_t> video_published_{0};
 };
 
 // Hubs by name (the key id or preview id the decision names), shared by the RTMP server,

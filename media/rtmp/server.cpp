@@ -51,6 +51,7 @@ struct loop_state {
   // one write per merge window instead of one per audio/video message.
   std::vector<std::shared_ptr<connection>> dirty;
   event* flush_timer = nullptr;
+  bool flush_now = false; // flush_timer made active: runs once this loop's current callbacks are done
 };
 
 } // namespace
@@ -197,22 +198,31 @@ public:
 
   // --- fanout::viewer: the hub has more for this player (on this loop's thread)
   void on_data() override {
-    if (closed_ || dirty_)
+    if (closed_)
       return;
     if (srv_.cfg.merge_writes.count() <= 0) {
       service();
       return;
     }
-    dirty_ = true;
-    ls_.dirty.push_back(shared_from_this());
-    if (ls_.dirty.size() == 1) {
-      const timeval tv = to_timeval(srv_.cfg.merge_writes);
-      evtimer_add(ls_.flush_timer, &tv);
+    if (!dirty_) {
+      dirty_ = true;
+      ls_.dirty.push_back(shared_from_this());
+      if (ls_.dirty.size() == 1) {
+        const timeval tv = to_timeval(srv_.cfg.merge_writes);
+        evtimer_add(ls_.flush_timer, &tv);
+      }
+    }
+    // A new video frame goes out as soon as every player of this loop has been marked: one
+    // write per frame (with the audio that waited for it) and no merge delay on video.
+    if (!ls_.flush_now && viewer_hub_ && viewer_hub_->video_published() != seen_video_) {
+      ls_.flush_now = true;
+      event_active(ls_.flush_timer, EV_TIMEOUT, 1);
     }
   }
 
   // Called by the loop's flush timer for every player marked dirty.
   static void flush(loop_state& ls) {
+    ls.flush_now = false;
     auto batch = std::move(ls.dirty);
     ls.dirty.clear();
     for (auto& c : batch) {
@@ -230,6 +240,7 @@ public:
     if (queued >= srv_.cfg.viewer_out_buffer)
       return; // the write callback resumes once the socket drains
     scratch_.clear();
+    seen_video_ = viewer_hub_->video_published();
     const auto r = viewer_hub_->read(cursor_, scratch_, srv_.cfg.viewer_out_buffer - queued);
     if (r.dropped_frames > 0)
       spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
@@ -442,6 +453,7 @@ private:
   // player
   std::shared_ptr<fanout::hub> viewer_hub_;
   fanout::cursor cursor_;
+  std::uint64_t seen_video_ = 0; // hub's video_published() at the last read
   std::vector<fanout::message_ptr> scratch_; // reused: no allocation per wake-up
   // Output bookkeeping: every byte added to the socket buffer counts in added_, every byte
   // written in drained_; a message leaves inflight_ once drained_ passes its end offset.
