@@ -19,6 +19,7 @@ const std::vector<setting_info>& settings() {
       {"http-listen", "ONAIR_HTTP_LISTEN", "ADDR:PORT of the HTTP API and playback [127.0.0.1:8080]; port 0 picks one"},
       {"rtmp-listen", "ONAIR_RTMP_LISTEN", "ADDR:PORT of RTMP ingest and playback [127.0.0.1:1935]"},
       {"http-max-connections", "ONAIR_HTTP_MAX_CONNECTIONS", "open HTTP connections at most; more get 503 [10000]"},
+      {"http-threads", "ONAIR_HTTP_THREADS", "HTTP event loops (threads) sharing the listen port [the number of cores]"},
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"kafka-topic", "ONAIR_KAFKA_TOPIC", "topic of the event stream [onair.events]"},
@@ -66,6 +67,12 @@ domain::status apply(server_config& c, const std::string& key, const std::string
     if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n == 0 || n > 1'000'000)
       return make_error(error_code::invalid_parameter, origin + ": http-max-connections must be 1..1000000", key);
     c.http_max_connections = n;
+  } else if (key == "http-threads") {
+    std::size_t n = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n == 0 || n > 256)
+      return make_error(error_code::invalid_parameter, origin + ": http-threads must be 1..256", key);
+    c.http_threads = n;
   } else if (key == "web-dir") {
     c.web_dir = value;
   } else if (key == "public-host") {

@@ -15,6 +15,7 @@ struct server_config {
   std::string http_listen = "127.0.0.1:8080";
   std::string rtmp_listen = "127.0.0.1:1935";
   std::size_t http_max_connections = 10'000;
+  std::size_t http_threads = 0;       // HTTP event loops; 0: one per core
   std::string public_host;            // host in the URLs handed out; default: the HTTP listen host
   std::string kafka = "embedded";     // embedded | off | HOST:PORT,...
   std::string kafka_topic = "onair.events";
