@@ -22,7 +22,7 @@ public:
   // Runs fn on the loop thread (from any thread).
   void post(std::function<void()> fn);
   // True on the loop's own thread (where work may run at once instead of being posted).
-  [[nodiscard]] bool in_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  [[nodiscard]] bool in_loop_thread() const;
   void start();
   void stop(); // joins the thread
 
