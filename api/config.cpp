@@ -20,6 +20,7 @@ const std::vector<setting_info>& settings() {
       {"rtmp-listen", "ONAIR_RTMP_LISTEN", "ADDR:PORT of RTMP ingest and playback [127.0.0.1:1935]"},
       {"http-max-connections", "ONAIR_HTTP_MAX_CONNECTIONS", "open HTTP connections at most; more get 503 [10000]"},
       {"rtmp-max-per-address", "ONAIR_RTMP_MAX_PER_ADDRESS", "open RTMP connections at most from one IP address [64]"},
+      {"http-threads", "ONAIR_HTTP_THREADS", "HTTP event loops (threads) sharing the listen port [the number of cores]"},
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"kafka-topic", "ONAIR_KAFKA_TOPIC", "topic of the event stream [onair.events]"},
@@ -52,6 +53,21 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// A count setting: a whole number from 1 to max.
+template <class N>
+domain::status parse_count(const std::string& value, N max, N& out, const std::string& origin, const std::string& key) {
+  N n = 0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n == 0 || n > max)
+    return make_error(error_code::invalid_parameter, origin + ": " + key + " must be 1.." + std::to_string(max), key);
+  out = n;
+  return domain::ok_status();
+}
+
+#define ONAIR_TRY_COUNT(field, max)                                                                  \
+  if (auto st = parse_count(value, decltype(field){max}, field, origin, key); !st)                  \
+    return st
+
 domain::status apply(server_config& c, const std::string& key, const std::string& value, const std::string& origin) {
   if (key == "data-dir") {
     if (value.empty())
@@ -62,17 +78,11 @@ domain::status apply(server_config& c, const std::string& key, const std::string
       return make_error(error_code::invalid_parameter, origin + ": " + key + ": " + a.error().message, key);
     (key == "http-listen" ? c.http_listen : c.rtmp_listen) = value;
   } else if (key == "http-max-connections") {
-    std::size_t n = 0;
-    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n == 0 || n > 1'000'000)
-      return make_error(error_code::invalid_parameter, origin + ": http-max-connections must be 1..1000000", key);
-    c.http_max_connections = n;
+    ONAIR_TRY_COUNT(c.http_max_connections, 1'000'000);
   } else if (key == "rtmp-max-per-address") {
-    unsigned n = 0;
-    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n == 0 || n > 1'000'000)
-      return make_error(error_code::invalid_parameter, origin + ": rtmp-max-per-address must be 1..1000000", key);
-    c.rtmp_max_per_address = n;
+    ONAIR_TRY_COUNT(c.rtmp_max_per_address, 1'000'000);
+  } else if (key == "http-threads") {
+    ONAIR_TRY_COUNT(c.http_threads, 256);
   } else if (key == "web-dir") {
     c.web_dir = value;
   } else if (key == "public-host") {

@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -158,6 +161,8 @@ public:
     return con ? evbuffer_get_length(bufferevent_get_output(evhttp_connection_get_bufferevent(con))) : 0;
   }
 
+  [[nodiscard]] net::event_loop& loop() const override { return loop_; }
+
   [[nodiscard]] bool finished() const { return done_ || closed_; }
 
   // The connection is going away (loop thread, or the stopping thread once the loop is gone).
@@ -191,9 +196,18 @@ private:
 } // namespace
 
 struct http_server::impl {
+  // One event loop with its evhttp and the connections it accepted (touched on its thread only).
+  struct worker {
+    impl* server = nullptr;
+    net::event_loop loop;
+    evhttp* http = nullptr;
+    // Connections seen (for the gauge and to tell streams their client left).
+    std::unordered_map<evhttp_connection*, std::shared_ptr<stream_impl>> connections;
+  };
+
   options opts;
-  net::event_loop loop;
-  evhttp* http = nullptr;
+  std::vector<std::unique_ptr<worker>> workers;
+  bool started = false;
   struct pattern_route {
     std::string method;
     std::vector<std::string> segments; // "{x}" captures
@@ -206,26 +220,28 @@ struct http_server::impl {
   std::vector<middleware> middlewares;
   http_handler fallback;
   http_metrics metrics;
-  // Connections seen (for the gauge and to tell streams their client left); loop thread only.
-  std::unordered_map<evhttp_connection*, std::shared_ptr<stream_impl>> connections;
+  // Connections open on all loops (the max_connections bound).
+  std::atomic<std::size_t> open_connections{0};
 
   static void on_connection_close(evhttp_connection* con, void* arg) {
-    auto* self = static_cast<impl*>(arg);
-    auto it = self->connections.find(con);
-    if (it == self->connections.end())
+    auto* w = static_cast<worker*>(arg);
+    auto it = w->connections.find(con);
+    if (it == w->connections.end())
       return;
     auto stream = std::move(it->second);
-    self->connections.erase(it);
-    self->metrics.connection_closed();
+    w->connections.erase(it);
+    w->server->open_connections.fetch_sub(1, std::memory_order_relaxed);
+    w->server->metrics.connection_closed();
     if (stream)
       stream->closed();
   }
 
-  void track(evhttp_connection* con, std::shared_ptr<stream_impl> stream) {
-    auto [it, fresh] = connections.try_emplace(con);
+  void track(worker& w, evhttp_connection* con, std::shared_ptr<stream_impl> stream) {
+    auto [it, fresh] = w.connections.try_emplace(con);
     if (fresh) {
+      open_connections.fetch_add(1, std::memory_order_relaxed);
       metrics.connection_opened();
-      evhttp_connection_set_closecb(con, &impl::on_connection_close, this);
+      evhttp_connection_set_closecb(con, &impl::on_connection_close, &w);
     }
     if (stream || (it->second && it->second->finished()))
       it->second = std::move(stream);
@@ -291,9 +307,13 @@ struct http_server::impl {
     });
   }
 
-  static void on_request(evhttp_request* req, void* arg) { static_cast<impl*>(arg)->handle(req); }
+  static void on_request(evhttp_request* req, void* arg) {
+    auto* w = static_cast<worker*>(arg);
+    w->server->handle(*w, req);
+  }
 
-  void handle(evhttp_request* req) {
+  void handle(worker& w, evhttp_request* req) {
+    auto& loop = w.loop;
     http_request r;
     switch (evhttp_request_get_command(req)) {
     case EVHTTP_REQ_GET: r.method = "GET"; break;
@@ -340,7 +360,7 @@ struct http_server::impl {
     if (route && route->stream) {
       auto stream = std::make_shared<stream_impl>(loop, metrics, req, r, opts.timeout_seconds);
       if (connection)
-        track(connection, stream);
+        track(w, connection, stream);
       try {
         route->stream(r, stream);
       } catch (const std::exception& e) {
@@ -349,7 +369,8 @@ struct http_server::impl {
       }
       return;
     }
-    if (connection && !connections.contains(connection) && connections.size() >= opts.max_connections) {
+    if (connection && !w.connections.contains(connection) &&
+        open_connections.load(std::memory_order_relaxed) >= opts.max_connections) {
       // Past the bound: tell this client to come back later and let it go (evhttp closes the
       // connection after a reply that says Connection: close).
       spdlog::warn("http connection refused peer={} reason=max_connections limit={}", r.peer, opts.max_connections);
@@ -366,11 +387,11 @@ struct http_server::impl {
       return;
     }
     if (connection)
-      track(connection, nullptr);
+      track(w, connection, nullptr);
     if (route && route->raw) {
       metrics.observe(r.route, r.method, 200, 0.0);
       try {
-        route->raw(r, req);
+        route->raw(r, req, loop);
       } catch (const std::exception& e) {
         spdlog::error("http raw handler failed method={} path={} error={}", r.method, r.path, e.what());
         evhttp_send_error(req, 500, nullptr);
@@ -378,10 +399,10 @@ struct http_server::impl {
       return;
     }
 
-    // The responder may run on any thread; the reply goes out on the loop. If the client went
-    // away meanwhile, evhttp keeps the request for us and frees it on reply.
-    responder respond = [this, req, t0 = steady::now(), route_label = r.route, method = r.method](http_response resp) {
-      loop.post([this, req, t0, route_label, method, resp = std::move(resp)] {
+    // The responder may run on any thread; the reply goes out on the loop (at once when already
+    // there). If the client went away meanwhile, evhttp keeps the request for us and frees it on reply.
+    responder respond = [this, &loop, req, t0 = steady::now(), route_label = r.route, method = r.method](http_response resp) {
+      auto send = [this, req, t0](const std::string& route_label, const std::string& method, http_response& resp) {
         metrics.observe(route_label, method, resp.status, seconds_since(t0));
         evkeyvalq* out = evhttp_request_get_output_headers(req);
         if (!resp.content_type.empty())
@@ -392,7 +413,10 @@ struct http_server::impl {
         evbuffer_add(body, resp.body.data(), resp.body.size());
         evhttp_send_reply(req, resp.status, nullptr, body);
         evbuffer_free(body);
-      });
+      };
+      if (loop.in_loop_thread())
+        return send(route_label, method, resp);
+      loop.post([send, route_label, method, resp = std::move(resp)]() mutable { send(route_label, method, resp); });
     };
 
     const http_handler* handler = route ? &route->handler : nullptr;
@@ -431,8 +455,6 @@ void http_server::raw_route(std::string method, std::string path, raw_handler h)
   impl_->routes.push_back({std::move(method), std::move(segments), nullptr, std::move(path), nullptr, std::move(h)});
 }
 
-net::event_loop& http_server::loop() { return impl_->loop; }
-
 const http_metrics& http_server::metrics() const { return impl_->metrics; }
 
 void http_server::fallback(http_handler h) { impl_->fallback = std::move(h); }
@@ -446,40 +468,94 @@ std::vector<std::pair<std::string, std::string>> http_server::routes() const {
   return out;
 }
 
+namespace {
+
+// A listening socket with SO_REUSEPORT, so each loop can have its own on the same port.
+evconnlistener* listen_reuseport(event_base* base, const listen_address& at, std::uint16_t port) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (auto* v4 = reinterpret_cast<sockaddr_in*>(&ss); inet_pton(AF_INET, at.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+  } else if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss); inet_pton(AF_INET6, at.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+  } else {
+    errno = EINVAL;
+    return nullptr;
+  }
+  constexpr unsigned flags =
+      LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+  return evconnlistener_new_bind(base, nullptr, nullptr, flags, -1, reinterpret_cast<sockaddr*>(&ss),
+                                 static_cast<int>(len));
+}
+
+} // namespace
+
 domain::result<std::uint16_t> http_server::start() {
   auto& i = *impl_;
-  i.http = evhttp_new(i.loop.base());
-  if (!i.http)
-    return make_error(error_code::internal, "evhttp_new failed");
-  evhttp_set_max_body_size(i.http, static_cast<ev_ssize_t>(i.opts.max_body_bytes));
-  evhttp_set_max_headers_size(i.http, static_cast<ev_ssize_t>(i.opts.max_header_bytes));
-  evhttp_set_timeout(i.http, i.opts.timeout_seconds);
-  evhttp_set_allowed_methods(i.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
-                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-  evhttp_set_gencb(i.http, &impl::on_request, &i);
-  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(i.http, i.opts.listen.host.c_str(), i.opts.listen.port);
-  if (!bound)
-    return make_error(error_code::internal, "cannot listen on " + i.opts.listen.host + ":" +
-                                                std::to_string(i.opts.listen.port) + ": " + std::strerror(errno));
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
+  if (i.started)
+    return make_error(error_code::internal, "http server already started");
+  const auto cannot_listen = [&i](std::uint16_t port) {
+    return make_error(error_code::internal, "cannot listen on " + i.opts.listen.host + ":" + std::to_string(port) +
+                                                ": " + std::strerror(errno));
+  };
+  const std::size_t n = std::max<std::size_t>(1, i.opts.threads);
   std::uint16_t port = i.opts.listen.port;
-  if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0)
-    port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                          : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  i.loop.start();
+  for (std::size_t k = 0; k < n; ++k) {
+    auto w = std::make_unique<impl::worker>();
+    w->server = &i;
+    w->http = evhttp_new(w->loop.base());
+    if (!w->http)
+      return make_error(error_code::internal, "evhttp_new failed");
+    i.workers.push_back(std::move(w));
+    evhttp* http = i.workers.back()->http;
+    evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(i.opts.max_body_bytes));
+    evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(i.opts.max_header_bytes));
+    evhttp_set_timeout(http, i.opts.timeout_seconds);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(http, &impl::on_request, i.workers.back().get());
+    evhttp_bound_socket* bound = nullptr;
+    if (n == 1) {
+      bound = evhttp_bind_socket_with_handle(http, i.opts.listen.host.c_str(), port);
+    } else if (evconnlistener* l = listen_reuseport(i.workers.back()->loop.base(), i.opts.listen, port)) {
+      bound = evhttp_bind_listener(http, l);
+      if (!bound)
+        evconnlistener_free(l);
+    }
+    if (!bound)
+      return cannot_listen(port);
+    if (k == 0) { // port 0: the others bind the port the first one got
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+        port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    }
+  }
+  for (auto& w : i.workers)
+    w->loop.start();
+  i.started = true;
   return port;
 }
 
 void http_server::stop() {
-  if (!impl_ || !impl_->http)
+  if (!impl_)
     return;
-  impl_->loop.stop();
-  evhttp_free(impl_->http); // closes every connection, telling their streams
-  impl_->http = nullptr;
-  for (auto& [con, stream] : std::exchange(impl_->connections, {}))
-    if (stream)
-      stream->closed();
+  for (auto& w : impl_->workers)
+    w->loop.stop();
+  for (auto& w : impl_->workers) {
+    if (w->http)
+      evhttp_free(w->http); // closes every connection, telling their streams
+    w->http = nullptr;
+    for (auto& [con, stream] : std::exchange(w->connections, {}))
+      if (stream)
+        stream->closed();
+  }
+  // The loops stay until the server goes: streams still held elsewhere refer to theirs.
 }
 
 } // namespace onair::api

@@ -1,7 +1,8 @@
 #pragma once
-// HTTP/1.1 on libevent's evhttp (keep-alive, body and header size limits, timeouts). Handlers run
-// on the loop thread and must not block: they hand work to actors and answer through the
-// responder, which may be called from any thread and hops back to the loop.
+// HTTP/1.1 on libevent's evhttp (keep-alive, body and header size limits, timeouts), on one or
+// more event loops. Handlers run on the thread of the loop that owns the connection, possibly on
+// several loops at once, and must not block: they hand work to actors and answer through the
+// responder, which may be called from any thread and hops back to that loop.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -61,13 +62,16 @@ public:
   virtual void on_close(std::function<void()> fn) = 0;
   // Bytes written but not yet taken by the socket (loop thread only): lets a producer hold back.
   [[nodiscard]] virtual std::size_t buffered() const = 0;
+  // The loop that owns this request's connection: a producer's timers and posts belong there.
+  [[nodiscard]] virtual net::event_loop& loop() const = 0;
 };
 
 using stream_handler = std::function<void(const http_request&, std::shared_ptr<http_stream>)>;
 
-// A route that takes the libevent request over (media playback, e.g. HTTP-FLV): runs on the loop
-// thread and must answer `raw` itself, now or later on the same loop.
-using raw_handler = std::function<void(const http_request&, evhttp_request* raw)>;
+// A route that takes the libevent request over (media playback, e.g. HTTP-FLV): runs on the thread
+// of `loop`, the loop that owns the request's connection, and must answer `raw` itself, now or
+// later on that same loop.
+using raw_handler = std::function<void(const http_request&, evhttp_request* raw, net::event_loop& loop)>;
 
 // Runs around every matched (non-stream) route: may answer itself or call next, at most once.
 using middleware = std::function<void(const http_request&, responder, const http_handler& next)>;
@@ -88,6 +92,10 @@ public:
     int timeout_seconds = 30;
     // Open connections at most; a new connection past it gets 503 and is closed.
     std::size_t max_connections = 10'000;
+    // Event loops, each on its own thread with its own listening socket on the same port
+    // (SO_REUSEPORT when more than one, so the kernel spreads connections among them). A
+    // connection stays on the loop that accepted it.
+    std::size_t threads = 1;
   };
 
   explicit http_server(options opts);
@@ -108,8 +116,6 @@ public:
   // The routes, as (method, pattern) in the order added (stream routes included).
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> routes() const;
 
-  // The loop the handlers run on (timers of long-lived replies).
-  [[nodiscard]] net::event_loop& loop();
   [[nodiscard]] const http_metrics& metrics() const;
 
   // Binds and starts the loop; returns the bound port (useful with port 0).

@@ -5,8 +5,10 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include "api/auth_cache.hpp"
 #include "api/auth_limiter.hpp"
 #include "api/credentials.hpp"
+#include "storage/codec.hpp"
 
 namespace onair::api {
 
@@ -78,18 +80,34 @@ std::optional<std::string> base64_decode(std::string_view in) {
 
 } // namespace
 
-domain::result<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views) {
+domain::result<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views,
+                                             auth_cache* checked) {
   const auto unauthorized = [](std::string why) { return make_error(error_code::unauthorized, std::move(why)); };
-  const auto header = req.header("authorization");
-  if (header.rfind("Basic ", 0) != 0)
+  auto it = req.headers.find("authorization");
+  const std::string_view header = it == req.headers.end() ? std::string_view{} : std::string_view{it->second};
+  if (!header.starts_with("Basic "))
     return unauthorized("use Authorization: Basic base64(apiKey:apiSecret)");
-  const auto decoded = base64_decode(std::string_view{header}.substr(6));
+  const auto decoded = base64_decode(header.substr(6));
   const auto colon = decoded ? decoded->find(':') : std::string::npos;
   if (colon == std::string::npos)
     return unauthorized("malformed Basic credentials");
-  const auto key = decoded->substr(0, colon);
-  const auto secret = decoded->substr(colon + 1);
-  auto app = storage::get_view<domain::app_aggregate>(views, 0, key);
+  const std::string_view key = std::string_view{*decoded}.substr(0, colon);
+  const std::string_view secret = std::string_view{*decoded}.substr(colon + 1);
+  auto raw = views.get(storage::keys::view(domain::app_aggregate::category, 0, key));
+  std::string digest;
+  if (checked != nullptr && raw) {
+    digest = auth_cache::digest(secret);
+    if (auto app = checked->find(key, *raw, digest))
+      return *std::move(app);
+  }
+  std::optional<domain::app> app;
+  if (raw) {
+    auto j = json::parse(*raw, nullptr, false);
+    domain::app a;
+    std::string where;
+    if (!j.is_discarded() && j.contains("state") && storage::from_json_value(j["state"], a, where))
+      app = std::move(a);
+  }
   // The hash is computed even for an unknown key, so timing does not tell which keys exist.
   static const domain::app decoy = [] {
     domain::app a;
@@ -97,10 +115,12 @@ domain::result<domain::app> authenticate_app(const http_request& req, const stor
     a.secret_hash = hash_secret("decoy", a.secret_salt);
     return a;
   }();
-  const bool ok = secret_matches(app ? app->state : decoy, secret);
-  if (!app || !app->state.exists || !ok)
+  const bool ok = secret_matches(app ? *app : decoy, secret);
+  if (!app || !app->exists || !ok)
     return unauthorized("unknown API key or wrong secret");
-  return app->state;
+  if (checked != nullptr)
+    checked->put(key, *std::move(raw), std::move(digest), *app);
+  return *std::move(app);
 }
 
 std::optional<http_response> throttled(auth_limiter& limiter, const http_request& req) {
@@ -120,12 +140,12 @@ void count_auth_failure(auth_limiter& limiter, const http_request& req) {
 }
 
 std::optional<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views,
-                                            auth_limiter& limiter, const responder& respond) {
+                                            auth_limiter& limiter, const responder& respond, auth_cache* checked) {
   if (auto refusal = throttled(limiter, req)) {
     respond(*std::move(refusal));
     return std::nullopt;
   }
-  auto app = authenticate_app(req, views);
+  auto app = authenticate_app(req, views, checked);
   if (!app) {
     // A request without credentials guesses nothing (clients often try without first).
     if (!req.header("authorization").empty())

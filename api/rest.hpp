@@ -15,14 +15,17 @@ namespace onair::api {
 
 using nlohmann::json;
 
+class auth_cache;
 class auth_limiter;
 
 [[nodiscard]] int http_status_of(domain::error_code code);
 [[nodiscard]] http_response error_of(const domain::error& e);
 
 // The app named by `Authorization: Basic base64(apiKey:apiSecret)`, the secret checked in constant
-// time against its salted hash; otherwise the 401 to send.
-[[nodiscard]] domain::result<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views);
+// time against its salted hash; otherwise the 401 to send. With `checked`, a check that passed
+// lately against the same stored app is reused (api/auth_cache.hpp).
+[[nodiscard]] domain::result<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views,
+                                                           auth_cache* checked = nullptr);
 
 // Repeated failures from one peer address are slowed down (api/auth_limiter.hpp). `throttled` is
 // the 429 (with Retry-After) to send before even trying; `count_auth_failure` records a failure
@@ -33,7 +36,8 @@ void count_auth_failure(auth_limiter& limiter, const http_request& req);
 // authenticate_app behind the limiter: the app, or nothing once `respond` has been given the 401
 // (with WWW-Authenticate) or the 429.
 [[nodiscard]] std::optional<domain::app> authenticate_app(const http_request& req, const storage::kv_reader& views,
-                                                          auth_limiter& limiter, const responder& respond);
+                                                          auth_limiter& limiter, const responder& respond,
+                                                          auth_cache* checked = nullptr);
 
 // page, pageSize (1..100, default 20), sortBy (CREATED_AT_DESC default); bad values name the field.
 [[nodiscard]] domain::result<storage::page_request> parse_page(const http_request& req);

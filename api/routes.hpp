@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "actors/runtime.hpp"
+#include "api/auth_cache.hpp"
 #include "api/auth_limiter.hpp"
 #include "api/http_server.hpp"
 
@@ -19,6 +20,8 @@ struct rest_context {
   std::string rtmp_base; // e.g. rtmp://127.0.0.1:1935 (ingest and RTMP play URLs)
   // Failed authentications per peer, shared by the Basic and Bearer paths.
   std::shared_ptr<auth_limiter> auth_failures = std::make_shared<auth_limiter>();
+  // Basic credentials checked lately (saves the view parse and HMAC on a client's next requests).
+  std::shared_ptr<auth_cache> checked_credentials = std::make_shared<auth_cache>();
   // More of /metrics from the server's other parts (the Kafka publisher), Prometheus text.
   std::function<std::string()> extra_metrics{};
 };

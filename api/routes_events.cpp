@@ -135,7 +135,7 @@ public:
   void begin() {
     ++api_.streams;
     counted_ = true;
-    timer_ = event_new(api_.http.loop().base(), -1, EV_PERSIST, &sse_session::on_timer, this);
+    timer_ = event_new(out_->loop().base(), -1, EV_PERSIST, &sse_session::on_timer, this);
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(poll_interval).count();
     const timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
     event_add(timer_, &tv);
@@ -254,7 +254,8 @@ void install_event_routes(http_server& http, rest_context& ctx) {
   auto api = std::make_shared<events_api>(ctx, http);
 
   http.route("GET", "/v2/apps/me/events", [api](const http_request& req, responder respond) {
-    auto app = authenticate_app(req, api->ctx.rt.views(), *api->ctx.auth_failures, respond);
+    auto app = authenticate_app(req, api->ctx.rt.views(), *api->ctx.auth_failures, respond,
+                                api->ctx.checked_credentials.get());
     if (!app)
       return;
     auto after = after_of(req);
@@ -271,7 +272,7 @@ void install_event_routes(http_server& http, rest_context& ctx) {
 
   http.stream_route("GET", "/v2/apps/me/events/stream", [api](const http_request& req, std::shared_ptr<http_stream> out) {
     auto app = authenticate_app(req, api->ctx.rt.views(), *api->ctx.auth_failures,
-                                [out](http_response r) { out->respond(std::move(r)); });
+                                [out](http_response r) { out->respond(std::move(r)); }, api->ctx.checked_credentials.get());
     if (!app)
       return;
     const auto last_event_id = req.header("last-event-id");
@@ -284,7 +285,7 @@ void install_event_routes(http_server& http, rest_context& ctx) {
     auto session = std::make_shared<sse_session>(*api, app->id, *after, out);
     out->start(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
     session->begin();
-    api->http.loop().post([session] { session->tick(); }); // what is already there, without waiting a tick
+    out->loop().post([session] { session->tick(); }); // what is already there, without waiting a tick
     out->on_close([session] { session->finish(); });
   });
 

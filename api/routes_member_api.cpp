@@ -117,7 +117,7 @@ domain::result<storage::versioned<domain::video_room>> load_own_room(const rest_
 
 void install_login(http_server& http, rest_context& ctx) {
   http.route("POST", "/v2/apps/me/members/login", [&ctx](const http_request& req, responder respond) {
-    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond);
+    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond, ctx.checked_credentials.get());
     if (!app)
       return;
     auto body = parse_json_object(req.body);

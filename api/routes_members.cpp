@@ -84,7 +84,7 @@ using app_handler = std::function<void(const http_request&, const domain::app&, 
 // Basic auth with the app's key and secret; the handler sees only its app.
 http_handler for_app(rest_context& ctx, app_handler h) {
   return [&ctx, h = std::move(h)](const http_request& req, responder respond) {
-    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond);
+    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond, ctx.checked_credentials.get());
     if (!app)
       return;
     h(req, *app, std::move(respond));

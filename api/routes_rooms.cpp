@@ -135,7 +135,7 @@ namespace {
 http_handler with_app(rest_context& ctx,
                       std::function<void(const http_request&, responder, const domain::app&)> h) {
   return [&ctx, h = std::move(h)](const http_request& req, responder respond) {
-    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond);
+    auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond, ctx.checked_credentials.get());
     if (!app)
       return;
     h(req, std::move(respond), *app);

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <future>
+#include <thread>
 
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
@@ -147,6 +149,7 @@ domain::result<std::uint16_t> server::start() {
   http_server::options ho;
   ho.listen = *listen;
   ho.max_connections = cfg_.http_max_connections;
+  ho.threads = cfg_.http_threads != 0 ? cfg_.http_threads : std::max(1u, std::thread::hardware_concurrency());
   http_ = std::make_unique<http_server>(ho);
   admin_token_ = actors::random_token(24);
   install_routes();
@@ -245,7 +248,7 @@ void server::install_routes() {
   install_docs_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
 
   // HTTP-FLV playback: /play/{playbackId}.flv (HLS and DASH come with the CMAF packager).
-  http_->raw_route("GET", "/play/{file}", [this](const http_request& req, evhttp_request* raw) {
+  http_->raw_route("GET", "/play/{file}", [this](const http_request& req, evhttp_request* raw, net::event_loop& loop) {
     const auto& file = req.params.at("file");
     constexpr std::string_view ext = ".flv";
     std::shared_ptr<media::fanout::hub> hub;
@@ -253,7 +256,7 @@ void server::install_routes() {
       if (auto name = ingest_->hub_for_playback(file.substr(0, file.size() - ext.size())))
         hub = hubs_->find(*name);
     }
-    media::flv::serve_http_flv(http_->loop(), raw, std::move(hub), media_stats_.get()); // no hub: 404
+    media::flv::serve_http_flv(loop, raw, std::move(hub), media_stats_.get()); // no hub: 404
   });
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {

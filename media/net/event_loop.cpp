@@ -48,8 +48,20 @@ void event_loop::drain() {
     fn();
 }
 
+namespace {
+// The loop whose thread this is (nullptr elsewhere): set by the thread itself, so asking never
+// races with start() or stop().
+thread_local const event_loop* current_loop = nullptr;
+} // namespace
+
+bool event_loop::in_loop_thread() const { return current_loop == this; }
+
 void event_loop::start() {
-  thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
+  thread_ = std::thread([this] {
+    current_loop = this;
+    event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+    current_loop = nullptr;
+  });
 }
 
 void event_loop::stop() {

@@ -21,6 +21,8 @@ public:
   [[nodiscard]] event_base* base() const { return base_; }
   // Runs fn on the loop thread (from any thread).
   void post(std::function<void()> fn);
+  // True on the loop's own thread (where work may run at once instead of being posted).
+  [[nodiscard]] bool in_loop_thread() const;
   void start();
   void stop(); // joins the thread
 
