@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -65,17 +66,27 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
     s.replace(pos, from.size(), to);
 }
 
+// libFuzzer's timers (SIGALRM) may interrupt any of the calls below: EINTR is retried, never a finding.
 int connect_to(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+    return fd;
+  if (errno == EINTR) { // the connection goes on in the background: wait for it
+    pollfd p{fd, POLLOUT, 0};
+    int rc = 0;
+    while ((rc = ::poll(&p, 1, 10'000)) < 0 && errno == EINTR) {
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (rc == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+      return fd;
   }
-  return fd;
+  ::close(fd);
+  return -1;
 }
 
 // Sends one request over a fresh connection and returns what came back.
@@ -88,6 +99,8 @@ std::string round_trip(std::uint16_t port, const std::string& bytes) {
   std::size_t sent = 0;
   while (sent < bytes.size()) {
     const auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0)
       break; // the server may close early on bad input
     sent += static_cast<std::size_t>(n);
@@ -98,11 +111,16 @@ std::string round_trip(std::uint16_t port, const std::string& bytes) {
   for (;;) {
     pollfd p{fd, POLLIN, 0};
     // The server answers or closes well within its own timeouts; 10 s means it hangs.
-    if (::poll(&p, 1, 10'000) <= 0) {
+    int ready = 0;
+    while ((ready = ::poll(&p, 1, 10'000)) < 0 && errno == EINTR) {
+    }
+    if (ready <= 0) {
       std::fprintf(stderr, "the server neither answered nor closed in 10 s\n");
       std::abort();
     }
     const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n <= 0)
       break;
     got.append(buf, static_cast<std::size_t>(n));
