@@ -78,6 +78,19 @@ double seconds_since(steady::time_point t0) {
   return std::chrono::duration<double>(steady::now() - t0).count();
 }
 
+// Sends resp as the complete reply to req (evhttp takes the request back).
+void send_response(evhttp_request* req, const http_response& resp) {
+  evkeyvalq* out = evhttp_request_get_output_headers(req);
+  if (!resp.content_type.empty())
+    evhttp_add_header(out, "Content-Type", resp.content_type.c_str());
+  for (const auto& [k, v] : resp.headers)
+    evhttp_add_header(out, k.c_str(), v.c_str());
+  evbuffer* body = evbuffer_new();
+  evbuffer_add(body, resp.body.data(), resp.body.size());
+  evhttp_send_reply(req, resp.status, nullptr, body);
+  evbuffer_free(body);
+}
+
 // One chunked reply. State is touched on the loop thread only; the public calls post there.
 class stream_impl final : public http_stream, public std::enable_shared_from_this<stream_impl> {
 public:
@@ -89,17 +102,9 @@ public:
     loop_.post([self = shared_from_this(), resp = std::move(resp)] {
       if (self->req_ == nullptr || self->started_ || self->done_)
         return;
-      evkeyvalq* out = evhttp_request_get_output_headers(self->req_);
-      if (!resp.content_type.empty())
-        evhttp_add_header(out, "Content-Type", resp.content_type.c_str());
-      for (const auto& [k, v] : resp.headers)
-        evhttp_add_header(out, k.c_str(), v.c_str());
-      evbuffer* body = evbuffer_new();
-      evbuffer_add(body, resp.body.data(), resp.body.size());
       self->metrics_.observe(self->route_, self->method_, resp.status, seconds_since(self->t0_));
       self->done_ = true;
-      evhttp_send_reply(std::exchange(self->req_, nullptr), resp.status, nullptr, body);
-      evbuffer_free(body);
+      send_response(std::exchange(self->req_, nullptr), resp);
     });
   }
 
@@ -374,16 +379,11 @@ struct http_server::impl {
       // Past the bound: tell this client to come back later and let it go (evhttp closes the
       // connection after a reply that says Connection: close).
       spdlog::warn("http connection refused peer={} reason=max_connections limit={}", r.peer, opts.max_connections);
-      evkeyvalq* out = evhttp_request_get_output_headers(req);
-      evhttp_add_header(out, "Content-Type", "application/json");
-      evhttp_add_header(out, "Retry-After", "1");
-      evhttp_add_header(out, "Connection", "close");
-      const auto resp = error_response(503, "SERVICE_UNAVAILABLE", "too many open connections");
-      evbuffer* body = evbuffer_new();
-      evbuffer_add(body, resp.body.data(), resp.body.size());
+      auto resp = error_response(503, "SERVICE_UNAVAILABLE", "too many open connections");
+      resp.headers.emplace_back("Retry-After", "1");
+      resp.headers.emplace_back("Connection", "close");
       metrics.observe("", r.method, 503, 0.0);
-      evhttp_send_reply(req, 503, nullptr, body);
-      evbuffer_free(body);
+      send_response(req, resp);
       return;
     }
     if (connection)
@@ -404,15 +404,7 @@ struct http_server::impl {
     responder respond = [this, &loop, req, t0 = steady::now(), route_label = r.route, method = r.method](http_response resp) {
       auto send = [this, req, t0](const std::string& route_label, const std::string& method, http_response& resp) {
         metrics.observe(route_label, method, resp.status, seconds_since(t0));
-        evkeyvalq* out = evhttp_request_get_output_headers(req);
-        if (!resp.content_type.empty())
-          evhttp_add_header(out, "Content-Type", resp.content_type.c_str());
-        for (const auto& [k, v] : resp.headers)
-          evhttp_add_header(out, k.c_str(), v.c_str());
-        evbuffer* body = evbuffer_new();
-        evbuffer_add(body, resp.body.data(), resp.body.size());
-        evhttp_send_reply(req, resp.status, nullptr, body);
-        evbuffer_free(body);
+        send_response(req, resp);
       };
       if (loop.in_loop_thread())
         return send(route_label, method, resp);

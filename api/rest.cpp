@@ -245,4 +245,16 @@ bool if_match_allows(const http_request& req, std::int64_t version) {
   return false;
 }
 
+domain::result<std::optional<std::int64_t>> required_version(const http_request& req, std::int64_t current,
+                                                            std::string_view what) {
+  if (!if_match_allows(req, current))
+    return domain::make_error(domain::error_code::version_conflict,
+                              "the " + std::string{what} + " is at version " + std::to_string(current) +
+                                  ", not the one in If-Match",
+                              "If-Match");
+  if (!req.headers.contains("if-match"))
+    return std::optional<std::int64_t>{};
+  return std::optional<std::int64_t>{current};
+}
+
 } // namespace onair::api

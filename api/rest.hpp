@@ -3,6 +3,7 @@
 // paging parameters and the page envelope, JSON body parsing.
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -69,8 +70,24 @@ json page_json(const storage::page<State>& p, const storage::page_request& req,
 // If-Match: `*`, or a list of entity tags (weak ones compared by value); absent: no condition.
 // Does `version` (the resource's ETag "N") satisfy it?
 [[nodiscard]] bool if_match_allows(const http_request& req, std::int64_t version);
+// If-Match against the resource's current version (from the view): VERSION_CONFLICT naming `what`
+// when it does not allow it, else the version the write must still find when the aggregate's actor
+// decides it (the command's if_version), or nothing without If-Match. Checked twice so that a write
+// landing in between is refused rather than overwritten.
+[[nodiscard]] domain::result<std::optional<std::int64_t>> required_version(const http_request& req,
+                                                                          std::int64_t current,
+                                                                          std::string_view what);
 
 // The body as a JSON object, or INVALID_PARAMETER saying why not.
 [[nodiscard]] domain::result<json> parse_json_object(const std::string& body);
+
+// The body read by a DTO reader (`parse(const json&) -> result<T>`), or the first error either found.
+template <class Parse>
+[[nodiscard]] auto parse_body(const std::string& body, Parse parse) -> decltype(parse(std::declval<const json&>())) {
+  auto j = parse_json_object(body);
+  if (!j)
+    return j.error();
+  return parse(*j);
+}
 
 } // namespace onair::api

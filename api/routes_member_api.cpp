@@ -120,10 +120,7 @@ void install_login(http_server& http, rest_context& ctx) {
     auto app = authenticate_app(req, ctx.rt.views(), *ctx.auth_failures, respond, ctx.checked_credentials.get());
     if (!app)
       return;
-    auto body = parse_json_object(req.body);
-    if (!body)
-      return respond(error_of(body.error()));
-    auto cmd = parse_upsert(*body);
+    auto cmd = parse_body(req.body, parse_upsert);
     if (!cmd)
       return respond(error_of(cmd.error()));
     ctx.rt.upsert_member(app->id, *std::move(cmd),

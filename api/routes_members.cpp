@@ -114,6 +114,18 @@ std::optional<storage::versioned<domain::stream_key>> load_key(const rest_contex
   return k;
 }
 
+// The stream key named by the path's {id}, of this app: else INVALID_PARAMETER or STREAM_KEY_NOT_FOUND.
+domain::result<storage::versioned<domain::stream_key>> key_in_path(const rest_context& ctx, domain::app_id app,
+                                                                   const http_request& req) {
+  const auto id = path_id(req);
+  if (!id)
+    return id.error();
+  auto k = load_key(ctx, app, *id);
+  if (!k)
+    return make_error(error_code::stream_key_not_found, "stream key not found");
+  return *std::move(k);
+}
+
 std::optional<storage::versioned<domain::video_post>> load_post(const rest_context& ctx, domain::app_id app,
                                                                 std::int64_t id) {
   auto p = storage::get_view<domain::video_post_aggregate>(ctx.rt.views(), app, std::to_string(id));
@@ -195,6 +207,16 @@ http_response key_response(int status, const rest_context& ctx, const domain::ap
   auto r = json_of(status, key_json(ctx, app, k, version));
   r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
   return r;
+}
+
+// The answer to a command on a key: the key after it (200), or the error.
+actors::runtime::callback<domain::stream_key_aggregate> key_answer(const rest_context& ctx, const domain::app& app,
+                                                                   responder respond) {
+  return [&ctx, app, respond = std::move(respond)](domain::result<actors::outcome<domain::stream_key_aggregate>> r) {
+    if (!r)
+      return respond(error_of(r.error()));
+    respond(key_response(200, ctx, app, r->state, r->version));
+  };
 }
 
 json profile_json(const domain::transcoding_profile& p) {
@@ -299,10 +321,7 @@ void install_members(http_server& http, rest_context& ctx) {
   const std::string members = "/v2/apps/me/members";
 
   http.route("POST", members, for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-    auto body = parse_json_object(req.body);
-    if (!body)
-      return respond(error_of(body.error()));
-    auto cmd = parse_upsert(*body);
+    auto cmd = parse_body(req.body, parse_upsert);
     if (!cmd)
       return respond(error_of(cmd.error()));
     ctx.rt.upsert_member(app.id, *std::move(cmd), [respond](domain::result<actors::outcome<domain::member_aggregate>> r) {
@@ -414,12 +433,9 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
   }));
 
   http.route("GET", keys + "/{id}", for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-    const auto id = path_id(req);
-    if (!id)
-      return respond(error_of(id.error()));
-    auto k = load_key(ctx, app.id, *id);
+    auto k = key_in_path(ctx, app.id, req);
     if (!k)
-      return respond(not_found(error_code::stream_key_not_found, "stream key"));
+      return respond(error_of(k.error()));
     respond(key_response(200, ctx, app, k->state, k->version));
   }));
 
@@ -433,54 +449,32 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
     if (auto err = first_error({read_int(*body, "profileId", cmd.profile_id),
                                 read_enum(*body, "defaultMode", cmd.default_mode)}))
       return respond(error_of(*err));
-    const auto id = path_id(req);
-    if (!id)
-      return respond(error_of(id.error()));
-    auto k = load_key(ctx, app.id, *id);
+    auto k = key_in_path(ctx, app.id, req);
     if (!k)
-      return respond(not_found(error_code::stream_key_not_found, "stream key"));
-    // If-Match is checked against the view here and, for the same version, by the key's actor:
-    // a write that lands in between is refused rather than overwritten.
-    if (!if_match_allows(req, k->version))
-      return respond(error_of(make_error(error_code::version_conflict,
-                                         "the stream key is at version " + std::to_string(k->version) +
-                                             ", not the one in If-Match",
-                                         "If-Match")));
-    if (req.headers.contains("if-match"))
-      cmd.if_version = k->version;
-    ctx.rt.ask<domain::stream_key_aggregate>(
-        actors::address{app.id, std::to_string(*id)}, std::move(cmd),
-        [&ctx, app, respond](domain::result<actors::outcome<domain::stream_key_aggregate>> r) {
-          if (!r)
-            return respond(error_of(r.error()));
-          respond(key_response(200, ctx, app, r->state, r->version));
-        });
+      return respond(error_of(k.error()));
+    auto want = required_version(req, k->version, "stream key");
+    if (!want)
+      return respond(error_of(want.error()));
+    cmd.if_version = *want;
+    ctx.rt.ask<domain::stream_key_aggregate>(actors::address{app.id, std::to_string(k->state.id)}, std::move(cmd),
+                                             key_answer(ctx, app, std::move(respond)));
   }));
 
   http.route("POST", keys + "/{id}/reissue",
              for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-               const auto id = path_id(req);
-               if (!id)
-                 return respond(error_of(id.error()));
-               if (!load_key(ctx, app.id, *id))
-                 return respond(not_found(error_code::stream_key_not_found, "stream key"));
-               ctx.rt.ask<domain::stream_key_aggregate>(
-                   actors::address{app.id, std::to_string(*id)}, domain::reissue_key{},
-                   [&ctx, app, respond](domain::result<actors::outcome<domain::stream_key_aggregate>> r) {
-                     if (!r)
-                       return respond(error_of(r.error()));
-                     respond(key_response(200, ctx, app, r->state, r->version));
-                   });
+               auto k = key_in_path(ctx, app.id, req);
+               if (!k)
+                 return respond(error_of(k.error()));
+               ctx.rt.ask<domain::stream_key_aggregate>(actors::address{app.id, std::to_string(k->state.id)},
+                                                        domain::reissue_key{}, key_answer(ctx, app, std::move(respond)));
              }));
 
   http.route("POST", keys + "/{id}/force-terminate",
              for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-               const auto id = path_id(req);
-               if (!id)
-                 return respond(error_of(id.error()));
-               if (!load_key(ctx, app.id, *id))
-                 return respond(not_found(error_code::stream_key_not_found, "stream key"));
-               ctx.rt.force_terminate_key(app.id, *id, [respond](domain::result<domain::flow> r) {
+               auto k = key_in_path(ctx, app.id, req);
+               if (!k)
+                 return respond(error_of(k.error()));
+               ctx.rt.force_terminate_key(app.id, k->state.id, [respond](domain::result<domain::flow> r) {
                  if (!r)
                    return respond(error_of(r.error()));
                  respond(no_content());

@@ -301,10 +301,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
   const std::string base{base_path};
 
   http.route("POST", base, with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
-               auto body = parse_json_object(req.body);
-               if (!body)
-                 return respond(error_of(body.error()));
-               auto cmd = parse_create(*body);
+               auto cmd = parse_body(req.body, parse_create);
                if (!cmd)
                  return respond(error_of(cmd.error()));
                create_room(ctx, app.id, *std::move(cmd), std::string{base_path}, std::move(respond));
@@ -338,24 +335,16 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                auto id = path_id(req);
                if (!id)
                  return respond(error_of(id.error()));
-               auto body = parse_json_object(req.body);
-               if (!body)
-                 return respond(error_of(body.error()));
-               auto patch = parse_patch(*body);
+               auto patch = parse_body(req.body, parse_patch);
                if (!patch)
                  return respond(error_of(patch.error()));
                auto current = load_room(ctx, app.id, *id);
                if (!current)
                  return respond(error_of(current.error()));
-               if (!if_match_allows(req, current->version))
-                 return respond(error_of(make_error(error_code::version_conflict,
-                                                    "the video room is at version " +
-                                                        std::to_string(current->version) + ", not the one in If-Match",
-                                                    "If-Match")));
-               // The view said yes; the actor checks the same version again, so a write that
-               // lands in between is refused rather than overwritten.
-               if (req.headers.contains("if-match"))
-                 patch->if_version = current->version;
+               auto want = required_version(req, current->version, "video room");
+               if (!want)
+                 return respond(error_of(want.error()));
+               patch->if_version = *want;
                const auto app_id = app.id;
                ctx.rt.ask<video_room_aggregate>(
                    {app_id, std::to_string(*id)}, *std::move(patch),
