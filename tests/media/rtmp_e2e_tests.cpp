@@ -133,10 +133,7 @@ struct fixture {
 BOOST_AUTO_TEST_SUITE(rtmp_e2e)
 
 BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
-  if (!have_ffmpeg()) {
-    BOOST_TEST_MESSAGE("ffmpeg/ffprobe not installed (ops/deps installs them): skipped");
-    return;
-  }
+  BOOST_REQUIRE_MESSAGE(have_ffmpeg(), "ffmpeg/ffprobe not installed (ops/deps installs them)");
   fixture f;
   BOOST_REQUIRE(f.server->port() != 0);
   auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 7)); });
@@ -227,8 +224,7 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
 }
 
 BOOST_AUTO_TEST_CASE(viewer_keeps_playing_through_a_publisher_reconnect) {
-  if (!have_ffmpeg())
-    return;
+  BOOST_REQUIRE_MESSAGE(have_ffmpeg(), "ffmpeg/ffprobe not installed (ops/deps installs them)");
   fixture f;
   auto first = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 3)); });
   BOOST_REQUIRE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
@@ -258,8 +254,7 @@ BOOST_AUTO_TEST_CASE(viewer_keeps_playing_through_a_publisher_reconnect) {
 }
 
 BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewers_go_on) {
-  if (!have_ffmpeg())
-    return;
+  BOOST_REQUIRE_MESSAGE(have_ffmpeg(), "ffmpeg/ffprobe not installed (ops/deps installs them)");
   test_hooks hooks;
   counters stats;
   fanout::hub_options ho;
@@ -330,8 +325,7 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewer
 }
 
 BOOST_AUTO_TEST_CASE(disconnect_publisher_cuts_a_running_publish) {
-  if (!have_ffmpeg())
-    return;
+  BOOST_REQUIRE_MESSAGE(have_ffmpeg(), "ffmpeg/ffprobe not installed (ops/deps installs them)");
   fixture f;
   auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 30)); });
   BOOST_REQUIRE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
