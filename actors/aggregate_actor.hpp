@@ -72,6 +72,23 @@ struct id_policy {
   static int ids_needed(const typename A::command&, const typename A::state&) { return 0; }
 };
 
+// A new aggregate that a command of A brings into being in the same atomic write as A's own events
+// (a member's registration creates the member's stream key). Its first events come from its own
+// decider, against its initial state, and are appended at expected version 0, so nobody can have
+// written that stream before; from then on the companion's actor is its only writer.
+struct companion_append {
+  std::string stream;
+  std::vector<storage::new_event> events;
+};
+
+template <class A>
+struct companion_policy {
+  static domain::result<std::vector<companion_append>> of(const address&, const std::vector<typename A::event>&,
+                                                          const services&) {
+    return std::vector<companion_append>{};
+  }
+};
+
 template <class A>
 using aggregate_actor =
     caf::typed_actor<typename caf::replies_to<typename A::command>::template with<outcome<A>>,
@@ -127,14 +144,17 @@ struct aggregate_state {
     caf::typed_response_promise<outcome<A>> rp;
     int conflicts = 0;
   };
+  address addr;
   std::string stream;
   typename A::state state = A::initial_state();
   std::int64_t version = 0;
   std::int64_t snapshot_version = 0;
   std::optional<domain::error> broken; // hydration failed: every command gets this error
+  bool loaded_just_now = false;        // hydrated for the message that spawned this actor
   std::deque<pending> queue;
   std::optional<pending> in_flight;
   std::vector<typename A::event> in_flight_events;
+  std::vector<std::pair<std::string, std::vector<std::string>>> in_flight_companions; // stream, event types
   std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
   static inline const char* name = "aggregate";
 };
@@ -173,6 +193,16 @@ bool rehydrate(aggregate_pointer<A> self, const services& svc) {
   return true;
 }
 
+// An aggregate that did not exist when this actor loaded may have been created since as another's
+// companion: while its stream is empty, each later message looks again (one cheap read).
+template <class A>
+void refresh_if_empty(aggregate_pointer<A> self, const services& svc) {
+  auto& st = self->state;
+  if (st.version == 0 && !st.broken && !st.loaded_just_now)
+    rehydrate<A>(self, svc);
+  st.loaded_just_now = false;
+}
+
 template <class A>
 void process_next(aggregate_pointer<A> self, const std::shared_ptr<const services>& svc) {
   auto& st = self->state;
@@ -180,6 +210,7 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
   while (!st.in_flight && !st.queue.empty()) {
     auto p = std::move(st.queue.front());
     st.queue.pop_front();
+    refresh_if_empty<A>(self, *svc);
     if (st.broken) {
       p.rp.deliver(to_caf(*st.broken));
       continue;
@@ -204,6 +235,11 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
       p.rp.deliver(outcome<A>{st.version, st.state, {}});
       continue;
     }
+    auto companions = companion_policy<A>::of(st.addr, *decided, *svc);
+    if (!companions) {
+      p.rp.deliver(to_caf(companions.error()));
+      continue;
+    }
     std::vector<storage::new_event> encoded;
     encoded.reserve(decided->size());
     for (const auto& ev : *decided)
@@ -211,13 +247,33 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
     st.in_flight = std::move(p);
     st.in_flight_events = std::move(decided).value();
     auto me = caf::actor_cast<aggregate_actor<A>>(self);
-    svc->store->append_async(st.stream, st.version, std::move(encoded),
-                             [me](domain::result<storage::append_result> r) {
-                               if (r)
-                                 caf::anon_send(me, appended_atom::value, *r);
-                               else
-                                 caf::anon_send(me, appended_atom::value, to_caf(r.error()));
-                             });
+    auto answer = [me](domain::result<storage::append_result> r) {
+      if (r)
+        caf::anon_send(me, appended_atom::value, *r);
+      else
+        caf::anon_send(me, appended_atom::value, to_caf(r.error()));
+    };
+    if (companions->empty()) {
+      svc->store->append_async(st.stream, st.version, std::move(encoded), std::move(answer));
+      continue;
+    }
+    std::vector<storage::stream_append> parts;
+    parts.push_back({st.stream, st.version, std::move(encoded)});
+    st.in_flight_companions.clear();
+    for (auto& c : *companions) {
+      std::vector<std::string> types;
+      for (const auto& ev : c.events)
+        types.push_back(ev.type);
+      st.in_flight_companions.emplace_back(c.stream, std::move(types));
+      parts.push_back({std::move(c.stream), 0, std::move(c.events)});
+    }
+    svc->store->append_all_async(std::move(parts),
+                                 [answer = std::move(answer)](domain::result<std::vector<storage::append_result>> r) {
+                                   if (r)
+                                     answer(r->front());
+                                   else
+                                     answer(std::move(r).error());
+                                 });
   }
 }
 
@@ -227,8 +283,9 @@ template <class A>
 typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<A> self, address addr,
                                                               std::shared_ptr<const services> svc,
                                                               registry_actor<A> registry) {
+  self->state.addr = addr;
   self->state.stream = stream_of<A>(addr);
-  detail::rehydrate<A>(self, *svc);
+  self->state.loaded_just_now = detail::rehydrate<A>(self, *svc);
   self->delayed_send(self, svc->idle_after, idle_atom::value);
   return {
       [=](typename A::command& cmd) {
@@ -238,6 +295,7 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
         return rp;
       },
       [=](get_atom) -> caf::result<outcome<A>> {
+        detail::refresh_if_empty<A>(self, *svc);
         if (self->state.broken)
           return to_caf(*self->state.broken);
         return outcome<A>{self->state.version, self->state.state, {}};
@@ -249,6 +307,10 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
         st.version = r.version;
         for (const auto& ev : st.in_flight_events)
           std::visit([&](const auto& e) { svc->observers->notify(st.stream, std::decay_t<decltype(e)>::type); }, ev);
+        for (const auto& [stream, types] : st.in_flight_companions)
+          for (const auto& type : types)
+            svc->observers->notify(stream, type);
+        st.in_flight_companions.clear();
         st.in_flight->rp.deliver(outcome<A>{st.version, st.state, std::move(st.in_flight_events)});
         st.in_flight.reset();
         st.in_flight_events.clear();
@@ -266,6 +328,7 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
         auto p = std::move(*st.in_flight);
         st.in_flight.reset();
         st.in_flight_events.clear();
+        st.in_flight_companions.clear();
         const auto err = from_caf(e);
         // Another writer got there first (only possible around a passivation): reload and decide
         // again against the new state, a bounded number of times.

@@ -19,6 +19,33 @@ struct id_policy<member_aggregate> {
     return std::holds_alternative<upsert_member>(c) && !s.present() ? 2 : 0;
   }
 };
+// A member's registration creates its stream key in the same atomic write: one commit for both,
+// and no crash can leave a member without its key.
+template <>
+struct companion_policy<member_aggregate> {
+  static result<std::vector<companion_append>> of(const address& a, const std::vector<member_aggregate::event>& events,
+                                                  const services& svc) {
+    std::vector<companion_append> out;
+    for (const auto& ev : events) {
+      const auto* reg = std::get_if<member_registered>(&ev);
+      if (reg == nullptr)
+        continue;
+      auto ctx = svc.make_context(0);
+      if (!ctx)
+        return ctx.error();
+      const create_key cmd{reg->stream_key_id, reg->id, reg->app_user_id, default_live_profile_id};
+      auto key_events = stream_key_aggregate::decide(cmd, stream_key_aggregate::initial_state(), *ctx);
+      if (!key_events)
+        return key_events.error();
+      companion_append c{stream_of<stream_key_aggregate>({a.app, std::to_string(reg->stream_key_id)}), {}};
+      for (const auto& kev : *key_events)
+        c.events.push_back(storage::encode_event(kev));
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+};
+
 template <>
 struct id_policy<app_aggregate> {
   static int ids_needed(const app_aggregate::command& c, const app_aggregate::state& s) {
@@ -128,22 +155,12 @@ std::size_t runtime::actors_alive() {
   return total;
 }
 
-// ---- members: registration creates the member's stream key too. A crash between the two
-// leaves the member in the `pending_key` set, and recover() creates the key.
+// ---- members: registration creates the member's stream key in the same write (see
+// companion_policy<member_aggregate>). Members registered before that was so, and left without a
+// key by a crash, are in the `pending_key` set; recover() creates their keys.
 void runtime::upsert_member(app_id app, domain::upsert_member cmd, callback<member_aggregate> done) {
   auto id = cmd.app_user_id;
-  ask<member_aggregate>({app, id}, std::move(cmd), [this, app, done](result<outcome<member_aggregate>> r) {
-    if (!r || r->events.empty() || !std::holds_alternative<member_registered>(r->events.front()))
-      return done(std::move(r));
-    const auto& m = r->state;
-    create_key key{m.stream_key_id, m.id, m.app_user_id, default_live_profile_id};
-    ask<stream_key_aggregate>({app, std::to_string(m.stream_key_id)}, key,
-                              [done, member = std::move(r)](result<outcome<stream_key_aggregate>> k) mutable {
-                                if (!k)
-                                  return done(k.error());
-                                done(std::move(member));
-                              });
-  });
+  ask<member_aggregate>({app, std::move(id)}, std::move(cmd), std::move(done));
 }
 
 // ---- flows

@@ -43,6 +43,13 @@ struct append_result {
   std::uint64_t last_position = 0;
 };
 
+// One stream's share of an append that spans several streams (see append_all_async).
+struct stream_append {
+  std::string stream;
+  std::int64_t expected_version = 0; // 0: the stream must not exist yet
+  std::vector<new_event> events;
+};
+
 struct snapshot {
   std::int64_t version = 0;
   std::string data;
@@ -80,6 +87,7 @@ public:
   };
 
   using append_callback = std::function<void(result<append_result>)>;
+  using append_all_callback = std::function<void(result<std::vector<append_result>>)>;
 
   static result<std::unique_ptr<event_store>> open(const options& opts);
   virtual ~event_store() = default;
@@ -92,6 +100,12 @@ public:
   // The same, waiting for the result.
   virtual result<append_result> append(std::string stream, std::int64_t expected_version,
                                        std::vector<new_event> events) = 0;
+  // Appends to several streams atomically: every part lands in the same durable write, or none
+  // does (the error names the first part that failed). Each part checks its own expected version;
+  // a stream appears in one part at most. The results are in the order of the parts. It exists for
+  // the one command that creates two aggregates at once (a member and its stream key), so that the
+  // pair costs one commit and no crash can separate them.
+  virtual void append_all_async(std::vector<stream_append> parts, append_all_callback done) = 0;
 
   // Events of one stream with version >= from_version, in order.
   virtual result<std::vector<event_record>> read_stream(std::string_view stream, std::int64_t from_version = 1) = 0;

@@ -246,6 +246,7 @@ public:
                     append_callback done) override;
   result<append_result> append(std::string stream, std::int64_t expected_version,
                                std::vector<new_event> events) override;
+  void append_all_async(std::vector<stream_append> parts, append_all_callback done) override;
 
   result<std::vector<event_record>> read_stream(std::string_view stream, std::int64_t from_version) override;
   result<std::vector<event_record>> read_all(std::uint64_t after, std::size_t limit) override;
@@ -264,11 +265,10 @@ public:
   result<std::int64_t> reserve_ids(std::int64_t count) override;
 
 private:
+  // One caller's append: one part, or several that commit together.
   struct pending_append {
-    std::string stream;
-    std::int64_t expected_version;
-    std::vector<new_event> events;
-    append_callback done;
+    std::vector<stream_append> parts;
+    append_all_callback done;
   };
   // What one batch changes, applied to the in-memory state only once the write is durable.
   struct staged_batch {
@@ -282,7 +282,9 @@ private:
   void run_committer();
   void run_notifier();
   void commit(std::vector<pending_append>& appends);
-  result<append_result> stage(pending_append& a, staged_batch& staged, kv_writer& views, const projector& proj);
+  result<std::vector<append_result>> stage(pending_append& a, staged_batch& staged, kv_writer& views,
+                                           const projector& proj);
+  result<append_result> stage_part(stream_append& a, staged_batch& staged, kv_writer& views, const projector& proj);
   result<std::int64_t> current_version(const std::string& stream, const staged_batch& staged);
   void close_db();
 
@@ -317,8 +319,8 @@ private:
   // Answers leave the committer through a second thread, so waking the callers (a syscall each)
   // overlaps with the next batch's write instead of delaying it. Order is kept: one FIFO.
   struct answer {
-    append_callback done;
-    std::optional<result<append_result>> outcome;
+    append_all_callback done;
+    std::optional<result<std::vector<append_result>>> outcome;
     std::string stream;
   };
   std::mutex answers_mu_;
@@ -421,15 +423,29 @@ rocksdb_event_store::~rocksdb_event_store() {
 
 void rocksdb_event_store::append_async(std::string stream, std::int64_t expected_version,
                                        std::vector<new_event> events, append_callback done) {
+  std::vector<stream_append> parts;
+  parts.push_back({std::move(stream), expected_version, std::move(events)});
+  append_all_async(std::move(parts), [done = std::move(done)](result<std::vector<append_result>> r) {
+    if (r)
+      done(r->front());
+    else
+      done(std::move(r).error());
+  });
+}
+
+void rocksdb_event_store::append_all_async(std::vector<stream_append> parts, append_all_callback done) {
+  if (parts.empty())
+    return done(make_error(error_code::invalid_parameter, "append: no streams", "parts"));
+  std::string first = parts.front().stream;
   {
     std::lock_guard lock(queue_mu_);
     if (!stopping_) {
-      queue_.push_back({std::move(stream), expected_version, std::move(events), std::move(done)});
+      queue_.push_back({std::move(parts), std::move(done)});
       queue_cv_.notify_one();
       return;
     }
   }
-  done(storage_failure(fmt::format("append to {}: event store {} is closing", stream, opts_.path)));
+  done(storage_failure(fmt::format("append to {}: event store {} is closing", first, opts_.path)));
 }
 
 result<append_result> rocksdb_event_store::append(std::string stream, std::int64_t expected_version,
@@ -479,8 +495,52 @@ result<std::int64_t> rocksdb_event_store::current_version(const std::string& str
   return version;
 }
 
-result<append_result> rocksdb_event_store::stage(pending_append& a, staged_batch& staged, kv_writer& views,
-                                                 const projector& proj) {
+result<std::vector<append_result>> rocksdb_event_store::stage(pending_append& a, staged_batch& staged,
+                                                              kv_writer& views, const projector& proj) {
+  std::vector<append_result> out;
+  if (a.parts.size() == 1) { // the common case: a savepoint of its own is enough
+    auto r = stage_part(a.parts.front(), staged, views, proj);
+    if (!r)
+      return std::move(r).error();
+    out.push_back(*r);
+    return out;
+  }
+  for (std::size_t i = 0; i < a.parts.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (a.parts[i].stream == a.parts[j].stream)
+        return make_error(error_code::invalid_parameter,
+                          fmt::format("append: stream {} appears twice in one atomic append", a.parts[i].stream),
+                          "stream");
+  // Undo for the parts staged before one that fails: the batch's savepoint, the staged versions.
+  std::vector<std::pair<std::string, std::optional<std::int64_t>>> prior_versions;
+  const auto prior_position = staged.position;
+  staged.batch.SetSavePoint();
+  for (auto& part : a.parts) {
+    auto it = staged.versions.find(part.stream);
+    prior_versions.emplace_back(part.stream,
+                                it == staged.versions.end() ? std::nullopt : std::optional{it->second});
+    auto r = stage_part(part, staged, views, proj);
+    if (!r) {
+      if (auto s = staged.batch.RollbackToSavePoint(); !s.ok())
+        spdlog::error("stream {}: rolling back a failed atomic append: {}", part.stream, s.ToString());
+      for (auto& [stream, version] : prior_versions) {
+        if (version)
+          staged.versions[stream] = *version;
+        else
+          staged.versions.erase(stream);
+      }
+      staged.position = prior_position;
+      return std::move(r).error();
+    }
+    out.push_back(*r);
+  }
+  if (auto s = staged.batch.PopSavePoint(); !s.ok())
+    spdlog::error("stream {}: pop save point: {}", a.parts.front().stream, s.ToString());
+  return out;
+}
+
+result<append_result> rocksdb_event_store::stage_part(stream_append& a, staged_batch& staged, kv_writer& views,
+                                                      const projector& proj) {
   if (a.stream.empty() || a.stream.find('\0') != std::string::npos)
     return make_error(error_code::invalid_parameter, "append: stream name is empty or contains NUL", "stream");
   if (a.events.empty())
@@ -539,7 +599,7 @@ void rocksdb_event_store::commit(std::vector<pending_append>& appends) {
     std::lock_guard lock(projector_mu_);
     proj = projector_;
   }
-  std::vector<std::optional<result<append_result>>> results(appends.size());
+  std::vector<std::optional<result<std::vector<append_result>>>> results(appends.size());
   {
     std::lock_guard views_lock(views_mu_);
     staged_batch staged;
@@ -569,14 +629,15 @@ void rocksdb_event_store::commit(std::vector<pending_append>& appends) {
           if (results[i]->ok())
             results[i].emplace(storage_failure(
                 fmt::format("append to {} at version {}: write of a batch of {} appends failed: {}",
-                            appends[i].stream, appends[i].expected_version, appends.size(), s.ToString())));
+                            appends[i].parts.front().stream, appends[i].parts.front().expected_version,
+                            appends.size(), s.ToString())));
       }
     }
   }
   {
     std::lock_guard lock(answers_mu_);
     for (std::size_t i = 0; i < appends.size(); ++i)
-      answers_.push_back({std::move(appends[i].done), std::move(results[i]), std::move(appends[i].stream)});
+      answers_.push_back({std::move(appends[i].done), std::move(results[i]), std::move(appends[i].parts.front().stream)});
   }
   answers_cv_.notify_one();
 }

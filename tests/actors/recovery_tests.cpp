@@ -59,20 +59,65 @@ BOOST_AUTO_TEST_CASE(a_flow_cut_short_by_a_crash_is_completed_on_restart) {
 }
 
 BOOST_AUTO_TEST_CASE(a_member_registered_without_its_key_gets_it_on_restart) {
-  upsert_member cmd;
-  cmd.app_user_id = "bob";
-  // The member alone, as a crash between the two writes of a registration leaves it.
-  auto m = rt->ask_sync<member_aggregate>({app, "bob"}, cmd);
-  BOOST_REQUIRE(m.ok());
-  BOOST_TEST(!key(m->state.stream_key_id).exists);
+  // Registrations used to be two writes (the member, then its key); a crash between them left
+  // the member alone, as this store holds it now.
+  member_registered reg;
+  reg.id = 9001;
+  reg.app_user_id = "bob";
+  reg.stream_key_id = 9002;
+  BOOST_REQUIRE(rt->store()
+                    .append(domain::stream_id{member_aggregate::category, app, "bob"}.str(), 0,
+                            {storage::encode_event(member_aggregate::event{reg})})
+                    .ok());
+  BOOST_TEST(!key(9002).exists);
   BOOST_TEST(storage::members_of(rt->views(), "pending_key").size() == 1U);
 
   restart();
 
-  const auto k = key(m->state.stream_key_id);
+  const auto k = key(9002);
   BOOST_TEST(k.exists);
   BOOST_TEST(k.app_user_id == "bob");
+  BOOST_TEST(k.member_id == 9001);
   BOOST_TEST(storage::members_of(rt->views(), "pending_key").empty());
+}
+
+BOOST_AUTO_TEST_CASE(given_a_new_member_when_registered_then_member_and_key_are_one_write) {
+  const auto before = rt->store().last_position();
+
+  const auto m = register_member("carol");
+
+  // Both streams' events are adjacent in the log and nothing is left pending.
+  const auto log = rt->store().read_all(before, 10);
+  BOOST_REQUIRE(log.ok());
+  BOOST_REQUIRE(log->size() == 2U);
+  BOOST_TEST((*log)[0].type == "member.registered");
+  const auto key_stream = domain::stream_id{stream_key_aggregate::category, app, std::to_string(m.stream_key_id)}.str();
+  BOOST_TEST((*log)[1].stream == key_stream);
+  BOOST_TEST(storage::members_of(rt->views(), "pending_key").empty());
+  const auto k = key(m.stream_key_id);
+  BOOST_TEST(k.exists);
+  BOOST_TEST(k.member_id == m.id);
+  BOOST_TEST(k.value.size() >= 22U); // >= 128 random bits
+}
+
+BOOST_AUTO_TEST_CASE(given_an_actor_loaded_before_its_key_existed_when_the_key_is_created_then_it_sees_it) {
+  const auto alice = register_member("alice");
+  // Ids come in order from one reserved block: bob's key will be alice's + 2. Asking for it now
+  // spawns its actor on an empty stream, as a client guessing ids could.
+  const auto bob_key = alice.stream_key_id + 2;
+  BOOST_TEST(!key(bob_key).exists);
+
+  const auto bob = register_member("bob");
+
+  BOOST_REQUIRE(bob.stream_key_id == bob_key);
+  const auto k = key(bob_key);
+  BOOST_TEST(k.exists);
+  BOOST_TEST(k.app_user_id == "bob");
+  // And the actor writes on from the companion's version.
+  auto reissued = rt->key_command_sync(app, bob_key, reissue_key{});
+  BOOST_REQUIRE_MESSAGE(reissued.ok(), (reissued.ok() ? "" : reissued.error().message));
+  BOOST_TEST(reissued->version == 2);
+  BOOST_TEST(reissued->state.value != k.value);
 }
 
 BOOST_AUTO_TEST_CASE(idle_actors_passivate_and_come_back_with_their_state) {

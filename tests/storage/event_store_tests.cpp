@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <random>
@@ -375,6 +376,96 @@ BOOST_AUTO_TEST_CASE(a_throwing_projector_fails_only_its_append) {
   BOOST_TEST(store->read_all(0, 10)->size() == 3u);
   // The stream is still usable.
   BOOST_REQUIRE(store->append("bad", 0, {ev("fine", "{}")}).ok());
+}
+
+// Waits for the answer of one append_all_async.
+result<std::vector<append_result>> append_all(event_store& store, std::vector<stream_append> parts) {
+  std::promise<result<std::vector<append_result>>> p;
+  auto f = p.get_future();
+  store.append_all_async(std::move(parts), [&p](result<std::vector<append_result>> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+BOOST_AUTO_TEST_CASE(given_two_new_streams_when_appended_together_then_both_land_in_one_write) {
+  temp_dir dir;
+  auto store = open_store(dir.str());
+  store->set_projector([](const event_record& e, kv_writer& kv) { kv.put("seen/" + e.stream, e.type); });
+  BOOST_REQUIRE(store->append("member/1/alice", 0, {ev("member.old", "{}")}).ok());
+
+  auto r = append_all(*store, {{"member/1/alice", 1, {ev("member.registered", "{}")}},
+                               {"stream_key/1/7", 0, {ev("stream_key.created", "{}"), ev("stream_key.patched", "{}")}}});
+
+  BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  BOOST_REQUIRE(r->size() == 2u);
+  BOOST_TEST((*r)[0].version == 2);
+  BOOST_TEST((*r)[0].first_position == 2u);
+  BOOST_TEST((*r)[1].version == 2);
+  BOOST_TEST((*r)[1].first_position == 3u);
+  BOOST_TEST((*r)[1].last_position == 4u);
+  BOOST_TEST(store->views().get("seen/stream_key/1/7").value_or("") == "stream_key.patched");
+  const auto log = store->read_all(0, 10);
+  BOOST_REQUIRE(log->size() == 4u);
+  BOOST_TEST((*log)[1].type == "member.registered");
+  BOOST_TEST((*log)[2].stream == "stream_key/1/7");
+}
+
+BOOST_AUTO_TEST_CASE(given_one_part_conflicts_when_appended_together_then_nothing_lands) {
+  temp_dir dir;
+  auto store = open_store(dir.str());
+  store->set_projector([](const event_record& e, kv_writer& kv) { kv.put("seen/" + e.stream, e.type); });
+  BOOST_REQUIRE(store->append("taken", 0, {ev("first", "{}")}).ok());
+  committer_gate gate;
+  store->set_projector(gate.wrap([](const event_record& e, kv_writer& kv) { kv.put("seen/" + e.stream, e.type); }));
+  gate.hold(*store);
+  // In one batch with others, so the rollback must leave their staged writes alone.
+  collector results;
+  store->append_async("before", 0, {ev("fine", "{}")}, results.slot(0));
+  std::promise<result<std::vector<append_result>>> together;
+  store->append_all_async({{"fresh", 0, {ev("would.land", "{}")}}, {"taken", 0, {ev("stale", "{}")}}},
+                          [&](result<std::vector<append_result>> r) { together.set_value(std::move(r)); });
+  store->append_async("after", 0, {ev("fine", "{}")}, results.slot(1));
+  store->append_async("fresh", 0, {ev("alone", "{}")}, results.slot(2)); // "fresh" is still new
+  gate.release();
+
+  auto r = together.get_future().get();
+  auto others = results.wait(3);
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST((r.error().code == error_code::version_conflict));
+  BOOST_TEST(r.error().message.find("taken") != std::string::npos);
+  BOOST_REQUIRE(others.at(0).ok());
+  BOOST_REQUIRE(others.at(1).ok());
+  BOOST_REQUIRE_MESSAGE(others.at(2).ok(), "the failed group left \"fresh\" staged");
+  // No positions used by the failed group, no events and no view writes of it.
+  BOOST_TEST(others.at(1)->first_position == others.at(0)->first_position + 1);
+  BOOST_TEST(*store->stream_version("taken") == 1);
+  BOOST_TEST(*store->stream_version("fresh") == 1);
+  BOOST_TEST(store->read_stream("fresh")->front().type == "alone");
+  BOOST_TEST(store->views().get("seen/taken").value_or("") == "first");
+  BOOST_TEST(store->views().get("seen/fresh").value_or("") == "alone");
+}
+
+BOOST_AUTO_TEST_CASE(an_atomic_append_refuses_a_stream_named_twice_and_an_empty_list) {
+  temp_dir dir;
+  auto store = open_store(dir.str());
+  auto twice = append_all(*store, {{"s", 0, {ev("a", "{}")}}, {"s", 1, {ev("b", "{}")}}});
+  BOOST_REQUIRE(!twice.ok());
+  BOOST_TEST((twice.error().code == error_code::invalid_parameter));
+  BOOST_TEST(*store->stream_version("s") == 0);
+  auto none = append_all(*store, {});
+  BOOST_REQUIRE(!none.ok());
+  BOOST_TEST((none.error().code == error_code::invalid_parameter));
+}
+
+BOOST_AUTO_TEST_CASE(an_atomic_append_survives_a_reopen_whole) {
+  temp_dir dir;
+  {
+    auto store = open_store(dir.str(), /*sync=*/true);
+    BOOST_REQUIRE(append_all(*store, {{"a", 0, {ev("x", "{}")}}, {"b", 0, {ev("y", "{}")}}}).ok());
+  }
+  auto store = open_store(dir.str());
+  BOOST_TEST(*store->stream_version("a") == 1);
+  BOOST_TEST(*store->stream_version("b") == 1);
+  BOOST_TEST(store->last_position() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(views_scan_by_prefix_forward_and_reverse) {
