@@ -1,6 +1,7 @@
 #include "media/fanout/hub.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "media/flv/tag.hpp"
 #include "media/net/event_loop.hpp"
@@ -40,6 +41,20 @@ const std::vector<std::uint8_t>& message::flv() const {
     flv::write_tag(flv_, type_of(kind), timestamp, body);
   });
   return flv_;
+}
+
+const std::vector<std::uint8_t>& message::flv_chunk() const {
+  std::call_once(flv_chunk_once_, [this] {
+    const auto& tag = flv();
+    char size_line[24];
+    const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", tag.size());
+    flv_chunk_.reserve(static_cast<std::size_t>(n) + tag.size() + 2);
+    flv_chunk_.insert(flv_chunk_.end(), size_line, size_line + n);
+    flv_chunk_.insert(flv_chunk_.end(), tag.begin(), tag.end());
+    flv_chunk_.push_back('\r');
+    flv_chunk_.push_back('\n');
+  });
+  return flv_chunk_;
 }
 
 hub::hub(std::string name, hub_options opts, counters* c) : name_{std::move(name)}, opts_{opts}, counters_{c} {}
@@ -154,10 +169,14 @@ void hub::notify() {
       continue;
     g->loop->post([g] {
       g->pending.store(false, std::memory_order_release);
-      const auto viewers = g->viewers; // a viewer may unsubscribe while being served
-      for (viewer* v : viewers)
-        if (std::find(g->viewers.begin(), g->viewers.end(), v) != g->viewers.end())
+      g->serving = true;
+      // By index: viewers that subscribe meanwhile are served too; those that leave are nulled.
+      for (std::size_t i = 0; i < g->viewers.size(); ++i)
+        if (viewer* v = g->viewers[i])
           v->on_data();
+      g->serving = false;
+      if (g->live != g->viewers.size())
+        std::erase(g->viewers, nullptr);
     });
   }
 }
@@ -177,6 +196,7 @@ void hub::subscribe(net::event_loop& loop, viewer* v) {
     ++viewers_;
   }
   group->viewers.push_back(v);
+  ++group->live;
   if (counters_) {
     counters::add(counters_->viewers_total);
     counters::add(counters_->viewers_active);
@@ -192,11 +212,15 @@ void hub::unsubscribe(net::event_loop& loop, viewer* v) {
     const auto pos = std::find(g->viewers.begin(), g->viewers.end(), v);
     if (pos == g->viewers.end())
       return;
-    g->viewers.erase(pos);
+    if (g->serving)
+      *pos = nullptr;
+    else
+      g->viewers.erase(pos);
+    --g->live;
     --viewers_;
     if (counters_)
       counters::add(counters_->viewers_active, -1);
-    if (g->viewers.empty())
+    if (g->live == 0)
       groups_.erase(it);
     return;
   }

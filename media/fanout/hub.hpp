@@ -42,10 +42,12 @@ public:
   // Made on first use (from whichever viewer's thread), then shared.
   [[nodiscard]] const std::vector<std::uint8_t>& rtmp() const;
   [[nodiscard]] const std::vector<std::uint8_t>& flv() const;
+  // The FLV tag framed as one HTTP/1.1 chunk ("size CRLF tag CRLF").
+  [[nodiscard]] const std::vector<std::uint8_t>& flv_chunk() const;
 
 private:
-  mutable std::once_flag rtmp_once_, flv_once_;
-  mutable std::vector<std::uint8_t> rtmp_, flv_;
+  mutable std::once_flag rtmp_once_, flv_once_, flv_chunk_once_;
+  mutable std::vector<std::uint8_t> rtmp_, flv_, flv_chunk_;
 };
 using message_ptr = std::shared_ptr<const message>;
 
@@ -118,7 +120,11 @@ private:
   struct loop_group {
     net::event_loop* loop = nullptr;
     std::atomic<bool> pending{false};
-    std::vector<viewer*> viewers; // loop thread only
+    // Loop thread only. A viewer that leaves while the group is being served leaves a null slot
+    // (removed after the pass), so serving n viewers stays O(n).
+    std::vector<viewer*> viewers;
+    std::size_t live = 0;
+    bool serving = false;
   };
 
   void start_locked(cursor& c, std::vector<message_ptr>& out);

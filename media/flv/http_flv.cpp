@@ -4,16 +4,16 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <spdlog/spdlog.h>
 
+#include "media/fanout/socket_writer.hpp"
 #include "media/flv/tag.hpp"
 #include "media/net/event_loop.hpp"
 
 namespace onair::media::flv {
 
 namespace {
-
-void release_message(const void*, size_t, void* holder) { delete static_cast<fanout::message_ptr*>(holder); }
 
 // Owns itself: deleted when the client goes or the hub ends.
 class http_viewer final : public fanout::viewer {
@@ -30,46 +30,49 @@ public:
     evhttp_add_header(headers, "Cache-Control", "no-cache");
     evhttp_connection_set_closecb(conn_, &http_viewer::close_cb, this);
     evhttp_send_reply_start(req_, 200, "OK");
+    // HTTP/1.1 clients get chunks; HTTP/1.0 ones the bare stream, ended by closing.
+    const char* te = evhttp_find_header(headers, "Transfer-Encoding");
+    chunked_ = te != nullptr && evutil_ascii_strcasecmp(te, "chunked") == 0;
+    bufferevent* bev = evhttp_connection_get_bufferevent(conn_);
+    // The viewer sends nothing more: only writes may time out.
+    const timeval write_tv{static_cast<time_t>(opts_.write_timeout.count()), 0};
+    bufferevent_set_timeouts(bev, nullptr, &write_tv);
+    // The FLV file header goes through evhttp, which from then on calls chunk_sent each time the
+    // connection's output drains; the tags go through the shared writer.
+    std::vector<std::uint8_t> h;
+    write_file_header(h, true, true);
+    evbuffer* first = evbuffer_new();
+    evbuffer_add(first, h.data(), h.size());
+    evhttp_send_reply_chunk_with_cb(req_, first, &http_viewer::chunk_sent, this);
+    evbuffer_free(first);
+    if (stats_)
+      counters::add(stats_->bytes_out, h.size());
+    writer_.attach(bev);
     hub_->subscribe(loop_, this);
     on_data();
   }
 
   void on_data() override {
-    if (done_)
+    if (done_ || failed_)
       return;
-    bufferevent* bev = evhttp_connection_get_bufferevent(conn_);
-    const std::size_t queued = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+    const std::size_t queued = writer_.queued();
     if (queued >= opts_.out_buffer)
       return; // resumed by chunk_sent once the socket drains
     scratch_.clear();
     const auto r = hub_->read(cursor_, scratch_, opts_.out_buffer - queued);
-    if (scratch_.empty() && !r.closed && header_sent_)
-      return;
-    evbuffer* chunk = evbuffer_new();
-    std::size_t bytes = 0;
-    if (!header_sent_) {
-      header_sent_ = true;
-      std::vector<std::uint8_t> h;
-      write_file_header(h, true, true);
-      evbuffer_add(chunk, h.data(), h.size());
-      bytes += h.size();
-    }
-    for (auto& m : scratch_) {
-      const auto& tag = m->flv();
-      auto* holder = new fanout::message_ptr(std::move(m));
-      if (evbuffer_add_reference(chunk, tag.data(), tag.size(), &release_message, holder) != 0) {
-        delete holder;
-        break;
-      }
-      bytes += tag.size();
+    const auto which = chunked_ ? +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv_chunk(); }
+                                : +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv(); };
+    std::uint64_t bytes = 0;
+    for (const auto& m : scratch_)
+      bytes += which(*m).size();
+    if (const int err = writer_.send(scratch_, which); err != 0) {
+      // evhttp sees the broken connection on its side and calls close_cb.
+      failed_ = true;
+      spdlog::debug("http-flv: hub={} viewer write failed: {}", hub_->name(), evutil_socket_error_to_string(err));
     }
     scratch_.clear();
-    if (stats_)
+    if (stats_ && bytes > 0)
       counters::add(stats_->bytes_out, bytes);
-    // One chunk per wake-up: the messages ready now go out in one write.
-    if (evbuffer_get_length(chunk) > 0)
-      evhttp_send_reply_chunk_with_cb(req_, chunk, &http_viewer::chunk_sent, this);
-    evbuffer_free(chunk);
     if (r.closed)
       finish();
   }
@@ -80,6 +83,7 @@ private:
   static void close_cb(evhttp_connection*, void* self) {
     auto* v = static_cast<http_viewer*>(self);
     v->done_ = true;
+    v->writer_.detach(); // the connection's buffer is still there; nothing more is written from it
     // A client that leaves mid-reply makes evhttp detach the unfinished request from the
     // connection and leave it to us (libevent 2.1 evhttp_connection_incoming_fail); when it is
     // still attached (evhttp_free at shutdown), evhttp frees it with the connection.
@@ -95,6 +99,10 @@ private:
     done_ = true;
     hub_->unsubscribe(loop_, this);
     evhttp_connection_set_closecb(conn_, nullptr, nullptr);
+    // evhttp finishes the reply after this viewer is gone: what is queued must not point into
+    // messages it no longer holds.
+    writer_.make_self_contained();
+    writer_.detach();
     evhttp_send_reply_end(req_);
     loop_.post([v = this] { delete v; });
   }
@@ -106,9 +114,11 @@ private:
   counters* stats_;
   http_viewer_options opts_;
   fanout::cursor cursor_;
+  fanout::socket_writer writer_;
   std::vector<fanout::message_ptr> scratch_;
-  bool header_sent_ = false;
+  bool chunked_ = true;
   bool done_ = false;
+  bool failed_ = false;
 };
 
 } // namespace

@@ -2,6 +2,7 @@
 // HTTP-FLV playback: serves one viewer on an evhttp request from a fanout::hub - chunked
 // `video/x-flv` with CORS, the FLV header, the GOP cache, then live tags - until the client
 // leaves or the hub closes.
+#include <chrono>
 #include <cstddef>
 #include <memory>
 
@@ -18,6 +19,7 @@ namespace onair::media::flv {
 
 struct http_viewer_options {
   std::size_t out_buffer = 1024 * 1024; // bytes queued on the socket before this viewer waits
+  std::chrono::seconds write_timeout{30}; // a viewer whose socket takes nothing this long is closed
 };
 
 // Call on `loop`'s thread; the evhttp serving `req` must run on loop.base(). Takes over the

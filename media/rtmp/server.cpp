@@ -19,6 +19,7 @@
 #include <event2/listener.h>
 #include <spdlog/spdlog.h>
 
+#include "media/fanout/socket_writer.hpp"
 #include "media/net/event_loop.hpp"
 #include "media/rtmp/session.hpp"
 
@@ -52,6 +53,7 @@ struct loop_state {
   std::vector<std::shared_ptr<connection>> dirty;
   event* flush_timer = nullptr;
   bool flush_now = false; // flush_timer made active: runs once this loop's current callbacks are done
+  std::uint64_t bytes_out = 0; // sent by this loop's players, not yet added to the shared counter
 };
 
 } // namespace
@@ -105,7 +107,7 @@ public:
       return;
     }
     bufferevent_setcb(bev_, &connection::read_cb, &connection::write_cb, &connection::event_cb, this);
-    out_cb_ = evbuffer_add_cb(bufferevent_get_output(bev_), &connection::output_cb, this);
+    writer_.attach(bev_);
     // libevent's default moves 16 KiB per readiness event; a player of a few Mbit/s would then
     // cost a wake-up and a syscall every 16 KiB. Bigger single writes merge more into one writev.
     bufferevent_set_max_single_write(bev_, 256 * 1024);
@@ -125,11 +127,10 @@ public:
       // Drop what is still queued now, so no buffer refers to the messages released below.
       evbuffer* out = bufferevent_get_output(bev_);
       evbuffer_drain(out, evbuffer_get_length(out));
-      evbuffer_remove_cb_entry(out, out_cb_);
+      writer_.detach();
       bufferevent_free(bev_);
       bev_ = nullptr;
     }
-    inflight_.clear();
     if (stats_timer_) {
       event_free(stats_timer_);
       stats_timer_ = nullptr;
@@ -227,16 +228,21 @@ public:
     ls.dirty.clear();
     for (auto& c : batch) {
       c->dirty_ = false;
-      c->service();
+      c->service(/*batched=*/true);
+    }
+    if (ls.bytes_out > 0 && !batch.empty()) {
+      counters::add(batch.front()->srv_.stats.bytes_out, ls.bytes_out);
+      ls.bytes_out = 0;
     }
   }
 
-  // Moves what the hub has for this player into its socket buffer (by reference).
-  void service() {
+  // Sends what the hub has for this player: straight to the socket, or by reference into its
+  // queue when the socket is full (fanout::socket_writer).
+  // batched: called by flush(), which adds the loop's bytes to the shared counter once.
+  void service(bool batched = false) {
     if (closed_ || !viewer_hub_ || !bev_)
       return;
-    evbuffer* out = bufferevent_get_output(bev_);
-    const std::size_t queued = evbuffer_get_length(out);
+    const std::size_t queued = writer_.queued();
     if (queued >= srv_.cfg.viewer_out_buffer)
       return; // the write callback resumes once the socket drains
     scratch_.clear();
@@ -244,31 +250,27 @@ public:
     const auto r = viewer_hub_->read(cursor_, scratch_, srv_.cfg.viewer_out_buffer - queued);
     if (r.dropped_frames > 0)
       spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
-    std::size_t written = 0;
-    for (auto& m : scratch_) {
-      // The socket buffer points into the shared serialisation; inflight_ keeps it alive until
-      // output_cb sees those bytes written.
-      const auto& bytes = m->rtmp();
-      if (evbuffer_add_reference(out, bytes.data(), bytes.size(), nullptr, nullptr) != 0)
-        break;
-      written += bytes.size();
-      added_ += bytes.size();
-      inflight_.emplace_back(added_, std::move(m));
-    }
+    std::uint64_t bytes = 0;
+    for (const auto& m : scratch_)
+      bytes += m->rtmp().size();
+    if (batched)
+      ls_.bytes_out += bytes;
+    else
+      counters::add(srv_.stats.bytes_out, bytes);
+    const int err = writer_.send(scratch_, [](const fanout::message& m) -> const std::vector<std::uint8_t>& {
+      return m.rtmp();
+    });
     scratch_.clear();
-    counters::add(srv_.stats.bytes_out, written);
+    if (err != 0) {
+      close(std::string{"socket error: "} + evutil_socket_error_to_string(err));
+      return;
+    }
     if (r.closed)
       close_after_flush("stream ended");
   }
 
 private:
   static void read_cb(bufferevent*, void* ctx) { static_cast<connection*>(ctx)->on_read(); }
-  static void output_cb(evbuffer*, const evbuffer_cb_info* info, void* ctx) {
-    auto* c = static_cast<connection*>(ctx);
-    c->drained_ += info->n_deleted;
-    while (!c->inflight_.empty() && c->inflight_.front().first <= c->drained_)
-      c->inflight_.pop_front();
-  }
   static void write_cb(bufferevent*, void* ctx) { static_cast<connection*>(ctx)->on_writable(); }
   static void event_cb(bufferevent*, short what, void* ctx) {
     auto* c = static_cast<connection*>(ctx);
@@ -331,8 +333,7 @@ private:
     if (out.empty() || !bev_)
       return;
     counters::add(srv_.stats.bytes_out, out.size());
-    added_ += out.size();
-    bufferevent_write(bev_, out.data(), out.size());
+    writer_.copy(out);
     out.clear();
   }
 
@@ -455,11 +456,7 @@ private:
   fanout::cursor cursor_;
   std::uint64_t seen_video_ = 0; // hub's video_published() at the last read
   std::vector<fanout::message_ptr> scratch_; // reused: no allocation per wake-up
-  // Output bookkeeping: every byte added to the socket buffer counts in added_, every byte
-  // written in drained_; a message leaves inflight_ once drained_ passes its end offset.
-  evbuffer_cb_entry* out_cb_ = nullptr;
-  std::uint64_t added_ = 0, drained_ = 0;
-  std::deque<std::pair<std::uint64_t, fanout::message_ptr>> inflight_;
+  fanout::socket_writer writer_;
 };
 
 void flush_cb(evutil_socket_t, short, void* ls) { connection::flush(*static_cast<loop_state*>(ls)); }

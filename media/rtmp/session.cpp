@@ -111,8 +111,62 @@ void session::on_message(const message& m, std::string& error) {
   case msg_type::video:
     on_av(m, error);
     return;
+  case msg_type::aggregate:
+    on_aggregate(m, error);
+    return;
   default:
-    return; // aggregate and shared-object messages are not used by encoders we serve
+    return; // shared-object messages are not used by encoders we serve
+  }
+}
+
+// An aggregate message (RTMP 1.0, 7.1.6) carries audio, video and data messages back to back, each
+// as an FLV-style tag: type, size, timestamp, stream id, body, then the size of the tag before
+// (the back pointer). The aggregate's timestamp is the first sub-message's; the others keep their
+// distance from it. Relays (and some servers) send them; each sub-message is handled as if it had
+// come alone.
+void session::on_aggregate(const message& m, std::string& error) {
+  const auto b = m.bytes();
+  constexpr std::size_t header = 11, back_pointer = 4;
+  std::size_t at = 0;
+  bool first = true;
+  std::uint32_t first_ts = 0;
+  while (at < b.size()) {
+    if (b.size() - at < header) {
+      error = "rtmp: aggregate message: truncated sub-message header";
+      return;
+    }
+    const std::uint8_t type = b[at];
+    const std::size_t size = std::size_t{b[at + 1]} << 16 | std::size_t{b[at + 2]} << 8 | b[at + 3];
+    const std::uint32_t ts = std::uint32_t{b[at + 7]} << 24 | std::uint32_t{b[at + 4]} << 16 |
+                             std::uint32_t{b[at + 5]} << 8 | b[at + 6];
+    if (b.size() - at - header < size) {
+      error = "rtmp: aggregate message: sub-message of " + std::to_string(size) + " bytes overruns the message";
+      return;
+    }
+    if (type != msg_type::audio && type != msg_type::video && type != msg_type::data_amf0) {
+      error = "rtmp: aggregate message: sub-message of type " + std::to_string(type) + " is not audio, video or data";
+      return;
+    }
+    if (first) {
+      first_ts = ts;
+      first = false;
+    }
+    message sub;
+    sub.csid = m.csid;
+    sub.type_id = type;
+    sub.stream_id = m.stream_id;
+    sub.timestamp = m.timestamp + (ts - first_ts); // modular, as RTMP timestamps are
+    const auto body = b.subspan(at + header, size);
+    sub.payload = std::make_shared<std::vector<std::uint8_t>>(body.begin(), body.end());
+    if (type == msg_type::data_amf0)
+      on_data(sub, sub.bytes(), error);
+    else
+      on_av(sub, error);
+    if (!error.empty())
+      return;
+    at += header + size;
+    // The back pointer: absent after the last sub-message in some senders' output.
+    at = std::min(b.size(), at + back_pointer);
   }
 }
 

@@ -83,6 +83,7 @@ private:
   void on_command(const message& m, std::span<const std::uint8_t> body, std::string& error);
   void on_data(const message& m, std::span<const std::uint8_t> body, std::string& error);
   void on_av(const message& m, std::string& error);
+  void on_aggregate(const message& m, std::string& error);
   void send_command(std::uint32_t stream_id, const std::vector<amf0::value>& values);
   void send_control(std::uint8_t type, std::span<const std::uint8_t> payload);
   void send_status(const std::string& level, const std::string& code, const std::string& description);

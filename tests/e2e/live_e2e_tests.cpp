@@ -59,6 +59,12 @@ std::string publish(const std::string& url, int seconds) {
          "-t " + std::to_string(seconds) + " -f flv '" + url + "'";
 }
 
+// The same without video: a publisher that never becomes viewable in RTMP mode.
+std::string publish_audio_only(const std::string& url, int seconds) {
+  return "exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i sine=frequency=440:sample_rate=44100 -c:a aac "
+         "-t " + std::to_string(seconds) + " -f flv '" + url + "'";
+}
+
 struct probe_result {
   int rc = -1;
   json out;
@@ -226,7 +232,14 @@ BOOST_AUTO_TEST_CASE(a_broadcast_goes_live_survives_a_reconnect_and_a_forced_end
   pub->kill_now();
   BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE_LIVE"); }), s.key(key_id).dump());
   BOOST_TEST(eventually([&] { return s.room_in(room_id, "LIVE_INACTIVE"); }), s.room(room_id).dump());
-  // Ended needs the publisher gone for good; it comes back instead.
+  // It comes back without video first: connected but not viewable, the key waits in
+  // ACTIVE_LIVE_PREP and the room stays LIVE_INACTIVE; it drops again → INACTIVE_LIVE.
+  pub = std::make_unique<background>(publish_audio_only(ingest_url(k), 60), s.dir.path() / "pub-audio.log");
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE_LIVE_PREP"); }), s.key(key_id).dump() << pub->output());
+  BOOST_TEST(s.room_in(room_id, "LIVE_INACTIVE"), s.room(room_id).dump());
+  pub->kill_now();
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE_LIVE"); }), s.key(key_id).dump());
+  // Ended needs the publisher gone for good; it comes back instead, with video.
   pub = std::make_unique<background>(publish(ingest_url(k), 60), s.dir.path() / "pub2.log");
   BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE_LIVE"); }), s.key(key_id).dump() << pub->output());
   BOOST_TEST(eventually([&] { return s.room_in(room_id, "LIVE"); }), s.room(room_id).dump());
@@ -245,6 +258,24 @@ BOOST_AUTO_TEST_CASE(a_broadcast_goes_live_survives_a_reconnect_and_a_forced_end
   BOOST_TEST(eventually([&] { return !stale.running(); }));
   BOOST_TEST(stale.code().value_or(0) != 0);
   BOOST_TEST(s.key_in(key_id, "INACTIVE"));
+}
+
+BOOST_AUTO_TEST_CASE(a_deleted_member_has_its_publisher_cut_and_its_key_refused) {
+  live_server s;
+  const auto k = s.key_of("carol");
+  const auto key_id = k["id"].get<std::int64_t>();
+  background pub{publish(ingest_url(k), 60), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), pub.output());
+
+  const auto del = s.api->del("/v2/apps/me/members/carol");
+
+  BOOST_TEST_REQUIRE(del.status == 204, del);
+  BOOST_TEST(eventually([&] { return !pub.running(); }), "the publisher was not cut");
+  // The same key value is refused from now on (nothing is created for it).
+  background again{publish(ingest_url(k), 3), s.dir.path() / "again.log"};
+  BOOST_TEST(eventually([&] { return !again.running(); }));
+  BOOST_TEST(again.code().value_or(0) != 0);
+  BOOST_TEST(s.api->get("/v2/apps/me/members/carol").status == 404);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -179,6 +179,80 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_hevc_is_accepted_and_relayed) {
   BOOST_TEST(s.totals().video_codec == "hevc");
 }
 
+namespace {
+// One sub-message of an aggregate: FLV-style tag header, body, back pointer.
+void sub_message(bytes& out, std::uint8_t type, std::uint32_t ts, const bytes& body) {
+  const auto size = static_cast<std::uint32_t>(body.size());
+  out.insert(out.end(), {type, static_cast<std::uint8_t>(size >> 16), static_cast<std::uint8_t>(size >> 8),
+                         static_cast<std::uint8_t>(size), static_cast<std::uint8_t>(ts >> 16),
+                         static_cast<std::uint8_t>(ts >> 8), static_cast<std::uint8_t>(ts),
+                         static_cast<std::uint8_t>(ts >> 24), 0, 0, 0});
+  out.insert(out.end(), body.begin(), body.end());
+  const std::uint32_t back = 11 + size;
+  out.insert(out.end(), {static_cast<std::uint8_t>(back >> 24), static_cast<std::uint8_t>(back >> 16),
+                         static_cast<std::uint8_t>(back >> 8), static_cast<std::uint8_t>(back)});
+}
+
+bytes publishing_session_input() {
+  using namespace rtmp::amf0;
+  bytes in = connect_and_create("rtmp://h/live");
+  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+  return in;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(given_an_aggregate_message_when_published_then_each_sub_message_is_relayed_on_its_time) {
+  recorder h;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = publishing_session_input();
+  // Sub-message times are the sender's own (here from 5000); the aggregate's timestamp (1000) is
+  // the first one's, and the others keep their distance from it.
+  bytes agg;
+  sub_message(agg, 9, 5000, {0x17, 1, 0, 0, 0, 1, 2, 3});   // AVC key frame (NALU)
+  sub_message(agg, 8, 5010, {0xAF, 1, 0x21, 0x22});          // AAC raw
+  sub_message(agg, 9, 5040, {0x27, 1, 0, 0, 0, 4, 5});       // AVC inter frame
+  rtmp::write_message(in, 6, rtmp::msg_type::aggregate, 1, 1000, agg, 128);
+  bytes out;
+
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+
+  BOOST_REQUIRE(h.media.size() == 3u);
+  BOOST_TEST((h.media[0].kind == frame_kind::video));
+  BOOST_TEST(h.media[0].keyframe);
+  BOOST_TEST(h.media[0].timestamp_ms == 1000u);
+  BOOST_TEST((h.media[1].kind == frame_kind::audio));
+  BOOST_TEST(h.media[1].timestamp_ms == 1010u);
+  BOOST_TEST(!h.media[2].keyframe);
+  BOOST_TEST(h.media[2].timestamp_ms == 1040u);
+  BOOST_TEST(h.media[2].bytes().size() == 7u);
+  BOOST_TEST(s.totals().video_frames == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(given_a_malformed_aggregate_message_when_published_then_the_session_fails_with_a_reason) {
+  struct bad_case {
+    bytes agg;
+    std::string why;
+  };
+  bytes overrun;
+  sub_message(overrun, 9, 0, {0x17, 0, 0, 0, 0, 1});
+  overrun[3] = 200; // claims 200 bytes
+  bytes foreign;
+  sub_message(foreign, 20, 0, {2, 0, 1, 'x'}); // a command inside an aggregate
+  const std::vector<bad_case> cases{{bytes{9, 0, 0}, "truncated"}, {overrun, "overruns"}, {foreign, "type 20"}};
+  for (const auto& c : cases) {
+    recorder h;
+    rtmp::session s{h};
+    h.s = &s;
+    bytes in = publishing_session_input();
+    rtmp::write_message(in, 6, rtmp::msg_type::aggregate, 1, 0, c.agg, 128);
+    bytes out;
+    const auto err = feed(s, in, out);
+    BOOST_TEST(err.find(c.why) != std::string::npos, "error for " << c.why << ": " << err);
+    BOOST_TEST(h.media.empty());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(refused_publish_gets_badname_and_closes) {
   using namespace rtmp::amf0;
   recorder h;

@@ -1,0 +1,116 @@
+#include "media/fanout/socket_writer.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cerrno>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+namespace onair::media::fanout {
+
+void socket_writer::attach(bufferevent* bev) {
+  detach();
+  bev_ = bev;
+  cb_ = evbuffer_add_cb(bufferevent_get_output(bev_), &socket_writer::output_cb, this);
+}
+
+void socket_writer::detach() {
+  if (bev_ && cb_)
+    evbuffer_remove_cb_entry(bufferevent_get_output(bev_), cb_);
+  bev_ = nullptr;
+  cb_ = nullptr;
+  inflight_.clear();
+}
+
+void socket_writer::output_cb(evbuffer*, const evbuffer_cb_info* info, void* self) {
+  auto* w = static_cast<socket_writer*>(self);
+  w->drained_ += info->n_deleted;
+  while (!w->inflight_.empty() && w->inflight_.front().first <= w->drained_)
+    w->inflight_.pop_front();
+}
+
+std::size_t socket_writer::queued() const { return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_)) : 0; }
+
+void socket_writer::queue(const std::vector<std::uint8_t>& bytes, std::size_t offset, message_ptr owner) {
+  const std::size_t n = bytes.size() - offset;
+  if (n == 0)
+    return;
+  // Added before counting: output_cb sees the addition (n_deleted 0) and must not release owner.
+  evbuffer_add_reference(bufferevent_get_output(bev_), bytes.data() + offset, n, nullptr, nullptr);
+  added_ += n;
+  inflight_.emplace_back(added_, std::move(owner));
+}
+
+int socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
+  if (!bev_ || msgs.empty())
+    return 0;
+  std::size_t i = 0;      // first message not fully sent
+  std::size_t offset = 0; // bytes of msgs[i] already sent
+  if (queued() == 0) {
+    const evutil_socket_t fd = bufferevent_getfd(bev_);
+    constexpr std::size_t max_iov = 64;
+    std::array<iovec, max_iov> iov{};
+    while (i < msgs.size()) {
+      std::size_t n = 0, total = 0;
+      for (std::size_t j = i; j < msgs.size() && n < max_iov; ++j) {
+        const auto& b = which(*msgs[j]);
+        const std::size_t skip = j == i ? offset : 0;
+        iov[n].iov_base = const_cast<std::uint8_t*>(b.data() + skip); // NOLINT: sendmsg does not write
+        iov[n].iov_len = b.size() - skip;
+        total += iov[n].iov_len;
+        ++n;
+      }
+      msghdr mh{};
+      mh.msg_iov = iov.data();
+      mh.msg_iovlen = n;
+      const ssize_t sent = ::sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent < 0) {
+        if (errno == EINTR)
+          continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          break;
+        return errno;
+      }
+      direct_ += static_cast<std::uint64_t>(sent);
+      // Advance past what the kernel took.
+      auto left = static_cast<std::size_t>(sent);
+      while (i < msgs.size()) {
+        const std::size_t rest = which(*msgs[i]).size() - offset;
+        if (left < rest) {
+          offset += left;
+          break;
+        }
+        left -= rest;
+        offset = 0;
+        ++i;
+      }
+      if (static_cast<std::size_t>(sent) < total)
+        break; // the socket is full: the rest waits in the queue
+    }
+  }
+  for (; i < msgs.size(); ++i, offset = 0) {
+    const auto& bytes = which(*msgs[i]); // before msgs[i] is moved into the queue
+    queue(bytes, offset, std::move(msgs[i]));
+  }
+  return 0;
+}
+
+void socket_writer::copy(std::span<const std::uint8_t> bytes) {
+  if (!bev_ || bytes.empty())
+    return;
+  evbuffer_add(bufferevent_get_output(bev_), bytes.data(), bytes.size());
+  added_ += bytes.size();
+}
+
+void socket_writer::make_self_contained() {
+  if (!bev_ || inflight_.empty())
+    return;
+  // pullup copies every chain, referenced ones included, into one the buffer owns.
+  evbuffer_pullup(bufferevent_get_output(bev_), -1);
+  inflight_.clear();
+}
+
+} // namespace onair::media::fanout

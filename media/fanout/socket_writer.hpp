@@ -1,0 +1,70 @@
+#pragma once
+// Sends the shared serialisations of fan-out messages to one viewer's socket without copying them.
+//
+// While nothing is queued, what a viewer is due goes straight to the socket in one sendmsg() over
+// the shared buffers: no copy, no buffer chain, no write event to register and unregister (that
+// was two epoll_ctl calls per frame per viewer through a bufferevent). Only what the socket does
+// not take is queued, by reference, in the bufferevent's output, which libevent drains when the
+// socket is writable again; the messages it points into are kept alive until their last byte
+// leaves. Bytes of the connection's own (control messages) go through the same queue, so the
+// order on the wire is always the order of the calls.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "media/fanout/hub.hpp"
+
+struct bufferevent;
+struct evbuffer;
+struct evbuffer_cb_entry;
+struct evbuffer_cb_info;
+
+namespace onair::media::fanout {
+
+class socket_writer {
+public:
+  // Which serialisation of a message goes on this socket (RTMP chunks, FLV tags, …).
+  using bytes_of = const std::vector<std::uint8_t>& (*)(const message&);
+
+  socket_writer() = default;
+  socket_writer(const socket_writer&) = delete;
+  socket_writer& operator=(const socket_writer&) = delete;
+  ~socket_writer() { detach(); }
+
+  // Starts writing to bev's socket (its output buffer is watched for drained bytes).
+  void attach(bufferevent* bev);
+  // Stops watching and lets go of the queued messages. Call before freeing the bufferevent, after
+  // dropping or copying (make_self_contained) what it still holds.
+  void detach();
+
+  // Sends msgs, in order, after anything queued. Returns 0, or the errno of a socket that failed
+  // (the caller closes the connection). The messages are moved from.
+  int send(std::vector<message_ptr>& msgs, bytes_of which);
+  // Queues bytes of the connection's own, copied.
+  void copy(std::span<const std::uint8_t> bytes);
+  // Bytes waiting in the output buffer.
+  [[nodiscard]] std::size_t queued() const;
+  // Copies what is still queued into the output buffer itself, so that it no longer points into
+  // shared messages: the connection can then finish writing after its owner is gone.
+  void make_self_contained();
+
+  // Totals, for tests and counters: bytes handed to the kernel directly and bytes queued.
+  [[nodiscard]] std::uint64_t direct_bytes() const { return direct_; }
+  [[nodiscard]] std::uint64_t queued_bytes() const { return added_; }
+
+private:
+  static void output_cb(evbuffer*, const evbuffer_cb_info* info, void* self);
+  void queue(const std::vector<std::uint8_t>& bytes, std::size_t offset, message_ptr owner);
+
+  bufferevent* bev_ = nullptr;
+  evbuffer_cb_entry* cb_ = nullptr;
+  // Every byte added to the output buffer counts in added_, every byte written from it in
+  // drained_; a message leaves inflight_ once drained_ passes the offset where its bytes end.
+  std::uint64_t added_ = 0, drained_ = 0, direct_ = 0;
+  std::deque<std::pair<std::uint64_t, message_ptr>> inflight_;
+};
+
+} // namespace onair::media::fanout
