@@ -5,7 +5,10 @@
 // Delay: the publisher appends to every H.264 frame one SEI NAL unit (user_data_unregistered,
 // a fixed UUID then the send time as 16 hex digits of this process's steady clock in µs). Servers
 // relay payloads unchanged, so a viewer reads the send time back from the frame it receives:
-// delay = receive time - send time, whatever the server does to timestamps.
+// delay = receive time - send time, whatever the server does to timestamps. The receive time is
+// the kernel's arrival stamp of the bytes (SO_TIMESTAMPNS), so that this one process reading
+// thousands of sockets one after the other does not add its own queueing to the server's delay;
+// the delay to the moment this process parsed the frame is reported too (read_delay).
 //
 //   bench_fanout --clip clip.flv --publish rtmp://H:P/app/key --play-file FILE
 //                [--rtmp N] [--flv N] [--ramp PER_S] [--settle S] [--window S] [--pids P1,P2] [--label NAME]
@@ -24,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -51,6 +55,18 @@ std::uint64_t now_us() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
           .count());
+}
+
+// The kernel stamps received data with CLOCK_REALTIME (SO_TIMESTAMPNS); this maps such a stamp
+// onto now_us()'s steady clock (the offset is taken once: the runs last seconds).
+std::uint64_t steady_from_realtime(const timespec& ts) {
+  static const std::int64_t offset_us = [] {
+    timespec real{};
+    clock_gettime(CLOCK_REALTIME, &real);
+    return std::int64_t{real.tv_sec} * 1'000'000 + real.tv_nsec / 1000 - static_cast<std::int64_t>(now_us());
+  }();
+  const std::int64_t real_us = std::int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, real_us - offset_us));
 }
 
 constexpr char sei_uuid[17] = "onair-fanout-ts!";
@@ -114,6 +130,8 @@ int connect_to(const url& u) {
     return -1;
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Arrival times from the kernel: the delay a viewer sees, without this process's own queueing.
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(u.port);
@@ -176,7 +194,8 @@ bytes connect_command(const url& u) {
 // ---------------------------------------------------------------- measurement
 struct window_stats {
   bool open = false;
-  std::vector<std::uint32_t> delays_us;
+  std::vector<std::uint32_t> delays_us;      // send → arrival at the viewer's socket (kernel stamp)
+  std::vector<std::uint32_t> read_delays_us; // send → parsed by this process (adds its own queueing)
 };
 window_stats g_window;
 
@@ -198,6 +217,7 @@ struct viewer {
   bytes body;
   // figures
   std::uint64_t t_connect = 0, t_first_video = 0, t_first_key = 0, t_last_video = 0;
+  std::uint64_t t_arrival = 0; // kernel arrival stamp of the bytes being parsed (0: none)
   std::uint64_t video_frames = 0, audio_frames = 0;
   std::uint64_t w_bytes0 = 0, w_frames0 = 0, w_max_gap = 0;
   bool w_stalled = false;
@@ -497,6 +517,7 @@ private:
     w_published0_ = published_video_;
     g_window.open = true;
     g_window.delays_us.reserve(viewers_.size() * static_cast<std::size_t>(cfg_.window * video_fps_ * 1.2));
+    g_window.read_delays_us.reserve(g_window.delays_us.capacity());
     for (auto& v : viewers_) {
       v->w_bytes0 = v->received;
       v->w_frames0 = v->video_frames;
@@ -557,14 +578,16 @@ private:
                 "published_frames=%llu gbit_s=%.3f bytes=%llu cpu_s=%.2f cpu_s_per_gb=%.3f "
                 "rss_before_mib=%.1f rss_mib=%.1f rss_per_viewer_kib=%.1f "
                 "ttff_rtmp_p50_ms=%.1f ttff_rtmp_p99_ms=%.1f ttff_flv_p50_ms=%.1f ttff_flv_p99_ms=%.1f "
-                "delay_p50_ms=%.2f delay_p99_ms=%.2f delay_max_ms=%.1f delay_samples=%zu loadgen_cpu_s=%.2f\n",
+                "delay_p50_ms=%.2f delay_p99_ms=%.2f delay_max_ms=%.1f delay_samples=%zu read_delay_p50_ms=%.2f "
+                "read_delay_p99_ms=%.2f loadgen_cpu_s=%.2f\n",
                 cfg_.label.c_str(), count[0], count[1], held[0], held[1], failed, secs,
                 static_cast<unsigned long long>(published), static_cast<double>(bytes_w) * 8 / secs / 1e9,
                 static_cast<unsigned long long>(bytes_w), cpu, gb > 0 ? cpu / gb : 0, before_.rss_kib / 1024.0,
                 server1.rss_kib / 1024.0, rss_per_viewer_kib / static_cast<double>(std::max<std::size_t>(1, total)),
                 pct(ttff[0], 50) / 1e3, pct(ttff[0], 99) / 1e3, pct(ttff[1], 50) / 1e3, pct(ttff[1], 99) / 1e3,
                 pct(d, 50) / 1e3, pct(d, 99) / 1e3, d.empty() ? 0.0 : *std::max_element(d.begin(), d.end()) / 1e3,
-                d.size(), self1 - w_self0_);
+                d.size(), pct(g_window.read_delays_us, 50) / 1e3, pct(g_window.read_delays_us, 99) / 1e3,
+                self1 - w_self0_);
     if (!example.empty())
       std::printf("example of a viewer not held: %s\n", example.c_str());
     std::fflush(stdout);
@@ -637,7 +660,21 @@ private:
   static void read_cb(evutil_socket_t fd, short, void* ctx) {
     auto& v = *static_cast<viewer*>(ctx);
     static std::uint8_t buf[256 * 1024];
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    alignas(cmsghdr) static char control[CMSG_SPACE(sizeof(timespec))];
+    iovec iov{buf, sizeof buf};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(fd, &mh, 0);
+    v.t_arrival = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n > 0 && c != nullptr; c = CMSG_NXTHDR(&mh, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        v.t_arrival = steady_from_realtime(ts);
+      }
     if (n == 0)
       return fail_viewer(v, "server closed the connection");
     if (n < 0) {
@@ -765,7 +802,12 @@ private:
       std::uint64_t sent = 0;
       if (read_sei(b, sent)) {
         const std::uint64_t delay = now > sent ? now - sent : 0;
-        g_window.delays_us.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(delay, 0xFFFFFFFF)));
+        // The stamp is the last segment's of the read (a frame read together with later bytes is
+        // given their time: the delay is over-estimated, never under).
+        const std::uint64_t arrived = v.t_arrival != 0 ? v.t_arrival : now;
+        const std::uint64_t added = arrived > sent ? arrived - sent : 0;
+        g_window.delays_us.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(added, 0xFFFFFFFF)));
+        g_window.read_delays_us.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(delay, 0xFFFFFFFF)));
         if (delay > 1'000'000 && !v.w_stalled)
           v.w_stalled = true, v.w_why = "behind real time by " + std::to_string(delay / 1000) + " ms";
       }
