@@ -171,6 +171,7 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
   // HTTP-FLV from the same hub on a bare evhttp.
   onair::net::event_loop http_loop;
   evhttp* http = evhttp_new(http_loop.base());
+  evhttp_set_timeout(http, 1); // a viewer sends nothing after its request: that must not end it
   evhttp_bound_socket* sock = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
   BOOST_REQUIRE(sock);
   sockaddr_in addr{};
@@ -200,6 +201,17 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
   BOOST_TEST(headers.output.find("Content-Type: video/x-flv") != std::string::npos);
   BOOST_TEST(headers.output.find("Access-Control-Allow-Origin: *") != std::string::npos);
   BOOST_TEST(headers.output.find("Transfer-Encoding: chunked") != std::string::npos);
+  // A viewer outlives the server's read timeout (1 s here): curl is stopped by its own --max-time.
+  const auto long_viewer = run("timeout 10 curl -s -o /dev/null --max-time 3 " + flv_url + "; echo rc=$?");
+  BOOST_TEST(long_viewer.output.find("rc=28") != std::string::npos, long_viewer.output);
+  // An HTTP/1.0 client gets the bare stream (no chunk framing, ended by closing): the FLV header,
+  // PreviousTagSize0, then a tag (script 0x12, video 0x09 or audio 0x08).
+  const auto bare = run("timeout 10 curl -s --http1.0 --max-time 1 " + flv_url + " | head -c 14 | od -An -tx1");
+  BOOST_TEST_MESSAGE("HTTP/1.0 body starts: " << bare.output);
+  const std::string flv_start = " 46 4c 56 01 05 00 00 00 09 00 00 00 00 ";
+  BOOST_TEST(bare.output.rfind(flv_start, 0) == 0u);
+  const std::string first_tag = bare.output.size() >= flv_start.size() + 2 ? bare.output.substr(flv_start.size(), 2) : "";
+  BOOST_TEST((first_tag == "12" || first_tag == "09" || first_tag == "08"), "first tag type " << first_tag);
   BOOST_TEST(wait_for([&] { return hub->viewer_count() == 0; }, 10s)); // every viewer left cleanly
 
   const auto pub = publisher.get();
