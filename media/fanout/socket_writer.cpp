@@ -14,13 +14,19 @@ namespace onair::media::fanout {
 void socket_writer::attach(bufferevent* bev) {
   detach();
   bev_ = bev;
-  cb_ = evbuffer_add_cb(bufferevent_get_output(bev_), &socket_writer::output_cb, this);
+  out_ = bufferevent_get_output(bev_);
+  fd_ = bufferevent_getfd(bev_);
+  drained_ = 0;
+  added_ = evbuffer_get_length(out_); // e.g. HTTP headers not written yet
+  cb_ = evbuffer_add_cb(out_, &socket_writer::output_cb, this);
 }
 
 void socket_writer::detach() {
-  if (bev_ && cb_)
-    evbuffer_remove_cb_entry(bufferevent_get_output(bev_), cb_);
+  if (out_ && cb_)
+    evbuffer_remove_cb_entry(out_, cb_);
   bev_ = nullptr;
+  out_ = nullptr;
+  fd_ = -1;
   cb_ = nullptr;
   inflight_.clear();
 }
@@ -32,14 +38,12 @@ void socket_writer::output_cb(evbuffer*, const evbuffer_cb_info* info, void* sel
     w->inflight_.pop_front();
 }
 
-std::size_t socket_writer::queued() const { return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_)) : 0; }
-
 void socket_writer::queue(const std::vector<std::uint8_t>& bytes, std::size_t offset, message_ptr owner) {
   const std::size_t n = bytes.size() - offset;
   if (n == 0)
     return;
   // Added before counting: output_cb sees the addition (n_deleted 0) and must not release owner.
-  evbuffer_add_reference(bufferevent_get_output(bev_), bytes.data() + offset, n, nullptr, nullptr);
+  evbuffer_add_reference(out_, bytes.data() + offset, n, nullptr, nullptr);
   added_ += n;
   inflight_.emplace_back(added_, std::move(owner));
 }
@@ -50,7 +54,6 @@ int socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
   std::size_t i = 0;      // first message not fully sent
   std::size_t offset = 0; // bytes of msgs[i] already sent
   if (queued() == 0) {
-    const evutil_socket_t fd = bufferevent_getfd(bev_);
     constexpr std::size_t max_iov = 64;
     std::array<iovec, max_iov> iov{};
     while (i < msgs.size()) {
@@ -66,7 +69,7 @@ int socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
       msghdr mh{};
       mh.msg_iov = iov.data();
       mh.msg_iovlen = n;
-      const ssize_t sent = ::sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t sent = ::sendmsg(fd_, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (sent < 0) {
         if (errno == EINTR)
           continue;
@@ -101,7 +104,7 @@ int socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
 void socket_writer::copy(std::span<const std::uint8_t> bytes) {
   if (!bev_ || bytes.empty())
     return;
-  evbuffer_add(bufferevent_get_output(bev_), bytes.data(), bytes.size());
+  evbuffer_add(out_, bytes.data(), bytes.size());
   added_ += bytes.size();
 }
 
@@ -109,7 +112,7 @@ void socket_writer::make_self_contained() {
   if (!bev_ || inflight_.empty())
     return;
   // pullup copies every chain, referenced ones included, into one the buffer owns.
-  evbuffer_pullup(bufferevent_get_output(bev_), -1);
+  evbuffer_pullup(out_, -1);
   inflight_.clear();
 }
 

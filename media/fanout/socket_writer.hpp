@@ -34,7 +34,8 @@ public:
   socket_writer& operator=(const socket_writer&) = delete;
   ~socket_writer() { detach(); }
 
-  // Starts writing to bev's socket (its output buffer is watched for drained bytes).
+  // Starts writing to bev's socket (its output buffer is watched for drained bytes). From then on
+  // only this writer may add to that output buffer: queued() is counted here, not asked of it.
   void attach(bufferevent* bev);
   // Stops watching and lets go of the queued messages. Call before freeing the bufferevent, after
   // dropping or copying (make_self_contained) what it still holds.
@@ -46,7 +47,7 @@ public:
   // Queues bytes of the connection's own, copied.
   void copy(std::span<const std::uint8_t> bytes);
   // Bytes waiting in the output buffer.
-  [[nodiscard]] std::size_t queued() const;
+  [[nodiscard]] std::size_t queued() const { return static_cast<std::size_t>(added_ - drained_); }
   // Copies what is still queued into the output buffer itself, so that it no longer points into
   // shared messages: the connection can then finish writing after its owner is gone.
   void make_self_contained();
@@ -59,10 +60,13 @@ private:
   static void output_cb(evbuffer*, const evbuffer_cb_info* info, void* self);
   void queue(const std::vector<std::uint8_t>& bytes, std::size_t offset, message_ptr owner);
 
+  // Kept here: the viewer's bufferevent is cold in the cache when a frame is fanned out.
   bufferevent* bev_ = nullptr;
+  evbuffer* out_ = nullptr;
+  int fd_ = -1;
   evbuffer_cb_entry* cb_ = nullptr;
-  // Every byte added to the output buffer counts in added_, every byte written from it in
-  // drained_; a message leaves inflight_ once drained_ passes the offset where its bytes end.
+  // Every byte added to the output buffer counts in added_ (what was there at attach too), every
+  // byte written from it in drained_; a message leaves inflight_ once drained_ passes the offset where its bytes end.
   std::uint64_t added_ = 0, drained_ = 0, direct_ = 0;
   std::deque<std::pair<std::uint64_t, message_ptr>> inflight_;
 };
