@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/runtime.hpp"
+#include "eventually.hpp"
 #include "storage/views.hpp"
 
 namespace onair::testing {
@@ -27,17 +28,6 @@ R wait_for(std::function<void(std::function<void(R)>)> start) {
   auto f = p->get_future();
   start([p](R r) { p->set_value(std::move(r)); });
   return f.get();
-}
-
-// Polls cond until it holds or the deadline passes.
-inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return cond();
 }
 
 struct runtime_fixture {

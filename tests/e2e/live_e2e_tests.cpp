@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "api/harness.hpp"
+#include "eventually.hpp"
 
 using namespace onair::test_harness;
 
@@ -41,15 +42,10 @@ private:
   std::optional<int> code_;
 };
 
+// ffmpeg and the server in other processes: a longer deadline than in-process waits.
 template <class Pred>
 bool eventually(Pred p, std::chrono::milliseconds limit = 20s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return p();
+  return onair::testing::eventually(p, limit, 50ms);
 }
 
 // A generated H.264/AAC clip published in real time for `seconds`.

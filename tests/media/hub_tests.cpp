@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "eventually.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/net/event_loop.hpp"
 
@@ -17,15 +18,8 @@ frame video(std::uint32_t ts, bool key, std::size_t size = 100) {
 frame audio(std::uint32_t ts) { return make_frame(frame_kind::audio, ts, std::vector<std::uint8_t>(10, 0xAF)); }
 frame header(frame_kind k) { return make_frame(k, 0, std::vector<std::uint8_t>(20, 1), false, true); }
 
-template <class Pred> bool wait_for(Pred p, std::chrono::milliseconds limit = std::chrono::seconds{5}) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{2});
-  }
-  return p();
-}
+using onair::testing::eventually;
+constexpr std::chrono::seconds wait_limit{5};
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(hub)
@@ -209,20 +203,20 @@ BOOST_AUTO_TEST_CASE(publishes_wake_viewers_on_their_loop_and_close_ends_them) {
   test_viewer v;
   v.h = h.get();
   loop.post([&] { h->subscribe(loop, &v); });
-  BOOST_REQUIRE(wait_for([&] { return h->viewer_count() == 1; }));
+  BOOST_REQUIRE(eventually([&] { return h->viewer_count() == 1; }, wait_limit));
   h->begin_publish();
   for (int i = 0; i < 50; ++i)
     h->publish(video(static_cast<std::uint32_t>(i * 40), i == 0));
-  BOOST_TEST(wait_for([&] { return v.received.load() == 50; }));
+  BOOST_TEST(eventually([&] { return v.received.load() == 50; }, wait_limit));
   BOOST_TEST((v.thread != std::this_thread::get_id()));
   h->close();
-  BOOST_TEST(wait_for([&] { return v.closed.load(); }));
+  BOOST_TEST(eventually([&] { return v.closed.load(); }, wait_limit));
   std::atomic<bool> gone{false};
   loop.post([&] {
     h->unsubscribe(loop, &v);
     gone = true;
   });
-  BOOST_TEST(wait_for([&] { return gone.load(); }));
+  BOOST_TEST(eventually([&] { return gone.load(); }, wait_limit));
   loop.stop();
   BOOST_TEST(h->viewer_count() == 0u);
 }

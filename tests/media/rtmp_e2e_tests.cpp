@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "eventually.hpp"
 #include "media/flv/http_flv.hpp"
 #include "media/net/event_loop.hpp"
 #include "media/rtmp/chunk.hpp"
@@ -49,15 +50,7 @@ run_result run(const std::string& cmd) {
 
 bool have_ffmpeg() { return run("ffmpeg -version").rc == 0 && run("ffprobe -version").rc == 0; }
 
-template <class Pred> bool wait_for(Pred p, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (p())
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return p();
-}
+using onair::testing::eventually;
 
 // Accepts key "good" into hub "hub-good" (answering from another thread, as actors do);
 // playback id "pgood" resolves to it.
@@ -137,7 +130,7 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
   fixture f;
   BOOST_REQUIRE(f.server->port() != 0);
   auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 7)); });
-  BOOST_REQUIRE_MESSAGE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s),
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s),
                         "no key frame from the publisher");
   const std::uint64_t good_session = f.hooks.with([&] { return *f.hooks.first_key.begin(); });
   auto hub = f.hubs.find("hub-good");
@@ -212,12 +205,12 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
   BOOST_TEST(bare.output.rfind(flv_start, 0) == 0u);
   const std::string first_tag = bare.output.size() >= flv_start.size() + 2 ? bare.output.substr(flv_start.size(), 2) : "";
   BOOST_TEST((first_tag == "12" || first_tag == "09" || first_tag == "08"), "first tag type " << first_tag);
-  BOOST_TEST(wait_for([&] { return hub->viewer_count() == 0; }, 10s)); // every viewer left cleanly
+  BOOST_TEST(eventually([&] { return hub->viewer_count() == 0; }, 10s)); // every viewer left cleanly
 
   const auto pub = publisher.get();
   BOOST_TEST_MESSAGE("publisher: rc=" << pub.rc << " " << pub.output);
   BOOST_TEST(pub.rc == 0);
-  BOOST_TEST(wait_for([&] { return f.hooks.with([&] { return f.hooks.ended.count(good_session) == 1; }); }, 10s));
+  BOOST_TEST(eventually([&] { return f.hooks.with([&] { return f.hooks.ended.count(good_session) == 1; }); }, 10s));
   BOOST_TEST(!hub->publishing());
   f.hooks.with([&] {
     BOOST_REQUIRE(!f.hooks.stats.empty());
@@ -239,7 +232,7 @@ BOOST_AUTO_TEST_CASE(viewer_keeps_playing_through_a_publisher_reconnect) {
   BOOST_REQUIRE_MESSAGE(have_ffmpeg(), "ffmpeg/ffprobe not installed (ops/deps installs them)");
   fixture f;
   auto first = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 3)); });
-  BOOST_REQUIRE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
+  BOOST_REQUIRE(eventually([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
   auto viewer = std::async(std::launch::async, [&] {
     return run("timeout 60 ffprobe -v error -select_streams v:0 -show_entries packet=dts_time -of csv=p=0 "
                "-read_intervals %+6 " +
@@ -281,7 +274,7 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewer
   rtmp::server srv{cfg, hooks, hubs, stats};
   srv.start();
   auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(srv.port(), "good", 10)); });
-  BOOST_REQUIRE(wait_for([&] { return hooks.with([&] { return !hooks.first_key.empty(); }); }, 20s));
+  BOOST_REQUIRE(eventually([&] { return hooks.with([&] { return !hooks.first_key.empty(); }); }, 20s));
 
   // A raw player that reads far slower than the stream's bitrate.
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -326,7 +319,7 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewer
   const auto probe = run("timeout 30 ffprobe -v error -show_entries stream=codec_name,width,height -of compact "
                          "rtmp://127.0.0.1:" + std::to_string(srv.port()) + "/play/pgood");
   BOOST_TEST(probe.output.find("codec_name=h264|width=640|height=360") != std::string::npos);
-  BOOST_TEST(wait_for([&] { return stats.dropped_gops.load() > 0; }, 15s));
+  BOOST_TEST(eventually([&] { return stats.dropped_gops.load() > 0; }, 15s));
   BOOST_TEST_MESSAGE("dropped GOPs " << stats.dropped_gops.load() << ", frames " << stats.dropped_frames.load());
   const auto pub = publisher.get(); // the publisher ran at its own pace to the end
   BOOST_TEST(pub.rc == 0);
@@ -340,10 +333,10 @@ BOOST_AUTO_TEST_CASE(disconnect_publisher_cuts_a_running_publish) {
   BOOST_REQUIRE_MESSAGE(have_ffmpeg(), "ffmpeg/ffprobe not installed (ops/deps installs them)");
   fixture f;
   auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(f.server->port(), "good", 30)); });
-  BOOST_REQUIRE(wait_for([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
+  BOOST_REQUIRE(eventually([&] { return f.hooks.with([&] { return !f.hooks.first_key.empty(); }); }, 20s));
   const std::uint64_t id = f.hooks.with([&] { return *f.hooks.first_key.begin(); });
   f.server->disconnect_publisher(id);
-  BOOST_TEST(wait_for([&] { return f.hooks.with([&] { return f.hooks.ended.count(id) == 1; }); }, 5s));
+  BOOST_TEST(eventually([&] { return f.hooks.with([&] { return f.hooks.ended.count(id) == 1; }); }, 5s));
   BOOST_REQUIRE(publisher.wait_for(15s) == std::future_status::ready);
   BOOST_TEST(publisher.get().rc != 0);
 }
@@ -384,9 +377,9 @@ BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
     BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
     fds.push_back(fd);
   }
-  BOOST_TEST(wait_for([&] { return stats.connections_refused.load() == 1u; }, 5s));
+  BOOST_TEST(eventually([&] { return stats.connections_refused.load() == 1u; }, 5s));
   // Silent clients are dropped by the handshake timeout.
-  BOOST_TEST(wait_for([&] { return stats.timeouts.load() == 2u && srv.connection_count() == 0; }, 5s));
+  BOOST_TEST(eventually([&] { return stats.timeouts.load() == 2u && srv.connection_count() == 0; }, 5s));
   for (int fd : fds)
     ::close(fd);
   srv.stop();
@@ -398,7 +391,7 @@ BOOST_AUTO_TEST_CASE(garbage_and_silence_close_the_connection) {
   // Wrong handshake version, then a valid C0C1 followed by a malformed chunk stream.
   run("head -c 2000 /dev/urandom | (printf '\\006'; cat) | timeout 5 curl -s --max-time 2 telnet://127.0.0.1:" + port +
       " >/dev/null");
-  BOOST_TEST(wait_for([&] { return f.server->connection_count() == 0; }, 5s));
+  BOOST_TEST(eventually([&] { return f.server->connection_count() == 0; }, 5s));
   BOOST_TEST(f.stats.protocol_errors.load() >= 1u);
 }
 
