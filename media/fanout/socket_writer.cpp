@@ -48,9 +48,10 @@ void socket_writer::queue(const std::vector<std::uint8_t>& bytes, std::size_t of
   inflight_.emplace_back(added_, std::move(owner));
 }
 
-int socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
+socket_writer::send_result socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
+  send_result r;
   if (!bev_ || msgs.empty())
-    return 0;
+    return r;
   std::size_t i = 0;      // first message not fully sent
   std::size_t offset = 0; // bytes of msgs[i] already sent
   if (queued() == 0) {
@@ -75,9 +76,11 @@ int socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
           continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
           break;
-        return errno;
+        r.error = errno;
+        return r;
       }
       direct_ += static_cast<std::uint64_t>(sent);
+      r.bytes += static_cast<std::uint64_t>(sent);
       // Advance past what the kernel took.
       auto left = static_cast<std::size_t>(sent);
       while (i < msgs.size()) {
@@ -96,9 +99,10 @@ int socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
   }
   for (; i < msgs.size(); ++i, offset = 0) {
     const auto& bytes = which(*msgs[i]); // before msgs[i] is moved into the queue
+    r.bytes += bytes.size() - offset;
     queue(bytes, offset, std::move(msgs[i]));
   }
-  return 0;
+  return r;
 }
 
 void socket_writer::copy(std::span<const std::uint8_t> bytes) {

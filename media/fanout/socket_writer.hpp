@@ -41,9 +41,12 @@ public:
   // dropping or copying (make_self_contained) what it still holds.
   void detach();
 
-  // Sends msgs, in order, after anything queued. Returns 0, or the errno of a socket that failed
-  // (the caller closes the connection). The messages are moved from.
-  int send(std::vector<message_ptr>& msgs, bytes_of which);
+  struct send_result {
+    int error = 0;           // errno of a socket that failed (the caller closes the connection)
+    std::uint64_t bytes = 0; // handed over: written to the socket or queued
+  };
+  // Sends msgs, in order, after anything queued. The queued messages are moved from.
+  send_result send(std::vector<message_ptr>& msgs, bytes_of which);
   // Queues bytes of the connection's own, copied.
   void copy(std::span<const std::uint8_t> bytes);
   // Bytes waiting in the output buffer.

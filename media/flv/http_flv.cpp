@@ -62,17 +62,15 @@ public:
     const auto r = hub_->read(cursor_, scratch_, opts_.out_buffer - queued);
     const auto which = chunked_ ? +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv_chunk(); }
                                 : +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv(); };
-    std::uint64_t bytes = 0;
-    for (const auto& m : scratch_)
-      bytes += which(*m).size();
-    if (const int err = writer_.send(scratch_, which); err != 0) {
+    const auto sent = writer_.send(scratch_, which);
+    scratch_.clear();
+    if (sent.error != 0) {
       // evhttp sees the broken connection on its side and calls close_cb.
       failed_ = true;
-      spdlog::debug("http-flv: hub={} viewer write failed: {}", hub_->name(), evutil_socket_error_to_string(err));
+      spdlog::debug("http-flv: hub={} viewer write failed: {}", hub_->name(), evutil_socket_error_to_string(sent.error));
     }
-    scratch_.clear();
-    if (stats_ && bytes > 0)
-      counters::add(stats_->bytes_out, bytes);
+    if (stats_ && sent.bytes > 0)
+      counters::add(stats_->bytes_out, sent.bytes);
     if (r.closed)
       finish();
   }

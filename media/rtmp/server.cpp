@@ -250,19 +250,16 @@ public:
     const auto r = viewer_hub_->read(cursor_, scratch_, srv_.cfg.viewer_out_buffer - queued);
     if (r.dropped_frames > 0)
       spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
-    std::uint64_t bytes = 0;
-    for (const auto& m : scratch_)
-      bytes += m->rtmp().size();
-    if (batched)
-      ls_.bytes_out += bytes;
-    else
-      counters::add(srv_.stats.bytes_out, bytes);
-    const int err = writer_.send(scratch_, [](const fanout::message& m) -> const std::vector<std::uint8_t>& {
+    const auto sent = writer_.send(scratch_, [](const fanout::message& m) -> const std::vector<std::uint8_t>& {
       return m.rtmp();
     });
     scratch_.clear();
-    if (err != 0) {
-      close(std::string{"socket error: "} + evutil_socket_error_to_string(err));
+    if (batched)
+      ls_.bytes_out += sent.bytes;
+    else
+      counters::add(srv_.stats.bytes_out, sent.bytes);
+    if (sent.error != 0) {
+      close(std::string{"socket error: "} + evutil_socket_error_to_string(sent.error));
       return;
     }
     if (r.closed)

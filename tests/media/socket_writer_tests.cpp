@@ -91,10 +91,12 @@ BOOST_AUTO_TEST_CASE(given_room_in_the_socket_when_sending_then_all_goes_direct_
   const std::vector<fanout::message_ptr> originals{message_of(100, 1), message_of(2000, 2), message_of(50, 3)};
   auto batch = originals;
 
-  BOOST_TEST(p.writer.send(batch, &flv_bytes) == 0);
+  const auto sent = p.writer.send(batch, &flv_bytes);
   batch.clear(); // as callers do
 
   const auto expected = concat(originals);
+  BOOST_TEST(sent.error == 0);
+  BOOST_TEST(sent.bytes == expected.size());
   BOOST_TEST(p.writer.direct_bytes() == expected.size());
   BOOST_TEST(p.writer.queued() == 0U);
   for (const auto& m : originals)
@@ -109,10 +111,12 @@ BOOST_AUTO_TEST_CASE(given_a_full_socket_when_sending_then_the_rest_is_queued_by
     originals.push_back(message_of(8000, i));
   auto batch = originals;
 
-  BOOST_TEST(p.writer.send(batch, &flv_bytes) == 0);
+  const auto sent = p.writer.send(batch, &flv_bytes);
   batch.clear();
 
   const auto expected = concat(originals);
+  BOOST_TEST(sent.error == 0);
+  BOOST_TEST(sent.bytes == expected.size()); // written and queued together
   BOOST_TEST(p.writer.direct_bytes() > 0U);
   BOOST_TEST(p.writer.direct_bytes() < expected.size());
   BOOST_TEST(p.writer.queued() == expected.size() - p.writer.direct_bytes());
@@ -122,7 +126,7 @@ BOOST_AUTO_TEST_CASE(given_a_full_socket_when_sending_then_the_rest_is_queued_by
   p.writer.copy(control);
   std::vector<fanout::message_ptr> later{message_of(300, 0xEE)};
   const auto later_bytes = later.front()->flv();
-  BOOST_TEST(p.writer.send(later, &flv_bytes) == 0);
+  BOOST_TEST(p.writer.send(later, &flv_bytes).error == 0);
 
   auto want = expected;
   want.insert(want.end(), control.begin(), control.end());
@@ -140,7 +144,7 @@ BOOST_AUTO_TEST_CASE(given_a_queue_made_self_contained_when_the_messages_go_then
     batch.push_back(message_of(8000, static_cast<std::uint8_t>(0x40 + i)));
   const auto expected = concat(batch);
   std::vector<std::weak_ptr<const fanout::message>> watch(batch.begin(), batch.end());
-  BOOST_TEST(p.writer.send(batch, &flv_bytes) == 0);
+  BOOST_TEST(p.writer.send(batch, &flv_bytes).error == 0);
   BOOST_TEST(p.writer.queued() > 0U);
 
   p.writer.make_self_contained();
@@ -157,7 +161,7 @@ BOOST_AUTO_TEST_CASE(given_a_closed_peer_when_sending_then_the_socket_error_is_r
   p.peer = -1;
   std::vector<fanout::message_ptr> batch{message_of(1000, 7)};
 
-  const int err = p.writer.send(batch, &flv_bytes);
+  const int err = p.writer.send(batch, &flv_bytes).error;
 
   BOOST_TEST((err == EPIPE || err == ECONNRESET));
 }
