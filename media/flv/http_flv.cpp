@@ -1,5 +1,9 @@
 #include "media/flv/http_flv.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
@@ -34,6 +38,10 @@ public:
     const char* te = evhttp_find_header(headers, "Transfer-Encoding");
     chunked_ = te != nullptr && evutil_ascii_strcasecmp(te, "chunked") == 0;
     bufferevent* bev = evhttp_connection_get_bufferevent(conn_);
+    // Each flush carries whole frames and must leave at once: with Nagle's algorithm a frame
+    // written while the previous one is still unacknowledged would wait for that ack.
+    const int one = 1;
+    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // The viewer sends nothing more: only writes may time out.
     const timeval write_tv{static_cast<time_t>(opts_.write_timeout.count()), 0};
     bufferevent_set_timeouts(bev, nullptr, &write_tv);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -12,7 +13,9 @@
 #include <thread>
 
 #include <event2/http.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +54,26 @@ run_result run(const std::string& cmd) {
 bool have_ffmpeg() { return run("ffmpeg -version").rc == 0 && run("ffprobe -version").rc == 0; }
 
 using onair::testing::eventually;
+
+// This process's socket whose peer is `client` (the server's end of a loopback connection), or -1.
+int server_end_of(const sockaddr_in& client) {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d)
+    return -1;
+  int found = -1;
+  while (dirent* e = readdir(d)) {
+    const int fd = std::atoi(e->d_name);
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (fd > 2 && getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 && peer.sin_family == AF_INET &&
+        peer.sin_port == client.sin_port && peer.sin_addr.s_addr == client.sin_addr.s_addr) {
+      found = fd;
+      break;
+    }
+  }
+  closedir(d);
+  return found;
+}
 
 // Accepts key "good" into hub "hub-good" (answering from another thread, as actors do);
 // playback id "pgood" resolves to it.
@@ -194,6 +217,29 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
   BOOST_TEST(headers.output.find("Content-Type: video/x-flv") != std::string::npos);
   BOOST_TEST(headers.output.find("Access-Control-Allow-Origin: *") != std::string::npos);
   BOOST_TEST(headers.output.find("Transfer-Encoding: chunked") != std::string::npos);
+  // Frames leave at once: the viewer's socket has Nagle's algorithm off. A raw client reads the
+  // start of the reply, then the server's end of its connection is looked up in this process.
+  {
+    const int c = socket(AF_INET, SOCK_STREAM, 0);
+    BOOST_REQUIRE(c >= 0);
+    BOOST_REQUIRE(connect(c, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+    const std::string get = "GET /play/pgood.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    BOOST_REQUIRE(send(c, get.data(), get.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(get.size()));
+    timeval tv{10, 0};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char head[64];
+    BOOST_REQUIRE(recv(c, head, sizeof head, 0) > 0);
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    getsockname(c, reinterpret_cast<sockaddr*>(&local), &len);
+    const int server_fd = server_end_of(local);
+    BOOST_REQUIRE(server_fd >= 0);
+    int nodelay = 0;
+    socklen_t optlen = sizeof nodelay;
+    BOOST_TEST(getsockopt(server_fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &optlen) == 0);
+    BOOST_TEST(nodelay != 0);
+    close(c);
+  }
   // A viewer outlives the server's read timeout (1 s here): curl is stopped by its own --max-time.
   const auto long_viewer = run("timeout 10 curl -s -o /dev/null --max-time 3 " + flv_url + "; echo rc=$?");
   BOOST_TEST(long_viewer.output.find("rc=28") != std::string::npos, long_viewer.output);
