@@ -268,7 +268,7 @@ double self_cpu() {
 
 class bench {
 public:
-  explicit bench(config c) : cfg_{std::move(c)}, base_{event_base_new()} {}
+  explicit bench(config c) : cfg_{std::move(c)}, base_{new_base()} {}
   ~bench() {
     for (auto& v : viewers_)
       if (v->ev)
@@ -289,7 +289,7 @@ public:
       return 1;
     }
     start_publisher();
-    tick_ = event_new(base_, -1, EV_PERSIST, &bench::tick_cb, this);
+    tick_ = setup_event(base_, -1, EV_PERSIST, &bench::tick_cb, this);
     const timeval tv{0, 100'000};
     event_add(tick_, &tv);
     t_start_ = now_us();
@@ -336,10 +336,29 @@ private:
     return true;
   }
 
+  // Two priorities: the publisher, the timers and viewers still setting up (prio_setup) run before
+  // viewers that already play (prio_playing). A real viewer is its own process; here one thread
+  // reads every socket, and without this a connecting viewer's four RTMP round trips would each
+  // wait behind a pass over thousands of playing sockets, which is this process's lag, not the
+  // server's time to first frame. (Re-polling within a pass, event_config_set_max_dispatch_interval,
+  // cut that wait further but cost this thread enough CPU to delay the server's sends.)
+  static constexpr int prio_setup = 0, prio_playing = 1;
+  static event_base* new_base() {
+    event_base* b = event_base_new();
+    event_base_priority_init(b, 2);
+    return b;
+  }
+  static event* setup_event(event_base* base, evutil_socket_t fd, short what, event_callback_fn cb, void* arg) {
+    event* e = event_new(base, fd, what, cb, arg);
+    event_priority_set(e, prio_setup);
+    return e;
+  }
+
   // ------------------------------------------------------------ publisher
   void start_publisher() {
     const int fd = connect_to(pub_url_);
     pub_ = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_priority_set(pub_, prio_setup);
     bufferevent_setcb(pub_, &bench::pub_read_cb, nullptr, &bench::pub_event_cb, this);
     bufferevent_enable(pub_, EV_READ | EV_WRITE);
     const auto hs = c0c1();
@@ -394,7 +413,7 @@ private:
           b->pub_start_ = now_us();
           std::printf("publishing to %s\n", b->cfg_.publish.c_str());
           std::fflush(stdout);
-          b->pub_timer_ = evtimer_new(b->base_, &bench::pub_timer_cb, b);
+          b->pub_timer_ = setup_event(b->base_, -1, 0, &bench::pub_timer_cb, b);
           b->pump();
         } else if (d.values[3].get_string("level") == "error") {
           return b->fail("publish refused: " + code);
@@ -468,7 +487,7 @@ private:
       before_ = sample(cfg_.pids);
       phase_ = phase::ramp;
       t_ramp_ = now;
-      ramp_timer_ = event_new(base_, -1, EV_PERSIST, &bench::ramp_cb, this);
+      ramp_timer_ = setup_event(base_, -1, EV_PERSIST, &bench::ramp_cb, this);
       const timeval tv{0, 10'000};
       event_add(ramp_timer_, &tv);
       std::printf("play %s%s%s\n", rtmp_url.c_str(), cfg_.flv_viewers ? " and " : "",
@@ -610,7 +629,7 @@ private:
       v->state = viewer::st::failed;
       v->fail_reason = std::string{"connect: "} + std::strerror(errno);
     } else {
-      v->ev = event_new(base_, v->fd, EV_WRITE, &bench::connected_cb, v.get());
+      v->ev = setup_event(base_, v->fd, EV_WRITE, &bench::connected_cb, v.get());
       event_add(v->ev, nullptr);
     }
     viewers_.push_back(std::move(v));
@@ -643,7 +662,7 @@ private:
       return fail_viewer(v, std::string{"connect: "} + std::strerror(err));
     event_base* base = event_get_base(v.ev);
     event_free(v.ev);
-    v.ev = event_new(base, fd, EV_READ | EV_PERSIST, &bench::read_cb, &v);
+    v.ev = setup_event(base, fd, EV_READ | EV_PERSIST, &bench::read_cb, &v);
     event_add(v.ev, nullptr);
     if (v.is_flv) {
       const std::string req = "GET " + g_self->flv_url_.path + " HTTP/1.1\r\nHost: " + g_self->flv_url_.host +
@@ -791,8 +810,10 @@ private:
     ++v.video_frames;
     if (!v.t_first_video)
       v.t_first_video = now;
-    if (!v.t_first_key && (b[0] >> 4) == 1)
+    if (!v.t_first_key && (b[0] >> 4) == 1) {
       v.t_first_key = now;
+      event_priority_set(v.ev, prio_playing); // called from its own callback: not active now
+    }
     if (!v.t_first_key)
       return; // not decodable yet
     if (g_window.open) {
