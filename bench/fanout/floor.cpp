@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/fanout/recv_stamped.hpp"
+
 namespace {
 
 struct options {
@@ -108,20 +110,13 @@ void reader(const std::vector<int>& fds) {
       die("epoll_ctl");
   }
   static std::uint8_t buf[256 * 1024];
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
   std::vector<epoll_event> evs(1024);
   while (g_phase.load(std::memory_order_acquire) != 2) {
     const int n = epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
     for (int i = 0; i < n; ++i) {
-      iovec iov{buf, sizeof buf};
-      msghdr mh{};
-      mh.msg_iov = &iov;
-      mh.msg_iovlen = 1;
-      mh.msg_control = control;
-      mh.msg_controllen = sizeof control;
-      const ssize_t r = recvmsg(evs[static_cast<std::size_t>(i)].data.fd, &mh, MSG_DONTWAIT);
-      if (r > 0)
-        g_received.fetch_add(static_cast<std::uint64_t>(r), std::memory_order_relaxed);
+      const auto r = onair::bench::recv_stamped(evs[static_cast<std::size_t>(i)].data.fd, buf, MSG_DONTWAIT);
+      if (r.n > 0)
+        g_received.fetch_add(static_cast<std::uint64_t>(r.n), std::memory_order_relaxed);
     }
   }
   close(ep);

@@ -44,6 +44,8 @@
 #include "media/rtmp/chunk.hpp"
 #include "media/rtmp/handshake.hpp"
 
+#include "bench/fanout/recv_stamped.hpp"
+
 namespace {
 
 namespace rtmp = onair::media::rtmp;
@@ -679,21 +681,9 @@ private:
   static void read_cb(evutil_socket_t fd, short, void* ctx) {
     auto& v = *static_cast<viewer*>(ctx);
     static std::uint8_t buf[256 * 1024];
-    alignas(cmsghdr) static char control[CMSG_SPACE(sizeof(timespec))];
-    iovec iov{buf, sizeof buf};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
-    const ssize_t n = recvmsg(fd, &mh, 0);
-    v.t_arrival = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n > 0 && c != nullptr; c = CMSG_NXTHDR(&mh, c))
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-        timespec ts{};
-        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        v.t_arrival = steady_from_realtime(ts);
-      }
+    const auto rd = onair::bench::recv_stamped(fd, buf);
+    const ssize_t n = rd.n;
+    v.t_arrival = rd.stamped ? steady_from_realtime(rd.arrival) : 0;
     if (n == 0)
       return fail_viewer(v, "server closed the connection");
     if (n < 0) {
