@@ -111,6 +111,11 @@ result<std::unique_ptr<runtime>> runtime::open(const options& opts) {
   rt->cfg_ = std::make_unique<caf::actor_system_config>();
   const auto threads = opts.worker_threads ? opts.worker_threads : std::max(2u, std::thread::hardware_concurrency());
   rt->cfg_->set("scheduler.max-threads", threads);
+  // An idle worker re-checks for work to steal every relaxed-sleep-duration (CAF's default 10 ms:
+  // 100 wake-ups a second per worker, about 1% of a core on an idle server). Work enqueued from
+  // outside (the HTTP and RTMP loops, the committer's completions) wakes a sleeping worker at once,
+  // so a longer interval only delays stealing from a busy worker.
+  rt->cfg_->set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds{100}});
   rt->cfg_->add_error_category(error_category, render_error);
   rt->system_ = std::make_unique<caf::actor_system>(*rt->cfg_);
   auto& sys = *rt->system_;
