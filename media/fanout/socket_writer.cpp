@@ -13,9 +13,8 @@ namespace onair::media::fanout {
 
 void socket_writer::attach(bufferevent* bev) {
   detach();
-  bev_ = bev;
-  out_ = bufferevent_get_output(bev_);
-  fd_ = bufferevent_getfd(bev_);
+  out_ = bufferevent_get_output(bev);
+  fd_ = bufferevent_getfd(bev);
   drained_ = 0;
   added_ = evbuffer_get_length(out_); // e.g. HTTP headers not written yet
   cb_ = evbuffer_add_cb(out_, &socket_writer::output_cb, this);
@@ -24,7 +23,6 @@ void socket_writer::attach(bufferevent* bev) {
 void socket_writer::detach() {
   if (out_ && cb_)
     evbuffer_remove_cb_entry(out_, cb_);
-  bev_ = nullptr;
   out_ = nullptr;
   fd_ = -1;
   cb_ = nullptr;
@@ -50,7 +48,7 @@ void socket_writer::queue(const std::vector<std::uint8_t>& bytes, std::size_t of
 
 socket_writer::send_result socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
   send_result r;
-  if (!bev_ || msgs.empty())
+  if (!out_ || msgs.empty())
     return r;
   std::size_t i = 0;      // first message not fully sent
   std::size_t offset = 0; // bytes of msgs[i] already sent
@@ -106,14 +104,14 @@ socket_writer::send_result socket_writer::send(std::vector<message_ptr>& msgs, b
 }
 
 void socket_writer::copy(std::span<const std::uint8_t> bytes) {
-  if (!bev_ || bytes.empty())
+  if (!out_ || bytes.empty())
     return;
   evbuffer_add(out_, bytes.data(), bytes.size());
   added_ += bytes.size();
 }
 
 void socket_writer::make_self_contained() {
-  if (!bev_ || inflight_.empty())
+  if (!out_ || inflight_.empty())
     return;
   // pullup copies every chain, referenced ones included, into one the buffer owns.
   evbuffer_pullup(out_, -1);

@@ -55,16 +55,15 @@ public:
   // shared messages: the connection can then finish writing after its owner is gone.
   void make_self_contained();
 
-  // Totals, for tests and counters: bytes handed to the kernel directly and bytes queued.
+  // Total bytes handed to the kernel directly, for tests.
   [[nodiscard]] std::uint64_t direct_bytes() const { return direct_; }
-  [[nodiscard]] std::uint64_t queued_bytes() const { return added_; }
 
 private:
   static void output_cb(evbuffer*, const evbuffer_cb_info* info, void* self);
   void queue(const std::vector<std::uint8_t>& bytes, std::size_t offset, message_ptr owner);
 
   // Kept here: the viewer's bufferevent is cold in the cache when a frame is fanned out.
-  bufferevent* bev_ = nullptr;
+  // out_ is null while detached.
   evbuffer* out_ = nullptr;
   int fd_ = -1;
   evbuffer_cb_entry* cb_ = nullptr;
