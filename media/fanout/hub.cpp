@@ -1,6 +1,7 @@
 #include "media/fanout/hub.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "media/flv/tag.hpp"
@@ -83,7 +84,7 @@ void hub::end_publish(std::uint64_t session) {
 }
 
 bool hub::publishing() const {
-  std::lock_guard lock{mu_};
+  std::shared_lock lock{mu_};
   return publishing_;
 }
 
@@ -127,10 +128,8 @@ message_ptr hub::publish(const frame& f, std::uint64_t session) {
     if (m->keyframe)
       ++total_keys_;
     trim_locked();
-    if (f.kind == frame_kind::video && !f.sequence_header)
-      video_published_.fetch_add(1, std::memory_order_acq_rel);
   }
-  notify();
+  notify(opts_.merge_window_ms == 0 || (f.kind == frame_kind::video && !f.sequence_header));
   return m;
 }
 
@@ -154,31 +153,71 @@ void hub::close() {
     std::lock_guard lock{mu_};
     closed_ = true;
   }
-  notify();
+  notify(true);
 }
 
-void hub::notify() {
+namespace {
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+} // namespace
+
+void hub::notify(bool urgent) {
   std::vector<std::shared_ptr<loop_group>> groups;
   {
-    std::lock_guard lock{mu_};
+    std::shared_lock lock{mu_};
     groups = groups_;
   }
+  const std::int64_t now = urgent ? 0 : now_ns();
+  const std::chrono::nanoseconds window = std::chrono::milliseconds{opts_.merge_window_ms};
   for (auto& g : groups) {
-    // One wake per loop however many viewers it serves; coalesced until the loop has run it.
-    if (g->pending.exchange(true, std::memory_order_acq_rel))
+    if (urgent) {
+      // One wake per loop however many viewers it serves; coalesced until the loop has run it.
+      if (g->pending.exchange(true, std::memory_order_acq_rel))
+        continue;
+      g->loop->post([g] {
+        g->pending.store(false, std::memory_order_release);
+        serve(*g);
+      });
       continue;
-    g->loop->post([g] {
-      g->pending.store(false, std::memory_order_release);
-      g->serving = true;
-      // By index: viewers that subscribe meanwhile are served too; those that leave are nulled.
-      for (std::size_t i = 0; i < g->viewers.size(); ++i)
-        if (viewer* v = g->viewers[i])
-          v->on_data();
-      g->serving = false;
-      if (g->live != g->viewers.size())
-        std::erase(g->viewers, nullptr);
-    });
+    }
+    // Waits for the next urgent pass, or for the merge timer. The message was appended before
+    // this: a pass that takes waiting_since back to 0 after this line reads it.
+    std::int64_t none_waiting = 0;
+    g->waiting_since.compare_exchange_strong(none_waiting, now, std::memory_order_seq_cst);
+    if (!g->armed.exchange(true, std::memory_order_seq_cst))
+      g->loop->post_after(window, [g, window] { merge_timer(g, window); });
   }
+}
+
+void hub::merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanoseconds window) {
+  // Disarmed before looking: a message published from here on arms a new timer, or is seen here.
+  g->armed.store(false, std::memory_order_seq_cst);
+  const std::int64_t since = g->waiting_since.load(std::memory_order_seq_cst);
+  if (since == 0)
+    return; // a pass served it already
+  const std::int64_t due = since + window.count();
+  const std::int64_t now = now_ns();
+  if (now >= due) {
+    serve(*g);
+    return;
+  }
+  // A pass came and went, and a newer message waits: its own window.
+  if (!g->armed.exchange(true, std::memory_order_seq_cst))
+    g->loop->post_after(std::chrono::nanoseconds{due - now}, [g, window] { merge_timer(g, window); });
+}
+
+void hub::serve(loop_group& g) {
+  // Everything published before this exchange is read by the passes below.
+  g.waiting_since.exchange(0, std::memory_order_acq_rel);
+  g.serving = true;
+  // By index: viewers that subscribe meanwhile are served too; those that leave are nulled.
+  for (std::size_t i = 0; i < g.viewers.size(); ++i)
+    if (viewer* v = g.viewers[i])
+      v->on_data();
+  g.serving = false;
+  if (g.live != g.viewers.size())
+    std::erase(g.viewers, nullptr);
 }
 
 void hub::subscribe(net::event_loop& loop, viewer* v) {
@@ -242,7 +281,7 @@ void hub::start_locked(cursor& c, std::vector<message_ptr>& out) {
 
 read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budget_bytes) {
   read_result r;
-  std::lock_guard lock{mu_};
+  std::shared_lock lock{mu_};
   if (closed_) {
     r.closed = true;
     return r;
@@ -292,12 +331,12 @@ read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budg
 }
 
 std::size_t hub::viewer_count() const {
-  std::lock_guard lock{mu_};
+  std::shared_lock lock{mu_};
   return viewers_;
 }
 
 std::size_t hub::cached_messages() const {
-  std::lock_guard lock{mu_};
+  std::shared_lock lock{mu_};
   return log_.size();
 }
 

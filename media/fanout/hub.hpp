@@ -6,12 +6,14 @@
 // falls more than max_lag_bytes behind skips whole GOPs to the latest key frame (counted); the
 // publisher never waits for anyone.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,11 @@ struct hub_options {
   std::size_t max_lag_bytes = 16 * 1024 * 1024; // hard cap, even within one long GOP
   std::size_t max_log_bytes = 32 * 1024 * 1024; // cap on the cache (two GOPs at most)
   std::uint32_t reconnect_gap_ms = 40;          // timestamp step across a publisher reconnect
+  // Merged writes: a video frame wakes the viewers at once; other messages (audio, metadata,
+  // sequence headers) wait for it, or at most this long, so a viewer gets one write per frame
+  // instead of one per message, and a loop is not woken to pass over its viewers for each audio
+  // frame. 0: every message wakes them.
+  std::uint32_t merge_window_ms = 40;
 };
 
 // A consumer living on one event loop. on_data runs on that loop's thread.
@@ -104,10 +111,6 @@ public:
   // and sequence headers, then the log from the cursor, until about budget_bytes.
   read_result read(cursor& c, std::vector<message_ptr>& out, std::size_t budget_bytes);
 
-  // Video frames (not sequence headers) published so far: players flush at once on new video
-  // and let audio wait for the next frame or the merge window.
-  [[nodiscard]] std::uint64_t video_published() const { return video_published_.load(std::memory_order_acquire); }
-
   [[nodiscard]] std::size_t viewer_count() const;
   [[nodiscard]] std::size_t cached_messages() const;
 
@@ -119,7 +122,10 @@ private:
   };
   struct loop_group {
     net::event_loop* loop = nullptr;
-    std::atomic<bool> pending{false};
+    std::atomic<bool> pending{false}; // a pass is posted and has not started
+    std::atomic<bool> armed{false};   // the merge timer is set
+    // When the oldest message no pass has served yet was published (steady clock, ns; 0: none).
+    std::atomic<std::int64_t> waiting_since{0};
     // Loop thread only. A viewer that leaves while the group is being served leaves a null slot
     // (removed after the pass), so serving n viewers stays O(n).
     std::vector<viewer*> viewers;
@@ -130,12 +136,17 @@ private:
   void start_locked(cursor& c, std::vector<message_ptr>& out);
   void trim_locked();
   std::uint32_t rebase_locked(std::uint32_t ts);
-  void notify();
+  // urgent: serve the viewers now; otherwise within the merge window.
+  void notify(bool urgent);
+  static void serve(loop_group& g);
+  // On the group's loop; holds the group, not the hub, which may be gone by then.
+  static void merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanoseconds window);
 
   const std::string name_;
   const hub_options opts_;
   counters* counters_;
-  mutable std::mutex mu_;
+  // Shared by viewers' reads (every loop at once), exclusive for the publisher and membership.
+  mutable std::shared_mutex mu_;
   std::deque<entry> log_;
   std::uint64_t base_ = 0; // sequence number of log_.front()
   std::uint64_t total_bytes_ = 0;
@@ -154,7 +165,6 @@ private:
   bool closed_ = false;
   std::vector<std::shared_ptr<loop_group>> groups_;
   std::size_t viewers_ = 0;
-  std::atomic<std::uint64_t> video_published_{0};
 };
 
 // Hubs by name (the key id or preview id the decision names), shared by the RTMP server,

@@ -26,6 +26,7 @@ event_loop::event_loop() {
 
 event_loop::~event_loop() {
   stop();
+  free_delayed(); // set after stop(), or on a loop never started
   event_free(wake_);
   event_base_free(base_);
 }
@@ -36,6 +37,47 @@ void event_loop::post(std::function<void()> fn) {
     queue_.push_back(std::move(fn));
   }
   event_active(wake_, EV_READ, 0);
+}
+
+struct event_loop::delayed {
+  event_loop* owner = nullptr;
+  event* ev = nullptr;
+  std::function<void()> fn;
+};
+
+void event_loop::post_after(std::chrono::nanoseconds delay, std::function<void()> fn) {
+  auto* d = new delayed{this, nullptr, std::move(fn)};
+  d->ev = event_new(base_, -1, 0, [](evutil_socket_t, short, void* arg) {
+    auto* d = static_cast<delayed*>(arg);
+    {
+      std::lock_guard lock{d->owner->mu_};
+      d->owner->delayed_.erase(d);
+    }
+    d->fn();
+    event_free(d->ev);
+    delete d;
+  }, d);
+  if (!d->ev) {
+    delete d;
+    throw std::runtime_error("libevent: event_new failed");
+  }
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(delay).count();
+  const timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+  std::lock_guard lock{mu_};
+  delayed_.insert(d);
+  event_add(d->ev, &tv); // under mu_: the callback cannot erase d before it is in the set
+}
+
+void event_loop::free_delayed() {
+  std::unordered_set<delayed*> left;
+  {
+    std::lock_guard lock{mu_};
+    left.swap(delayed_);
+  }
+  for (auto* d : left) {
+    event_free(d->ev);
+    delete d;
+  }
 }
 
 void event_loop::drain() {
@@ -69,8 +111,11 @@ void event_loop::stop() {
     return;
   event_base_loopbreak(base_);
   thread_.join();
-  std::lock_guard lock{mu_};
-  queue_.clear(); // replies to connections that are going away with the loop
+  {
+    std::lock_guard lock{mu_};
+    queue_.clear(); // replies to connections that are going away with the loop
+  }
+  free_delayed();
 }
 
 } // namespace onair::net

@@ -1,10 +1,12 @@
 #pragma once
 // A libevent loop on its own thread, with post(): the way work done elsewhere (actor replies)
 // is handed back to the thread that owns a connection. Nothing on the loop thread blocks.
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 struct event_base;
 struct event;
@@ -21,6 +23,8 @@ public:
   [[nodiscard]] event_base* base() const { return base_; }
   // Runs fn on the loop thread (from any thread).
   void post(std::function<void()> fn);
+  // Runs fn on the loop thread after delay (from any thread). Not run if the loop stops first.
+  void post_after(std::chrono::nanoseconds delay, std::function<void()> fn);
   // True on the loop's own thread (where work may run at once instead of being posted).
   [[nodiscard]] bool in_loop_thread() const;
   void start();
@@ -28,11 +32,14 @@ public:
 
 private:
   void drain();
+  struct delayed;
+  void free_delayed();
 
   event_base* base_ = nullptr;
   event* wake_ = nullptr;
   std::mutex mu_;
   std::deque<std::function<void()>> queue_;
+  std::unordered_set<delayed*> delayed_; // set and not yet run, under mu_
   std::thread thread_;
 };
 

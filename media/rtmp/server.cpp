@@ -48,12 +48,6 @@ class connection;
 struct loop_state {
   std::shared_ptr<net::event_loop> loop;
   std::unordered_map<std::uint64_t, std::shared_ptr<connection>> connections; // loop thread only
-  // Merged writes: players with new data wait here until flush_timer fires, so a player gets
-  // one write per merge window instead of one per audio/video message.
-  std::vector<std::shared_ptr<connection>> dirty;
-  event* flush_timer = nullptr;
-  bool flush_now = false; // flush_timer made active: runs once this loop's current callbacks are done
-  std::uint64_t bytes_out = 0; // sent by this loop's players, not yet added to the shared counter
 };
 
 } // namespace
@@ -197,56 +191,19 @@ public:
 
   void on_unpublish() override { end_publish("unpublished"); }
 
-  // --- fanout::viewer: the hub has more for this player (on this loop's thread)
-  void on_data() override {
-    if (closed_)
-      return;
-    if (srv_.cfg.merge_writes.count() <= 0) {
-      service();
-      return;
-    }
-    if (!dirty_) {
-      dirty_ = true;
-      ls_.dirty.push_back(shared_from_this());
-      if (ls_.dirty.size() == 1) {
-        const timeval tv = to_timeval(srv_.cfg.merge_writes);
-        evtimer_add(ls_.flush_timer, &tv);
-      }
-    }
-    // A new video frame goes out as soon as every player of this loop has been marked: one
-    // write per frame (with the audio that waited for it) and no merge delay on video.
-    if (!ls_.flush_now && viewer_hub_ && viewer_hub_->video_published() != seen_video_) {
-      ls_.flush_now = true;
-      event_active(ls_.flush_timer, EV_TIMEOUT, 1);
-    }
-  }
-
-  // Called by the loop's flush timer for every player marked dirty.
-  static void flush(loop_state& ls) {
-    ls.flush_now = false;
-    auto batch = std::move(ls.dirty);
-    ls.dirty.clear();
-    for (auto& c : batch) {
-      c->dirty_ = false;
-      c->service(/*batched=*/true);
-    }
-    if (ls.bytes_out > 0 && !batch.empty()) {
-      counters::add(batch.front()->srv_.stats.bytes_out, ls.bytes_out);
-      ls.bytes_out = 0;
-    }
-  }
+  // --- fanout::viewer: the hub has more for this player (on this loop's thread). The hub
+  // merges writes: audio and data wait for the next video frame or its merge window.
+  void on_data() override { service(); }
 
   // Sends what the hub has for this player: straight to the socket, or by reference into its
   // queue when the socket is full (fanout::socket_writer).
-  // batched: called by flush(), which adds the loop's bytes to the shared counter once.
-  void service(bool batched = false) {
+  void service() {
     if (closed_ || !viewer_hub_ || !bev_)
       return;
     const std::size_t queued = writer_.queued();
     if (queued >= srv_.cfg.viewer_out_buffer)
       return; // the write callback resumes once the socket drains
     scratch_.clear();
-    seen_video_ = viewer_hub_->video_published();
     const auto r = viewer_hub_->read(cursor_, scratch_, srv_.cfg.viewer_out_buffer - queued);
     if (r.dropped_frames > 0)
       spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
@@ -254,9 +211,7 @@ public:
       return m.rtmp();
     });
     scratch_.clear();
-    if (batched)
-      ls_.bytes_out += sent.bytes;
-    else
+    if (sent.bytes > 0)
       counters::add(srv_.stats.bytes_out, sent.bytes);
     if (sent.error != 0) {
       close(std::string{"socket error: "} + evutil_socket_error_to_string(sent.error));
@@ -444,19 +399,15 @@ private:
   std::shared_ptr<fanout::hub> publish_hub_;
   std::uint64_t hub_session_ = 0;
   bool first_key_ = false;
-  bool dirty_ = false; // queued in ls_.dirty
   event* stats_timer_ = nullptr;
   std::chrono::steady_clock::time_point last_stats_;
   std::uint64_t last_frames_ = 0, last_bytes_ = 0;
   // player
   std::shared_ptr<fanout::hub> viewer_hub_;
   fanout::cursor cursor_;
-  std::uint64_t seen_video_ = 0; // hub's video_published() at the last read
   std::vector<fanout::message_ptr> scratch_; // reused: no allocation per wake-up
   fanout::socket_writer writer_;
 };
-
-void flush_cb(evutil_socket_t, short, void* ls) { connection::flush(*static_cast<loop_state*>(ls)); }
 
 void accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* ctx) {
   static_cast<server::impl*>(ctx)->on_accept(fd, addr);
@@ -542,7 +493,6 @@ void server::start() {
   for (unsigned i = 0; i < n; ++i) {
     auto ls = std::make_unique<loop_state>();
     ls->loop = std::make_shared<net::event_loop>();
-    ls->flush_timer = evtimer_new(ls->loop->base(), &flush_cb, ls.get());
     im.loops.push_back(std::move(ls));
   }
   sockaddr_storage ss{};
@@ -560,8 +510,6 @@ void server::start() {
                                         reinterpret_cast<sockaddr*>(&ss), ss_len);
   if (!im.listener) {
     const std::string why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
-    for (auto& ls : im.loops)
-      event_free(ls->flush_timer); // the loops never ran: freeing here is safe
     im.loops.clear();
     throw std::runtime_error("rtmp: cannot listen on " + spec + ": " + why);
   }
@@ -598,9 +546,6 @@ void server::stop() {
       auto conns = ls->connections; // close() erases from the map
       for (auto& [id, c] : conns)
         c->close("server stopping");
-      event_free(ls->flush_timer);
-      ls->flush_timer = nullptr;
-      ls->dirty.clear();
       done.set_value();
     });
     done.get_future().wait();

@@ -28,9 +28,6 @@ struct server_config {
   std::uint32_t max_message_size = 16 * 1024 * 1024;
   unsigned max_connections_per_address = 64;
   std::size_t viewer_out_buffer = 1024 * 1024; // bytes queued in a player's socket buffer before it waits
-  // Audio and data wait up to this window for the next video frame, which is written at once with
-  // them in one writev (video gets no added delay); 0 writes every message as it comes.
-  std::chrono::milliseconds merge_writes{40};
   // SO_SNDBUF for accepted sockets; 0 keeps the kernel's autotuning. Bounds kernel memory per
   // player (autotuning may grow to tcp_wmem's max, megabytes, times thousands of players).
   int socket_send_buffer = 0;
