@@ -60,13 +60,22 @@ std::uint64_t now_us() {
 }
 
 // The kernel stamps received data with CLOCK_REALTIME (SO_TIMESTAMPNS); this maps such a stamp
-// onto now_us()'s steady clock (the offset is taken once: the runs last seconds).
+// onto now_us()'s steady clock. The offset between the two clocks is taken again every 10 ms:
+// while the system clock is being slewed it drifts (seen here at 5 ms per second, which over a
+// 15 s window made a 0.3 ms delay read as up to 75 ms), and a stamp is never more than a read
+// loop's pass older than the moment it is mapped.
 std::uint64_t steady_from_realtime(const timespec& ts) {
-  static const std::int64_t offset_us = [] {
+  static std::int64_t offset_us = 0;
+  static std::uint64_t taken_us = 0;
+  const std::uint64_t now = now_us();
+  if (taken_us == 0 || now - taken_us > 10'000) {
     timespec real{};
     clock_gettime(CLOCK_REALTIME, &real);
-    return std::int64_t{real.tv_sec} * 1'000'000 + real.tv_nsec / 1000 - static_cast<std::int64_t>(now_us());
-  }();
+    const std::uint64_t after = now_us();
+    // The steady time halfway across the realtime read.
+    offset_us = std::int64_t{real.tv_sec} * 1'000'000 + real.tv_nsec / 1000 - static_cast<std::int64_t>((now + after) / 2);
+    taken_us = after;
+  }
   const std::int64_t real_us = std::int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, real_us - offset_us));
 }
