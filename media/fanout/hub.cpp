@@ -84,7 +84,7 @@ void hub::end_publish(std::uint64_t session) {
 }
 
 bool hub::publishing() const {
-  std::shared_lock lock{mu_};
+  std::lock_guard lock{mu_};
   return publishing_;
 }
 
@@ -165,7 +165,7 @@ std::int64_t now_ns() {
 void hub::notify(bool urgent) {
   std::vector<std::shared_ptr<loop_group>> groups;
   {
-    std::shared_lock lock{mu_};
+    std::lock_guard lock{mu_};
     groups = groups_;
   }
   const std::int64_t now = urgent ? 0 : now_ns();
@@ -281,7 +281,7 @@ void hub::start_locked(cursor& c, std::vector<message_ptr>& out) {
 
 read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budget_bytes) {
   read_result r;
-  std::shared_lock lock{mu_};
+  std::lock_guard lock{mu_};
   if (closed_) {
     r.closed = true;
     return r;
@@ -331,12 +331,12 @@ read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budg
 }
 
 std::size_t hub::viewer_count() const {
-  std::shared_lock lock{mu_};
+  std::lock_guard lock{mu_};
   return viewers_;
 }
 
 std::size_t hub::cached_messages() const {
-  std::shared_lock lock{mu_};
+  std::lock_guard lock{mu_};
   return log_.size();
 }
 
