@@ -185,9 +185,14 @@ void hub::notify(bool urgent) {
     // this: a pass that takes waiting_since back to 0 after this line reads it.
     std::int64_t none_waiting = 0;
     g->waiting_since.compare_exchange_strong(none_waiting, now, std::memory_order_seq_cst);
-    if (!g->armed.exchange(true, std::memory_order_seq_cst))
-      g->loop->post_after(window, [g, window] { merge_timer(g, window); });
+    arm_merge_timer(g, window, window);
   }
+}
+
+void hub::arm_merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanoseconds delay,
+                          std::chrono::nanoseconds window) {
+  if (!g->armed.exchange(true, std::memory_order_seq_cst))
+    g->loop->post_after(delay, [g, window] { merge_timer(g, window); });
 }
 
 void hub::merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanoseconds window) {
@@ -203,8 +208,7 @@ void hub::merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanosec
     return;
   }
   // A pass came and went, and a newer message waits: its own window.
-  if (!g->armed.exchange(true, std::memory_order_seq_cst))
-    g->loop->post_after(std::chrono::nanoseconds{due - now}, [g, window] { merge_timer(g, window); });
+  arm_merge_timer(g, std::chrono::nanoseconds{due - now}, window);
 }
 
 void hub::serve(loop_group& g) {

@@ -140,6 +140,9 @@ private:
   static void serve(loop_group& g);
   // On the group's loop; holds the group, not the hub, which may be gone by then.
   static void merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanoseconds window);
+  // Sets g's merge timer to fire after delay, unless it is set already.
+  static void arm_merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanoseconds delay,
+                              std::chrono::nanoseconds window);
 
   const std::string name_;
   const hub_options opts_;
