@@ -58,13 +58,17 @@ struct subscribed {
     loop.post([&] { ran = true; });
     BOOST_REQUIRE(eventually([&] { return ran.load(); }, wait_limit));
   }
-  ~subscribed() {
+  // Unsubscribes v on the loop's thread; true once done.
+  bool unsubscribe() {
     std::atomic<bool> gone{false};
     loop.post([&] {
       h->unsubscribe(loop, &v);
       gone = true;
     });
-    (void)eventually([&] { return gone.load(); }, wait_limit);
+    return eventually([&] { return gone.load(); }, wait_limit);
+  }
+  ~subscribed() {
+    (void)unsubscribe(); // a second unsubscribe finds nothing to remove
     loop.stop();
   }
 };
@@ -231,28 +235,16 @@ BOOST_AUTO_TEST_CASE(viewer_joining_mid_session_without_cache_waits_for_a_key_fr
 }
 
 BOOST_AUTO_TEST_CASE(publishes_wake_viewers_on_their_loop_and_close_ends_them) {
-  onair::net::event_loop loop;
-  loop.start();
-  auto h = std::make_shared<fanout::hub>("k");
-  test_viewer v;
-  v.h = h.get();
-  loop.post([&] { h->subscribe(loop, &v); });
-  BOOST_REQUIRE(eventually([&] { return h->viewer_count() == 1; }, wait_limit));
-  h->begin_publish();
+  subscribed s;
+  s.h->begin_publish();
   for (int i = 0; i < 50; ++i)
-    h->publish(video(static_cast<std::uint32_t>(i * 40), i == 0));
-  BOOST_TEST(eventually([&] { return v.received.load() == 50; }, wait_limit));
-  BOOST_TEST((v.thread != std::this_thread::get_id()));
-  h->close();
-  BOOST_TEST(eventually([&] { return v.closed.load(); }, wait_limit));
-  std::atomic<bool> gone{false};
-  loop.post([&] {
-    h->unsubscribe(loop, &v);
-    gone = true;
-  });
-  BOOST_TEST(eventually([&] { return gone.load(); }, wait_limit));
-  loop.stop();
-  BOOST_TEST(h->viewer_count() == 0u);
+    s.h->publish(video(static_cast<std::uint32_t>(i * 40), i == 0));
+  BOOST_TEST(eventually([&] { return s.v.received.load() == 50; }, wait_limit));
+  BOOST_TEST((s.v.thread != std::this_thread::get_id()));
+  s.h->close();
+  BOOST_TEST(eventually([&] { return s.v.closed.load(); }, wait_limit));
+  BOOST_TEST(s.unsubscribe());
+  BOOST_TEST(s.h->viewer_count() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(audio_waits_for_the_next_video_frame_and_leaves_with_it) {
