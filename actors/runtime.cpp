@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/process_manager.hpp"
+#include "media/net/cores.hpp"
 #include "storage/views.hpp"
 
 namespace onair::actors {
@@ -109,7 +110,7 @@ result<std::unique_ptr<runtime>> runtime::open(const options& opts) {
   rt->svc_ = svc;
 
   rt->cfg_ = std::make_unique<caf::actor_system_config>();
-  const auto threads = opts.worker_threads ? opts.worker_threads : std::max(2u, std::thread::hardware_concurrency());
+  const auto threads = opts.worker_threads ? opts.worker_threads : std::max(2u, net::usable_cores().usable);
   rt->cfg_->set("scheduler.max-threads", threads);
   // An idle worker re-checks for work to steal every relaxed-sleep-duration (CAF's default 10 ms:
   // 100 wake-ups a second per worker, about 1% of a core on an idle server). Work enqueued from

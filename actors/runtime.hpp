@@ -30,7 +30,7 @@ public:
     bool sync = true;
     std::chrono::milliseconds idle_after{std::chrono::seconds(60)};
     std::chrono::milliseconds ask_timeout{std::chrono::seconds(10)};
-    std::size_t worker_threads = 0; // 0: one per core
+    std::size_t worker_threads = 0; // 0: one per usable core (net::usable_cores), at least 2
     std::shared_ptr<clock> time;    // null: the system clock
   };
 

@@ -20,7 +20,8 @@ const std::vector<setting_info>& settings() {
       {"rtmp-listen", "ONAIR_RTMP_LISTEN", "ADDR:PORT of RTMP ingest and playback [127.0.0.1:1935]"},
       {"http-max-connections", "ONAIR_HTTP_MAX_CONNECTIONS", "open HTTP connections at most; more get 503 [10000]"},
       {"rtmp-max-per-address", "ONAIR_RTMP_MAX_PER_ADDRESS", "open RTMP connections at most from one IP address [64]"},
-      {"http-threads", "ONAIR_HTTP_THREADS", "HTTP event loops (threads) sharing the listen port [the number of cores]"},
+      {"http-threads", "ONAIR_HTTP_THREADS", "HTTP event loops (threads) sharing the listen port [the usable cores]"},
+      {"rtmp-threads", "ONAIR_RTMP_THREADS", "RTMP event loops (threads) the connections are spread over [the usable cores]"},
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"kafka-topic", "ONAIR_KAFKA_TOPIC", "topic of the event stream [onair.events]"},
@@ -83,6 +84,8 @@ domain::status apply(server_config& c, const std::string& key, const std::string
     ONAIR_TRY_COUNT(c.rtmp_max_per_address, 1'000'000);
   } else if (key == "http-threads") {
     ONAIR_TRY_COUNT(c.http_threads, 256);
+  } else if (key == "rtmp-threads") {
+    ONAIR_TRY_COUNT(c.rtmp_threads, 256u);
   } else if (key == "web-dir") {
     c.web_dir = value;
   } else if (key == "public-host") {

@@ -16,7 +16,8 @@ struct server_config {
   std::string rtmp_listen = "127.0.0.1:1935";
   std::size_t http_max_connections = 10'000;
   unsigned rtmp_max_per_address = 64; // RTMP connections open at once from one IP address
-  std::size_t http_threads = 0;       // HTTP event loops; 0: one per core
+  std::size_t http_threads = 0;       // HTTP event loops; 0: one per usable core (net::usable_cores)
+  unsigned rtmp_threads = 0;          // RTMP event loops; 0: one per usable core
   std::string public_host;            // host in the URLs handed out; default: the HTTP listen host
   std::string kafka = "embedded";     // embedded | off | HOST:PORT,...
   std::string kafka_topic = "onair.events";

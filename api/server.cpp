@@ -19,6 +19,7 @@
 #include "media/fanout/counters.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/flv/http_flv.hpp"
+#include "media/net/cores.hpp"
 #include "media/rtmp/server.hpp"
 #include "api/routes.hpp"
 #include "storage/codec.hpp"
@@ -114,8 +115,12 @@ domain::result<std::uint16_t> server::start() {
   auto listen = parse_listen_address(cfg_.http_listen);
   if (!listen)
     return listen.error();
+  const auto cores = net::usable_cores();
+  spdlog::info("cores usable={} affinity={} online={} cgroup_cpu_quota={}", cores.usable, cores.affinity, cores.online,
+               cores.quota ? fmt::format("{:.2f}", *cores.quota) : std::string{"none"});
   actors::runtime::options ro;
   ro.data_dir = cfg_.data_dir;
+  ro.worker_threads = std::max(2u, cores.usable);
   auto rt = actors::runtime::open(ro);
   if (!rt)
     return rt.error();
@@ -133,6 +138,7 @@ domain::result<std::uint16_t> server::start() {
     return domain::make_error(domain::error_code::invalid_parameter, "rtmp-listen: '" + cfg_.rtmp_listen + "' is not ADDR:PORT",
                               "rtmp-listen");
   rc.max_connections_per_address = cfg_.rtmp_max_per_address;
+  rc.loops = cfg_.rtmp_threads != 0 ? cfg_.rtmp_threads : cores.usable;
   media_stats_ = std::make_unique<media::counters>();
   hubs_ = std::make_unique<media::fanout::registry>(media::fanout::hub_options{}, media_stats_.get());
   ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);
@@ -149,7 +155,7 @@ domain::result<std::uint16_t> server::start() {
   http_server::options ho;
   ho.listen = *listen;
   ho.max_connections = cfg_.http_max_connections;
-  ho.threads = cfg_.http_threads != 0 ? cfg_.http_threads : std::max(1u, std::thread::hardware_concurrency());
+  ho.threads = cfg_.http_threads != 0 ? cfg_.http_threads : cores.usable;
   http_ = std::make_unique<http_server>(ho);
   admin_token_ = actors::random_token(24);
   install_routes();

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "media/fanout/socket_writer.hpp"
+#include "media/net/cores.hpp"
 #include "media/net/event_loop.hpp"
 #include "media/rtmp/session.hpp"
 
@@ -489,7 +490,7 @@ void server::start() {
     return;
   // spdlog's default logger is created on first use; create it before the loop threads exist.
   (void)spdlog::default_logger_raw();
-  unsigned n = im.cfg.loops ? im.cfg.loops : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n = im.cfg.loops ? im.cfg.loops : net::usable_cores().usable;
   for (unsigned i = 0; i < n; ++i) {
     auto ls = std::make_unique<loop_state>();
     ls->loop = std::make_shared<net::event_loop>();

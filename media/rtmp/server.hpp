@@ -21,7 +21,7 @@ namespace onair::media::rtmp {
 struct server_config {
   std::string address = "0.0.0.0"; // IPv4 or IPv6 literal
   std::uint16_t port = 1935;       // 0: any free port, read back with server::port()
-  unsigned loops = 0;              // 0: one per core
+  unsigned loops = 0;              // 0: one per usable core (net::usable_cores)
   std::chrono::milliseconds handshake_timeout{10'000}; // until the handshake is done
   std::chrono::milliseconds idle_timeout{30'000};      // no input (publisher/command phase) or no write progress (player)
   std::chrono::milliseconds stats_interval{5'000};

@@ -201,6 +201,8 @@ BOOST_AUTO_TEST_CASE(bad_flags_exit_2_with_a_clear_message) {
       {{"serve", "--data-dir", data, "--nope"}, "--nope"},
       {{"serve", "--data-dir", data, "--http-listen", "nonsense"}, "http-listen"},
       {{"serve", "--data-dir", data, "--kafka", ""}, "kafka"},
+      {{"serve", "--data-dir", data, "--rtmp-threads", "0"}, "rtmp-threads must be 1..256"},
+      {{"serve", "--data-dir", data, "--http-threads", "many"}, "http-threads must be 1..256"},
       {{"serve", "--data-dir", data, "stray"}, "unexpected argument 'stray'"},
       {{"app", "create", "--data-dir", data}, "--name"},
       {{"app", "create", "--data-dir", data, "--bogus"}, "unknown option '--bogus'"},
@@ -239,6 +241,7 @@ BOOST_AUTO_TEST_CASE(help_exits_0_and_names_every_option) {
   const std::vector<help_case> cases{
       {{"serve", "--help"},
        {"--data-dir", "--http-listen", "--rtmp-listen", "--public-host", "--kafka", "--log-level", "--config",
+        "--http-threads", "--rtmp-threads", "ONAIR_RTMP_THREADS",
         "ONAIR_DATA_DIR", "ONAIR_HTTP_LISTEN", "ONAIR_RTMP_LISTEN", "ONAIR_PUBLIC_HOST", "ONAIR_KAFKA",
         "ONAIR_LOG_LEVEL", "ONAIR_CONFIG"}},
       {{"app", "create", "--help"}, {"--name", "--json", "--data-dir"}},
