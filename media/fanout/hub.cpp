@@ -211,14 +211,24 @@ void hub::merge_timer(const std::shared_ptr<loop_group>& g, std::chrono::nanosec
   arm_merge_timer(g, std::chrono::nanoseconds{due - now}, window);
 }
 
+std::vector<message_ptr>& loop_scratch() {
+  thread_local std::vector<message_ptr> scratch;
+  return scratch;
+}
+
 void hub::serve(loop_group& g) {
   // Everything published before this exchange is read by the passes below.
   g.waiting_since.exchange(0, std::memory_order_acq_rel);
   g.serving = true;
   // By index: viewers that subscribe meanwhile are served too; those that leave are nulled.
-  for (std::size_t i = 0; i < g.viewers.size(); ++i)
+  for (std::size_t i = 0; i < g.viewers.size(); ++i) {
+    if (i + 1 < g.viewers.size())
+      if (const auto* next = reinterpret_cast<const char*>(g.viewers[i + 1]))
+        for (std::size_t at = 0; at <= viewer::prefetched_bytes; at += 64) // the lines it spans, unaligned
+          __builtin_prefetch(next + at);
     if (viewer* v = g.viewers[i])
       v->on_data();
+  }
   g.serving = false;
   if (g.live != g.viewers.size())
     std::erase(g.viewers, nullptr);

@@ -24,8 +24,8 @@ class http_viewer final : public fanout::viewer {
 public:
   http_viewer(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, counters* stats,
               http_viewer_options opts)
-      : loop_{loop}, req_{req}, conn_{evhttp_request_get_connection(req)}, hub_{std::move(hub)}, stats_{stats},
-        opts_{opts} {}
+      : hub_{std::move(hub)}, stats_{stats}, opts_{opts}, loop_{loop}, req_{req},
+        conn_{evhttp_request_get_connection(req)} {}
 
   void start() {
     evkeyvalq* headers = evhttp_request_get_output_headers(req_);
@@ -66,12 +66,13 @@ public:
     const std::size_t queued = writer_.queued();
     if (queued >= opts_.out_buffer)
       return; // resumed by chunk_sent once the socket drains
-    scratch_.clear();
-    const auto r = hub_->read(cursor_, scratch_, opts_.out_buffer - queued);
+    auto& scratch = fanout::loop_scratch();
+    scratch.clear();
+    const auto r = hub_->read(cursor_, scratch, opts_.out_buffer - queued);
     const auto which = chunked_ ? +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv_chunk(); }
                                 : +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv(); };
-    const auto sent = writer_.send(scratch_, which);
-    scratch_.clear();
+    const auto sent = writer_.send(scratch, which);
+    scratch.clear();
     if (sent.error != 0) {
       // evhttp sees the broken connection on its side and calls close_cb.
       failed_ = true;
@@ -113,18 +114,19 @@ private:
     loop_.post([v = this] { delete v; });
   }
 
-  net::event_loop& loop_;
-  evhttp_request* req_;
-  evhttp_connection* conn_;
+  // What on_data() touches comes first, right after the fanout::viewer base: the hub prefetches
+  // those lines of the next viewer while it serves this one (hub::serve).
+  bool chunked_ = true;
+  bool done_ = false;
+  bool failed_ = false;
   std::shared_ptr<fanout::hub> hub_;
   counters* stats_;
   http_viewer_options opts_;
   fanout::cursor cursor_;
   fanout::socket_writer writer_;
-  std::vector<fanout::message_ptr> scratch_;
-  bool chunked_ = true;
-  bool done_ = false;
-  bool failed_ = false;
+  net::event_loop& loop_;
+  evhttp_request* req_;
+  evhttp_connection* conn_;
 };
 
 } // namespace

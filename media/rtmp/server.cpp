@@ -204,14 +204,15 @@ public:
     const std::size_t queued = writer_.queued();
     if (queued >= srv_.cfg.viewer_out_buffer)
       return; // the write callback resumes once the socket drains
-    scratch_.clear();
-    const auto r = viewer_hub_->read(cursor_, scratch_, srv_.cfg.viewer_out_buffer - queued);
+    auto& scratch = fanout::loop_scratch();
+    scratch.clear();
+    const auto r = viewer_hub_->read(cursor_, scratch, srv_.cfg.viewer_out_buffer - queued);
     if (r.dropped_frames > 0)
       spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
-    const auto sent = writer_.send(scratch_, [](const fanout::message& m) -> const std::vector<std::uint8_t>& {
+    const auto sent = writer_.send(scratch, [](const fanout::message& m) -> const std::vector<std::uint8_t>& {
       return m.rtmp();
     });
-    scratch_.clear();
+    scratch.clear();
     if (sent.bytes > 0)
       counters::add(srv_.stats.bytes_out, sent.bytes);
     if (sent.error != 0) {
@@ -387,14 +388,19 @@ private:
     srv_.hooks_.on_publish_end(id_, reason);
   }
 
+  // What service() touches comes first, right after the fanout::viewer base: the hub prefetches
+  // those lines of the next player while it serves this one (hub::serve).
   server::impl& srv_;
+  bufferevent* bev_ = nullptr;
+  bool closed_ = false;
+  bool draining_ = false;
+  std::shared_ptr<fanout::hub> viewer_hub_;
+  fanout::cursor cursor_;
+  fanout::socket_writer writer_;
   loop_state& ls_;
   const std::uint64_t id_;
   const std::string peer_;
   session session_;
-  bufferevent* bev_ = nullptr;
-  bool closed_ = false;
-  bool draining_ = false;
   std::string drain_reason_;
   // publisher
   std::shared_ptr<fanout::hub> publish_hub_;
@@ -403,11 +409,6 @@ private:
   event* stats_timer_ = nullptr;
   std::chrono::steady_clock::time_point last_stats_;
   std::uint64_t last_frames_ = 0, last_bytes_ = 0;
-  // player
-  std::shared_ptr<fanout::hub> viewer_hub_;
-  fanout::cursor cursor_;
-  std::vector<fanout::message_ptr> scratch_; // reused: no allocation per wake-up
-  fanout::socket_writer writer_;
 };
 
 void accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* ctx) {
