@@ -120,7 +120,6 @@ domain::result<std::uint16_t> server::start() {
                cores.quota ? fmt::format("{:.2f}", *cores.quota) : std::string{"none"});
   actors::runtime::options ro;
   ro.data_dir = cfg_.data_dir;
-  ro.worker_threads = std::max(2u, cores.usable);
   auto rt = actors::runtime::open(ro);
   if (!rt)
     return rt.error();
@@ -138,7 +137,7 @@ domain::result<std::uint16_t> server::start() {
     return domain::make_error(domain::error_code::invalid_parameter, "rtmp-listen: '" + cfg_.rtmp_listen + "' is not ADDR:PORT",
                               "rtmp-listen");
   rc.max_connections_per_address = cfg_.rtmp_max_per_address;
-  rc.loops = cfg_.rtmp_threads != 0 ? cfg_.rtmp_threads : cores.usable;
+  rc.loops = cfg_.rtmp_threads; // 0: the RTMP server's default, one per usable core
   media_stats_ = std::make_unique<media::counters>();
   hubs_ = std::make_unique<media::fanout::registry>(media::fanout::hub_options{}, media_stats_.get());
   ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);

@@ -23,6 +23,12 @@ std::optional<std::uint64_t> parse_number(std::string_view s) {
   return n;
 }
 
+std::string_view trim_end(std::string_view t) {
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
+    t.remove_suffix(1);
+  return t;
+}
+
 std::optional<std::string> read_file(const std::filesystem::path& p) {
   std::ifstream in{p};
   if (!in)
@@ -52,26 +58,17 @@ unsigned affinity_count() {
 } // namespace
 
 std::optional<double> parse_cpu_max(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-    text.remove_suffix(1);
+  // The same two numbers as v1's two files, on one line: "QUOTA PERIOD", or "max PERIOD".
   const auto space = text.find(' ');
   if (space == std::string_view::npos)
     return std::nullopt;
-  const auto quota = parse_number(text.substr(0, space));
-  const auto period = parse_number(text.substr(space + 1));
-  if (!quota || !period || *period == 0 || *quota == 0)
-    return std::nullopt; // "max", or not cpu.max's two numbers
-  return static_cast<double>(*quota) / static_cast<double>(*period);
+  return parse_cfs_quota(text.substr(0, space), text.substr(space + 1));
 }
 
 std::optional<double> parse_cfs_quota(std::string_view quota_us, std::string_view period_us) {
-  const auto trim = [](std::string_view t) {
-    while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
-      t.remove_suffix(1);
-    return t;
-  };
-  const auto quota = parse_number(trim(quota_us)); // -1: no limit, which parse_number refuses
-  const auto period = parse_number(trim(period_us));
+  // "max" (v2) and -1 (v1), no limit, are refused by parse_number.
+  const auto quota = parse_number(trim_end(quota_us));
+  const auto period = parse_number(trim_end(period_us));
   if (!quota || !period || *period == 0 || *quota == 0)
     return std::nullopt;
   return static_cast<double>(*quota) / static_cast<double>(*period);
