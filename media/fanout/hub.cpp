@@ -91,18 +91,20 @@ bool hub::publishing() const {
 std::uint32_t hub::rebase_locked(std::uint32_t ts) {
   if (session_fresh_) {
     session_fresh_ = false;
-    in_base_ = ts;
+    in_ = in_base_ = ts;
     // First session keeps the publisher's clock; a reconnect continues just after the last output.
-    out_base_ = have_output_ ? std::int64_t{last_out_} + opts_.reconnect_gap_ms : ts;
+    out_base_ = have_output_ ? last_out_ + opts_.reconnect_gap_ms : ts;
+  } else {
+    in_ += static_cast<std::int32_t>(ts - last_in_); // modular step: crosses 2^32 forwards
   }
-  std::int64_t out = out_base_ + (std::int64_t{ts} - in_base_);
+  last_in_ = ts;
+  std::int64_t out = out_base_ + (in_ - in_base_);
   if (out < out_base_)
     out = out_base_; // a stream's first audio may precede its first video slightly
-  const auto o = static_cast<std::uint32_t>(out);
-  if (!have_output_ || o > last_out_)
-    last_out_ = o;
+  if (!have_output_ || out > last_out_)
+    last_out_ = out;
   have_output_ = true;
-  return o;
+  return static_cast<std::uint32_t>(out); // wraps as the wire format does
 }
 
 message_ptr hub::publish(const frame& f, std::uint64_t session) {
@@ -306,8 +308,9 @@ read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budg
   } else if (c.next < head) {
     const bool evicted = c.next < base_;
     const std::uint64_t lag_bytes = evicted ? total_bytes_ : total_bytes_ - log_[c.next - base_].bytes_before;
+    // Modular, as the timestamps wrap.
     const std::int64_t lag_ms =
-        evicted ? 0 : std::int64_t{log_.back().msg->timestamp} - std::int64_t{log_[c.next - base_].msg->timestamp};
+        evicted ? 0 : static_cast<std::int32_t>(log_.back().msg->timestamp - log_[c.next - base_].msg->timestamp);
     const bool newer_gop = gop_start_ != none && gop_start_ > c.next;
     if (evicted || lag_bytes > opts_.max_lag_bytes || (newer_gop && lag_ms > std::int64_t{opts_.max_lag_ms})) {
       // Too far behind: skip whole GOPs to the latest key frame (or to the live edge when the

@@ -169,13 +169,17 @@ private:
   std::uint64_t gop_start_ = none;      // latest key frame
   std::uint64_t prev_gop_start_ = none; // the one before: the cache keeps at most two GOPs
   message_ptr metadata_, video_header_, audio_header_;
-  // Timeline
+  // Timeline. RTMP and FLV timestamps are 32-bit milliseconds and wrap after 49.7 days (or
+  // sooner, for an encoder whose clock starts high): input is unwrapped onto 64 bits by the
+  // signed step from the previous frame, and output wraps the same way on the wire.
   std::uint64_t session_ = 0;
   bool publishing_ = false;
   bool session_fresh_ = false;
   bool have_output_ = false;
+  std::uint32_t last_in_ = 0;  // the session's previous input timestamp, as sent
+  std::int64_t in_ = 0;        // the same, unwrapped
   std::int64_t in_base_ = 0, out_base_ = 0;
-  std::uint32_t last_out_ = 0;
+  std::int64_t last_out_ = 0;  // the latest output timestamp, unwrapped
   bool closed_ = false;
   std::vector<std::shared_ptr<loop_group>> groups_;
   std::size_t viewers_ = 0;

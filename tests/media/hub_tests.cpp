@@ -136,29 +136,34 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_whole_gops_and_others_are_unaffected) {
 }
 
 BOOST_AUTO_TEST_CASE(lag_is_measured_in_media_time) {
-  fanout::hub_options o;
-  o.max_lag_ms = 1000;
-  fanout::hub h{"k", o};
-  h.begin_publish();
-  fanout::cursor c;
-  std::vector<fanout::message_ptr> out;
-  h.publish(video(0, true));
-  h.read(c, out, 1 << 20);
-  // 0.8 s behind with a newer GOP: kept (it will catch up)
-  for (std::uint32_t t = 40; t <= 800; t += 40)
-    h.publish(video(t, t == 400));
-  out.clear();
-  auto r = h.read(c, out, 1);
-  BOOST_TEST(r.dropped_frames == 0u);
-  // 2.4 s behind: skips to the latest key frame
-  for (std::uint32_t t = 840; t <= 2400; t += 40)
-    h.publish(video(t, t % 400 == 0));
-  out.clear();
-  r = h.read(c, out, 1 << 20);
-  BOOST_TEST(r.dropped_gops >= 3u);
-  BOOST_REQUIRE(!out.empty());
-  BOOST_TEST(out[0]->keyframe);
-  BOOST_TEST(out[0]->timestamp == 2400u);
+  // From a clock at 0, and from one 1 s short of the 32-bit wrap, so the lag spans it.
+  for (const std::uint32_t start : {0u, 0xFFFFFFFFu - 999u}) {
+    BOOST_TEST_CONTEXT("clock starting at " << start) {
+      fanout::hub_options o;
+      o.max_lag_ms = 1000;
+      fanout::hub h{"k", o};
+      h.begin_publish();
+      fanout::cursor c;
+      std::vector<fanout::message_ptr> out;
+      h.publish(video(start, true));
+      h.read(c, out, 1 << 20);
+      // 0.8 s behind with a newer GOP: kept (it will catch up)
+      for (std::uint32_t t = 40; t <= 800; t += 40)
+        h.publish(video(start + t, t == 400));
+      out.clear();
+      auto r = h.read(c, out, 1);
+      BOOST_TEST(r.dropped_frames == 0u);
+      // 2.4 s behind: skips to the latest key frame
+      for (std::uint32_t t = 840; t <= 2400; t += 40)
+        h.publish(video(start + t, t % 400 == 0));
+      out.clear();
+      r = h.read(c, out, 1 << 20);
+      BOOST_TEST(r.dropped_gops >= 3u);
+      BOOST_REQUIRE(!out.empty());
+      BOOST_TEST(out[0]->keyframe);
+      BOOST_TEST(out[0]->timestamp == start + 2400u); // modular
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(budget_limits_one_read) {
@@ -207,6 +212,34 @@ BOOST_AUTO_TEST_CASE(timestamps_stay_monotonic_across_a_publisher_reconnect) {
   BOOST_REQUIRE(late_out.size() >= 2u);
   BOOST_TEST(late_out[1]->keyframe);
   BOOST_TEST(late_out[1]->timestamp > 6000u);
+}
+
+BOOST_AUTO_TEST_CASE(timestamps_run_on_across_the_32_bit_wrap_and_a_reconnect_after_it) {
+  // Given a publisher whose clock is 200 ms short of 2^32 ms (49.7 days live, or an encoder
+  // that starts high)
+  fanout::hub h{"k"};
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  auto s1 = h.begin_publish();
+  const std::uint32_t start = 0xFFFFFFFFu - 199u;
+  // When its clock wraps to 0 mid-GOP
+  for (std::uint32_t t = 0; t <= 400; t += 40)
+    h.publish(video(start + t, t == 0));
+  h.read(c, out, 1 << 20);
+  // and, after the wrap, it reconnects with its clock back at 0
+  h.end_publish(s1);
+  h.begin_publish();
+  for (std::uint32_t t = 0; t <= 80; t += 40)
+    h.publish(video(t, t == 0));
+  h.read(c, out, 1 << 20);
+  // Then viewers see one 40 ms step per frame across the wrap (modulo 2^32, as on the wire),
+  // and the reconnect gap after it
+  BOOST_REQUIRE(out.size() == 14u);
+  BOOST_TEST(out[0]->timestamp == start);
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    const std::uint32_t step = out[i]->timestamp - out[i - 1]->timestamp;
+    BOOST_TEST(step == (i == 11 ? fanout::hub_options{}.reconnect_gap_ms : 40u), "frame " << i);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_superseded_publisher_is_ignored) {
