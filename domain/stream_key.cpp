@@ -79,9 +79,18 @@ result<events> stream_key_aggregate::decide(const command& cmd, const state& s, 
                 .session_id = s.session_id, .reason = c.reason, .room_id = s.live_room_id, .at = ctx.now}};
           },
           [&](const update_ingest_stats& c) -> result<events> {
-            if (!has_publisher(s.state) || c.session_id != s.session_id || s.ingest == c.ingest)
+            if (!has_publisher(s.state) || c.session_id != s.session_id)
               return events{};
-            return events{ingest_stats_updated{.session_id = s.session_id, .ingest = c.ingest, .at = ctx.now}};
+            // The media side measures codecs and rates; where and when the session came from
+            // were fixed at connect and stay.
+            ingest_info next = c.ingest;
+            if (s.ingest) {
+              next.remote_addr = s.ingest->remote_addr;
+              next.started_at = s.ingest->started_at;
+            }
+            if (s.ingest == next)
+              return events{};
+            return events{ingest_stats_updated{.session_id = s.session_id, .ingest = std::move(next), .at = ctx.now}};
           },
           [&](const report_key_error& c) -> result<events> {
             if (!has_publisher(s.state) || (!c.session_id.empty() && c.session_id != s.session_id))

@@ -352,19 +352,19 @@ BOOST_AUTO_TEST_CASE(server_restart_disconnects_whatever_session_is_on) {
   BOOST_TEST(s.state == key_state::inactive_live);
 }
 
-BOOST_AUTO_TEST_CASE(ingest_stats_of_current_session_are_recorded) {
-  const ingest_info info{.remote_addr = "10.0.0.1:5000",
-                         .started_at = at(1),
-                         .video_codec = "h264",
-                         .audio_codec = "aac",
-                         .width = 1280,
-                         .height = 720,
-                         .fps = 30,
-                         .bitrate_kbps = 2500};
+BOOST_AUTO_TEST_CASE(ingest_stats_of_current_session_are_recorded_keeping_where_and_when_it_connected) {
+  // Given a publisher that connected from 10.0.0.1:5000 at t1; when the media side reports what
+  // it measured (it knows nothing of the address or the start)
+  const ingest_info measured{.video_codec = "h264", .audio_codec = "aac", .width = 1280, .height = 720, .fps = 30,
+                             .bitrate_kbps = 2500};
+  ingest_info expected = measured;
+  expected.remote_addr = "10.0.0.1:5000";
+  expected.started_at = at(1);
+  // Then the stats are recorded and the connect-time fields stay
   const auto s = given<sk>(history(key_state::active))
-                     .when(update_ingest_stats{.session_id = "s1", .ingest = info}, ctx(3))
-                     .then({ingest_stats_updated{.session_id = "s1", .ingest = info, .at = at(3)}});
-  BOOST_TEST((s.ingest == info));
+                     .when(update_ingest_stats{.session_id = "s1", .ingest = measured}, ctx(3))
+                     .then({ingest_stats_updated{.session_id = "s1", .ingest = expected, .at = at(3)}});
+  BOOST_TEST((s.ingest == expected));
 }
 
 BOOST_AUTO_TEST_CASE(ingest_stats_of_stale_session_are_a_no_op) {
@@ -376,6 +376,10 @@ BOOST_AUTO_TEST_CASE(unchanged_ingest_stats_are_a_no_op) {
   const auto h = history(key_state::active);
   const auto current = *given<sk>(h).state().ingest;
   given<sk>(h).when(update_ingest_stats{.session_id = "s1", .ingest = current}).then_nothing();
+  auto as_measured = current; // what the media side sends: no address, no start
+  as_measured.remote_addr.clear();
+  as_measured.started_at = {};
+  given<sk>(h).when(update_ingest_stats{.session_id = "s1", .ingest = as_measured}).then_nothing();
 }
 
 BOOST_AUTO_TEST_CASE(error_report_is_recorded_and_cleared_on_next_connect) {

@@ -173,6 +173,9 @@ BOOST_AUTO_TEST_CASE(a_publisher_drives_the_key_and_viewers_play_it_over_rtmp_an
   BOOST_TEST(eventually([&] { return s.key(key_id)["ingest"].value("videoCodec", "") == "h264"; }),
              s.key(key_id).dump());
   BOOST_TEST(s.key(key_id)["ingest"].value("width", 0) == 640);
+  // and the stats keep where and when the publisher connected
+  BOOST_TEST(s.key(key_id)["ingest"].value("remoteAddr", "") == "127.0.0.1", s.key(key_id).dump());
+  BOOST_TEST(s.key(key_id)["ingest"].value("startedAt", "").starts_with("20"), s.key(key_id).dump());
 
   // A second publisher on the same key, and a wrong key, are refused; the first goes on.
   background second{publish(ingest_url(k), 5), s.dir.path() / "second.log"};
