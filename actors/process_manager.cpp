@@ -12,16 +12,28 @@ process_manager::process_manager(runtime& rt, std::size_t threads) : rt_(rt) {
   for (std::size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this] {
       for (;;) {
-        std::function<void()> job;
+        job j;
         {
           std::unique_lock lock{mu_};
-          cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-          if (jobs_.empty())
+          cv_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
+          if (ready_.empty())
             return;
-          job = std::move(jobs_.front());
-          jobs_.pop_front();
+          j = std::move(ready_.front());
+          ready_.pop_front();
         }
-        job();
+        j.run();
+        if (j.lane.empty())
+          continue;
+        // The lane's next job, if any, may start now.
+        std::lock_guard lock{mu_};
+        auto it = lanes_.find(j.lane);
+        if (it->second.empty()) {
+          lanes_.erase(it);
+          continue;
+        }
+        ready_.push_back(job{std::move(j.lane), std::move(it->second.front())});
+        it->second.pop_front();
+        cv_.notify_one();
       }
     });
 }
@@ -36,10 +48,23 @@ process_manager::~process_manager() {
     t.join();
 }
 
-void process_manager::post(std::function<void()> job) {
+void process_manager::post(std::function<void()> run) {
   {
     std::lock_guard lock{mu_};
-    jobs_.push_back(std::move(job));
+    ready_.push_back(job{{}, std::move(run)});
+  }
+  cv_.notify_one();
+}
+
+void process_manager::post(std::string lane, std::function<void()> run) {
+  {
+    std::lock_guard lock{mu_};
+    auto [it, idle] = lanes_.try_emplace(lane);
+    if (!idle) {
+      it->second.push_back(std::move(run)); // behind the lane's job in ready_ or running
+      return;
+    }
+    ready_.push_back(job{std::move(lane), std::move(run)});
   }
   cv_.notify_one();
 }

@@ -169,9 +169,42 @@ void runtime::upsert_member(app_id app, domain::upsert_member cmd, callback<memb
   ask<member_aggregate>({app, std::move(id)}, std::move(cmd), std::move(done));
 }
 
+// ---- lanes
+namespace {
+std::string key_lane(app_id app, std::int64_t key_id) { return std::to_string(app) + "/key/" + std::to_string(key_id); }
+} // namespace
+
+void runtime::in_key_lane(app_id app, std::int64_t key_id, std::function<void()> work) {
+  pm_->post(key_lane(app, key_id), std::move(work));
+}
+
+void runtime::in_room_lane(app_id app, std::int64_t room_id, std::function<void()> work) {
+  pm_->post([this, app, room_id, work = std::move(work)]() mutable {
+    // No owner to be found (no such room, a read failed): a lane of the room's own, where the
+    // work finds and reports the same.
+    std::string lane = std::to_string(app) + "/room/" + std::to_string(room_id);
+    if (auto room = get_sync<video_room_aggregate>({app, std::to_string(room_id)}); room && room->state.exists) {
+      if (room->state.stream_key_id)
+        lane = key_lane(app, *room->state.stream_key_id);
+      else if (auto m = get_sync<member_aggregate>({app, room->state.app_user_id}); m && m->state.stream_key_id)
+        lane = key_lane(app, m->state.stream_key_id);
+    }
+    pm_->post(std::move(lane), std::move(work));
+  });
+}
+
+void runtime::in_member_lane(app_id app, std::string app_user_id, std::function<void()> work) {
+  pm_->post([this, app, app_user_id = std::move(app_user_id), work = std::move(work)]() mutable {
+    std::string lane = std::to_string(app) + "/member/" + app_user_id;
+    if (auto m = get_sync<member_aggregate>({app, app_user_id}); m && m->state.stream_key_id)
+      lane = key_lane(app, m->state.stream_key_id);
+    pm_->post(std::move(lane), std::move(work));
+  });
+}
+
 // ---- flows
 void runtime::start_live(app_id app, std::int64_t room_id, flow_callback done) {
-  pm_->post([this, app, room_id, done = std::move(done)] {
+  in_room_lane(app, room_id, [this, app, room_id, done = std::move(done)] {
     auto room = get_sync<video_room_aggregate>({app, std::to_string(room_id)});
     if (!room)
       return done(room.error());
@@ -204,7 +237,7 @@ void runtime::start_live(app_id app, std::int64_t room_id, flow_callback done) {
 }
 
 void runtime::end_live(app_id app, std::int64_t room_id, bool force, flow_callback done) {
-  pm_->post([this, app, room_id, force, done = std::move(done)] {
+  in_room_lane(app, room_id, [this, app, room_id, force, done = std::move(done)] {
     auto room = get_sync<video_room_aggregate>({app, std::to_string(room_id)});
     if (!room)
       return done(room.error());
@@ -261,7 +294,7 @@ result<flow_params> live_params_of(runtime& rt, app_id app, const stream_key& ke
 } // namespace
 
 void runtime::force_terminate_key(app_id app, std::int64_t key_id, flow_callback done) {
-  pm_->post([this, app, key_id, done = std::move(done)] {
+  in_key_lane(app, key_id, [this, app, key_id, done = std::move(done)] {
     auto key = get_sync<stream_key_aggregate>({app, std::to_string(key_id)});
     if (!key)
       return done(key.error());
@@ -276,7 +309,8 @@ void runtime::force_terminate_key(app_id app, std::int64_t key_id, flow_callback
 }
 
 void runtime::delete_member(app_id app, std::string app_user_id, flow_callback done) {
-  pm_->post([this, app, app_user_id = std::move(app_user_id), done = std::move(done)] {
+  auto user = app_user_id;
+  in_member_lane(app, std::move(user), [this, app, app_user_id = std::move(app_user_id), done = std::move(done)] {
     auto member = get_sync<member_aggregate>({app, app_user_id});
     if (!member)
       return done(member.error());
@@ -296,9 +330,18 @@ void runtime::delete_member(app_id app, std::string app_user_id, flow_callback d
   });
 }
 
+void runtime::cancel_room(app_id app, std::int64_t room_id, callback<video_room_aggregate> done) {
+  in_room_lane(app, room_id, [this, app, room_id, done = std::move(done)] {
+    done(ask_sync<video_room_aggregate>({app, std::to_string(room_id)}, domain::cancel_room{}));
+  });
+}
+
 void runtime::key_command(app_id app, std::int64_t key_id, stream_key_aggregate::command cmd,
                           callback<stream_key_aggregate> done) {
-  pm_->post([this, app, key_id, cmd = std::move(cmd), done = std::move(done)] {
+  // In the lane: a publisher's connect, viewable and disconnect reach the key, and their
+  // reactions the room, in the order they happened, and a forced end never overtakes a connect
+  // still being accepted (the ingest knows the session by the time the cut is decided).
+  in_key_lane(app, key_id, [this, app, key_id, cmd = std::move(cmd), done = std::move(done)] {
     done(key_command_sync(app, key_id, cmd));
   });
 }

@@ -75,6 +75,8 @@ public:
   void end_live(domain::app_id app, std::int64_t room_id, bool force, flow_callback done);
   void force_terminate_key(domain::app_id app, std::int64_t key_id, flow_callback done);
   void delete_member(domain::app_id app, std::string app_user_id, flow_callback done);
+  // SCHEDULED -> CANCELLED, in order with the owner's Start Live (never half-way through one).
+  void cancel_room(domain::app_id app, std::int64_t room_id, callback<domain::video_room_aggregate> done);
 
   // A publisher-driven command to a stream key (connect, viewable, disconnect, stats), followed by
   // what it means for the key's live room and broadcast (paused, resumed, session opened/closed).
@@ -103,6 +105,12 @@ public:
 
 private:
   explicit runtime(const options& opts);
+
+  // Every job above runs in the lane of the member it concerns (process_manager): a member owns
+  // one stream key for good, whose id names the lane. A room or a member is first resolved to it.
+  void in_key_lane(domain::app_id app, std::int64_t key_id, std::function<void()> work);
+  void in_room_lane(domain::app_id app, std::int64_t room_id, std::function<void()> work);
+  void in_member_lane(domain::app_id app, std::string app_user_id, std::function<void()> work);
 
   options opts_;
   std::unique_ptr<storage::event_store> store_;

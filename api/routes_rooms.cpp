@@ -289,12 +289,11 @@ void end_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room_i
 }
 
 void cancel_room(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, responder respond) {
-  ctx.rt.ask<video_room_aggregate>({app_id, std::to_string(room_id)}, domain::cancel_room{},
-                                   [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
-                                     if (!r)
-                                       return respond(error_of(r.error()));
-                                     respond(room_response(ctx, app_id, 200, r->version, r->state));
-                                   });
+  ctx.rt.cancel_room(app_id, room_id, [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
+    if (!r)
+      return respond(error_of(r.error()));
+    respond(room_response(ctx, app_id, 200, r->version, r->state));
+  });
 }
 
 void install_room_routes(http_server& http, rest_context& ctx) {

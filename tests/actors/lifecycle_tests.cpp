@@ -2,6 +2,11 @@
 // every reply given only after the events are durable.
 #include "runtime_fixture.hpp"
 
+#include <atomic>
+#include <mutex>
+
+#include "actors/process_manager.hpp"
+
 using namespace onair::testing;
 
 BOOST_FIXTURE_TEST_SUITE(lifecycle, runtime_fixture)
@@ -230,6 +235,138 @@ BOOST_AUTO_TEST_CASE(deleting_a_live_member_ends_its_broadcast_and_revokes_its_k
   auto again = wait_for<result<flow>>([&](auto done) { rt->delete_member(app, "alice", done); });
   BOOST_REQUIRE(!again.ok());
   BOOST_TEST((again.error().code == error_code::member_not_found));
+}
+
+// ---- one member's work in order (process_manager lanes)
+
+BOOST_AUTO_TEST_CASE(a_lane_runs_its_jobs_one_at_a_time_in_order_beside_other_lanes) {
+  process_manager pm{*rt, 4};
+  std::mutex mu;
+  std::vector<int> order;
+  std::atomic<int> inside{0}, overlaps{0}, finished{0};
+  // Lane "b"'s job waits for one of lane "a"'s to be running: lanes run side by side.
+  std::atomic<bool> a_running{false}, b_saw_a{false};
+  pm.post("b", [&] {
+    b_saw_a = eventually([&] { return a_running.load(); }, std::chrono::seconds(5));
+    ++finished;
+  });
+  constexpr int jobs = 200;
+  for (int i = 0; i < jobs; ++i)
+    pm.post("a", [&, i] {
+      if (inside.fetch_add(1) != 0)
+        ++overlaps;
+      a_running = true;
+      {
+        std::lock_guard lock{mu};
+        order.push_back(i);
+      }
+      std::this_thread::yield();
+      inside.fetch_sub(1);
+      ++finished;
+    });
+  BOOST_REQUIRE(eventually([&] { return finished.load() == jobs + 1; }, std::chrono::seconds(10)));
+  BOOST_TEST(overlaps.load() == 0);
+  BOOST_TEST(b_saw_a.load());
+  std::lock_guard lock{mu};
+  BOOST_REQUIRE(order.size() == std::size_t{jobs});
+  for (int i = 0; i < jobs; ++i)
+    BOOST_TEST(order[static_cast<std::size_t>(i)] == i);
+}
+
+BOOST_AUTO_TEST_CASE(a_publisher_flapping_in_a_live_room_leaves_the_room_in_step_with_its_key) {
+  // Given a live room
+  const auto m = register_member("alice");
+  const auto room_id = new_room(m);
+  publish_viewable(m.stream_key_id, "s0");
+  BOOST_REQUIRE(start_live(room_id).ok());
+  // When its publisher drops and returns many times, as fast as the RTMP side reports it
+  std::atomic<int> done{0};
+  int sent = 0;
+  auto command = [&](stream_key_aggregate::command c) {
+    ++sent;
+    rt->key_command(app, m.stream_key_id, std::move(c), [&](result<outcome<stream_key_aggregate>>) { ++done; });
+  };
+  for (int i = 1; i <= 30; ++i) {
+    command(disconnect_publisher{"s" + std::to_string(i - 1), "publisher closed"});
+    command(connect_publisher{key(m.stream_key_id).value, std::nullopt, output_mode::rtmp, "127.0.0.1:50000",
+                              "s" + std::to_string(i)});
+    command(mark_viewable{"s" + std::to_string(i)});
+  }
+  command(disconnect_publisher{"s30", "publisher closed"});
+  BOOST_REQUIRE(eventually([&] { return done.load() == sent; }, std::chrono::seconds(30)));
+  // Then the room followed the key in order: paused with it, and a plain End Live ends both
+  BOOST_TEST((key(m.stream_key_id).state == key_state::inactive_live));
+  BOOST_TEST((room(room_id).state == room_state::live_inactive));
+  auto end = end_live(room_id, false);
+  BOOST_REQUIRE_MESSAGE(end.ok(), (end.ok() ? "" : end.error().message));
+  BOOST_TEST((room(room_id).state == room_state::ended));
+  BOOST_TEST((key(m.stream_key_id).state == key_state::inactive));
+}
+
+namespace {
+// Broadcasts LIVE among the ids handed out after `from`.
+int live_broadcasts_since(runtime_fixture& f, std::int64_t from) {
+  auto to = f.rt->next_id();
+  BOOST_REQUIRE(to.ok());
+  int live = 0;
+  for (auto id = from + 1; id < *to; ++id)
+    if (const auto b = f.state_of<broadcast_aggregate>(std::to_string(id)); b.exists && b.state == broadcast_state::live)
+      ++live;
+  return live;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(start_live_called_three_times_at_once_starts_one_broadcast) {
+  const auto m = register_member("alice");
+  const auto room_id = new_room(m);
+  publish_viewable(m.stream_key_id, "s1");
+  std::vector<std::future<result<flow>>> calls;
+  for (int i = 0; i < 3; ++i) {
+    auto p = std::make_shared<std::promise<result<flow>>>();
+    calls.push_back(p->get_future());
+    rt->start_live(app, room_id, [p](result<flow> r) { p->set_value(std::move(r)); });
+  }
+  int started = 0;
+  for (auto& c : calls) {
+    auto r = c.get();
+    if (r.ok())
+      ++started;
+    else
+      BOOST_TEST((r.error().code == error_code::video_room_state_not_scheduled), r.error().message);
+  }
+  BOOST_TEST(started == 1);
+  BOOST_TEST(live_broadcasts_since(*this, room_id) == 1);
+  BOOST_TEST(storage::members_of(rt->views(), "open_flow").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_racing_start_live_wins_whole_or_loses_whole) {
+  const auto m = register_member("alice");
+  publish_viewable(m.stream_key_id, "s1");
+  for (int round = 0; round < 10; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      const auto room_id = new_room(m);
+      auto started = std::make_shared<std::promise<result<flow>>>();
+      auto cancelled = std::make_shared<std::promise<result<outcome<video_room_aggregate>>>>();
+      rt->start_live(app, room_id, [started](result<flow> r) { started->set_value(std::move(r)); });
+      rt->cancel_room(app, room_id, [cancelled](auto r) { cancelled->set_value(std::move(r)); });
+      const auto s = started->get_future().get();
+      const auto c = cancelled->get_future().get();
+      BOOST_TEST(s.ok() != c.ok()); // exactly one of them
+      const auto k = key(m.stream_key_id);
+      if (c.ok()) {
+        // Cancelled first: nothing of the Start Live happened
+        BOOST_TEST((room(room_id).state == room_state::cancelled));
+        BOOST_TEST((k.state == key_state::active));
+        BOOST_TEST(live_broadcasts_since(*this, room_id) == 0);
+      } else {
+        // Started first: the cancel was refused, and the broadcast ends as usual
+        BOOST_TEST((room(room_id).state == room_state::live));
+        BOOST_TEST(k.live_room_id.value_or(0) == room_id);
+        BOOST_REQUIRE(end_live(room_id, true).ok());
+        publish_viewable(m.stream_key_id, "s-round-" + std::to_string(round));
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
