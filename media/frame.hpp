@@ -17,6 +17,9 @@ struct frame {
   std::int32_t composition_offset_ms = 0;
   bool keyframe = false;
   bool sequence_header = false; // codec configuration (AVC/HEVC/AAC sequence headers)
+  // Codec side data that belongs with the sequence header (enhanced RTMP: video Metadata such as
+  // HDR colorInfo, audio MultichannelConfig): a viewer starting later needs it too.
+  bool codec_metadata = false;
   std::shared_ptr<const std::vector<std::uint8_t>> payload;
 
   [[nodiscard]] std::span<const std::uint8_t> bytes() const {

@@ -116,10 +116,14 @@ message_ptr hub::publish(const frame& f, std::uint64_t session) {
     const std::uint32_t ts = rebase_locked(f.timestamp_ms);
     m = std::make_shared<const message>(f.kind, ts, f.payload, f.keyframe && f.kind == frame_kind::video,
                                         f.sequence_header);
-    if (f.kind == frame_kind::script)
+    if (f.kind == frame_kind::script) {
       metadata_ = m;
-    else if (f.sequence_header)
+    } else if (f.sequence_header) {
       (f.kind == frame_kind::video ? video_header_ : audio_header_) = m;
+      (f.kind == frame_kind::video ? video_side_data_ : audio_side_data_) = nullptr; // a new config's own follows
+    } else if (f.codec_metadata) {
+      (f.kind == frame_kind::video ? video_side_data_ : audio_side_data_) = m;
+    }
     const std::uint64_t seq = base_ + log_.size();
     if (m->keyframe) {
       prev_gop_start_ = gop_start_;
@@ -131,7 +135,7 @@ message_ptr hub::publish(const frame& f, std::uint64_t session) {
       ++total_keys_;
     trim_locked();
   }
-  notify(opts_.merge_window_ms == 0 || (f.kind == frame_kind::video && !f.sequence_header));
+  notify(opts_.merge_window_ms == 0 || (f.kind == frame_kind::video && !f.sequence_header && !f.codec_metadata));
   return m;
 }
 
@@ -283,7 +287,7 @@ void hub::unsubscribe(net::event_loop& loop, viewer* v) {
 
 void hub::start_locked(cursor& c, std::vector<message_ptr>& out) {
   c.started = true;
-  for (const auto& h : {metadata_, video_header_, audio_header_})
+  for (const auto& h : {metadata_, video_header_, video_side_data_, audio_header_, audio_side_data_})
     if (h)
       out.push_back(h);
   if (gop_start_ != none) {

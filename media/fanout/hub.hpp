@@ -169,6 +169,7 @@ private:
   std::uint64_t gop_start_ = none;      // latest key frame
   std::uint64_t prev_gop_start_ = none; // the one before: the cache keeps at most two GOPs
   message_ptr metadata_, video_header_, audio_header_;
+  message_ptr video_side_data_, audio_side_data_; // codec_metadata after each header
   // Timeline. RTMP and FLV timestamps are 32-bit milliseconds and wrap after 49.7 days (or
   // sooner, for an encoder whose clock starts high): input is unwrapped onto 64 bits by the
   // signed step from the previous frame, and output wraps the same way on the wire.

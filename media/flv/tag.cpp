@@ -97,47 +97,142 @@ reader::result reader::consume(std::span<const std::uint8_t> in) {
   return r;
 }
 
+namespace {
+
+constexpr unsigned ex_mod_ex = 7;
+
+// Skips enhanced-RTMP ModEx prefixes (a modifier's size, its data, then the next packet type in
+// the low nibble) from b[at]; `packet_type` is the one read so far. False when b is cut short.
+bool skip_mod_ex(std::span<const std::uint8_t> b, std::size_t& at, unsigned& packet_type) {
+  while (packet_type == ex_mod_ex) {
+    if (at >= b.size())
+      return false;
+    std::size_t size = std::size_t{b[at++]} + 1;
+    if (size == 256) {
+      if (at + 2 > b.size())
+        return false;
+      size = (std::size_t{b[at]} << 8 | b[at + 1]) + 1;
+      at += 2;
+    }
+    if (size + 1 > b.size() - at) // the modifier's data, then [modifier type:4 | packet type:4]
+      return false;
+    at += size;
+    packet_type = b[at++] & 0x0F;
+  }
+  return true;
+}
+
+// A Multitrack packet (its type byte at b[at]): the packet type inside, the first track's FourCC
+// and id; `at` is left at that track's payload. Multitrack types: 0 one track, 1 many tracks of one
+// codec, 2 many tracks of many codecs (the FourCC then leads each track, the first one included).
+// `multitrack` is the Multitrack packet type's own code (video 6, audio 5).
+bool read_multitrack(std::span<const std::uint8_t> b, std::size_t& at, unsigned& packet_type, std::string& fourcc,
+                     std::uint8_t& track, unsigned multitrack) {
+  if (at >= b.size())
+    return false;
+  const unsigned multitrack_type = b[at] >> 4;
+  packet_type = b[at++] & 0x0F;
+  if (multitrack_type > 2 || packet_type == multitrack || packet_type == ex_mod_ex)
+    return false; // unknown, or nested
+  if (b.size() - at < 4 + 1)
+    return false;
+  fourcc.assign(reinterpret_cast<const char*>(b.data() + at), 4);
+  at += 4;
+  track = b[at++];
+  if (multitrack_type != 0) { // each track's size follows its id
+    if (b.size() - at < 3)
+      return false;
+    const std::size_t size = be24(b.data() + at);
+    at += 3;
+    if (size > b.size() - at)
+      return false;
+  }
+  return true;
+}
+
+std::string video_codec_of(const std::string& fourcc) {
+  if (fourcc == "avc1")
+    return "h264";
+  if (fourcc == "hvc1")
+    return "hevc";
+  if (fourcc == "av01")
+    return "av1";
+  if (fourcc == "vp09")
+    return "vp9";
+  if (fourcc == "vp08")
+    return "vp8";
+  return fourcc;
+}
+
+std::string audio_codec_of(const std::string& fourcc) {
+  if (fourcc == "mp4a")
+    return "aac";
+  if (fourcc == "Opus")
+    return "opus";
+  if (fourcc == "fLaC")
+    return "flac";
+  if (fourcc == "ac-3")
+    return "ac3";
+  if (fourcc == "ec-3")
+    return "eac3";
+  if (fourcc == ".mp3")
+    return "mp3";
+  return fourcc;
+}
+
+} // namespace
+
 std::optional<video_info> parse_video(std::span<const std::uint8_t> b) {
   if (b.empty())
     return std::nullopt;
   video_info v;
   const std::uint8_t first = b[0];
   if (first & 0x80) {
-    // Enhanced RTMP: [1|frame type:3|packet type:4] FourCC, then per packet type.
+    // Enhanced RTMP: [1|frame type:3|packet type:4], ModEx prefixes, then a FourCC (or a
+    // Multitrack wrapper), then per packet type.
+    enum : unsigned { sequence_start, coded_frames, sequence_end, coded_frames_x, metadata, mpeg2ts_sequence_start, multitrack };
     v.enhanced = true;
-    if (b.size() < 5)
-      return std::nullopt;
     const unsigned frame_type = (first >> 4) & 7;
-    const unsigned packet_type = first & 0x0F;
-    const std::string fourcc(reinterpret_cast<const char*>(b.data() + 1), 4);
-    if (fourcc == "avc1")
-      v.codec = "h264";
-    else if (fourcc == "hvc1")
-      v.codec = "hevc";
-    else if (fourcc == "av01")
-      v.codec = "av1";
-    else if (fourcc == "vp09")
-      v.codec = "vp9";
-    else
-      v.codec = fourcc;
-    v.command_frame = frame_type == 5;
-    v.sequence_header = packet_type == 0;
-    v.end_of_sequence = packet_type == 2;
-    v.keyframe = frame_type == 1 && (packet_type == 1 || packet_type == 3);
-    if (packet_type == 1 && (fourcc == "avc1" || fourcc == "hvc1")) {
-      if (b.size() < 8)
+    unsigned packet_type = first & 0x0F;
+    std::size_t at = 1;
+    if (!skip_mod_ex(b, at, packet_type))
+      return std::nullopt;
+    if (frame_type == 5 && packet_type != metadata) {
+      v.command_frame = true; // a video command (one byte), no FourCC
+      return v;
+    }
+    std::string fourcc;
+    if (packet_type == multitrack) {
+      if (!read_multitrack(b, at, packet_type, fourcc, v.track, multitrack))
         return std::nullopt;
-      v.composition_offset = static_cast<std::int32_t>(be24(b.data() + 5) << 8) >> 8;
+    } else {
+      if (b.size() - at < 4)
+        return std::nullopt;
+      fourcc.assign(reinterpret_cast<const char*>(b.data() + at), 4);
+      at += 4;
+    }
+    v.codec = video_codec_of(fourcc);
+    v.sequence_header = packet_type == sequence_start || packet_type == mpeg2ts_sequence_start;
+    v.codec_metadata = packet_type == metadata;
+    v.end_of_sequence = packet_type == sequence_end;
+    v.keyframe = frame_type == 1 && (packet_type == coded_frames || packet_type == coded_frames_x);
+    if (packet_type == coded_frames && (fourcc == "avc1" || fourcc == "hvc1")) {
+      if (b.size() - at < 3)
+        return std::nullopt;
+      v.composition_offset = static_cast<std::int32_t>(be24(b.data() + at) << 8) >> 8;
     }
     if (v.sequence_header)
-      v.config = b.subspan(5);
+      v.config = b.subspan(at);
     return v;
   }
   const unsigned frame_type = first >> 4;
   const unsigned codec_id = first & 0x0F;
   static const char* const names[] = {"", "", "flv1", "screen", "vp6", "vp6a", "screen2", "h264", "", "", "", "", "hevc"};
   v.codec = codec_id < 13 && names[codec_id][0] ? names[codec_id] : "codec" + std::to_string(codec_id);
-  v.command_frame = frame_type == 5;
+  if (frame_type == 5) {
+    v.command_frame = true; // video info/command frame: one byte after the header, not media
+    return v;
+  }
   if (codec_id == 7 || codec_id == 12) {
     if (b.size() < 5)
       return std::nullopt;
@@ -158,6 +253,29 @@ std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
     return std::nullopt;
   audio_info a;
   const unsigned format = b[0] >> 4;
+  if (format == 9) {
+    // Enhanced RTMP: [9|packet type:4], ModEx prefixes, then a FourCC (or a Multitrack wrapper).
+    // The legacy rate/size/channel bits are not there; the codec's own config says.
+    enum : unsigned { sequence_start, coded_frames, sequence_end, multichannel_config = 4, multitrack };
+    a.enhanced = true;
+    unsigned packet_type = b[0] & 0x0F;
+    std::size_t at = 1;
+    if (!skip_mod_ex(b, at, packet_type))
+      return std::nullopt;
+    std::string fourcc;
+    if (packet_type == multitrack) {
+      if (!read_multitrack(b, at, packet_type, fourcc, a.track, multitrack))
+        return std::nullopt;
+    } else {
+      if (b.size() - at < 4)
+        return std::nullopt;
+      fourcc.assign(reinterpret_cast<const char*>(b.data() + at), 4);
+    }
+    a.codec = audio_codec_of(fourcc);
+    a.sequence_header = packet_type == sequence_start;
+    a.codec_metadata = packet_type == multichannel_config;
+    return a;
+  }
   static const int rates[] = {5512, 11025, 22050, 44100};
   a.sample_rate = rates[(b[0] >> 2) & 3];
   a.channels = (b[0] & 1) ? 2 : 1;
@@ -173,9 +291,6 @@ std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
   case 7:
   case 8:
     a.codec = "g711";
-    break;
-  case 9:
-    a.codec = "exaudio";
     break;
   case 10:
     a.codec = "aac";

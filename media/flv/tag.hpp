@@ -36,20 +36,28 @@ private:
   bool header_done_ = false;
 };
 
+// Enhanced RTMP (v2) headers are read as its specification's pseudo-code reads them: ModEx
+// prefixes skipped, a Multitrack packet unwrapped to its first track (its FourCC, track id and
+// packet type). Tracks other than 0 are relayed as they come but are not the stream's headers.
 struct video_info {
   bool enhanced = false;        // enhanced-RTMP ex-header (FourCC)
   bool keyframe = false;        // frame type 1 (and not a sequence header)
-  bool sequence_header = false; // AVCDecoderConfigurationRecord / SequenceStart
+  bool sequence_header = false; // AVCDecoderConfigurationRecord / SequenceStart / MPEG2TSSequenceStart
+  bool codec_metadata = false;  // enhanced Metadata packet (colorInfo): belongs with the sequence header
   bool end_of_sequence = false;
   bool command_frame = false; // frame type 5: not media
+  std::uint8_t track = 0;     // enhanced Multitrack: the (first) track's id
   std::string codec;          // "h264", "hevc", "av1", "vp9", "vp6", "flv1", …
   std::int32_t composition_offset = 0;
   std::span<const std::uint8_t> config; // the codec configuration record when sequence_header
 };
 struct audio_info {
-  std::string codec; // "aac", "mp3", "pcm", "speex", "opus", …
+  bool enhanced = false; // sound format 9: ex-header (FourCC)
+  std::string codec;     // "aac", "mp3", "pcm", "speex", "opus", "flac", "ac3", "eac3", …
   bool sequence_header = false;
-  int sample_rate = 0;
+  bool codec_metadata = false; // enhanced MultichannelConfig: belongs with the sequence header
+  std::uint8_t track = 0;
+  int sample_rate = 0; // legacy header or AAC config; 0: not in the header
   int channels = 0;
 };
 

@@ -193,10 +193,21 @@ struct decoder {
       std::uint16_t tz = 0;
       return f64(v.number) && u16(tz);
     }
-    case 0x0C: {
+    case 0x0C:   // long string
+    case 0x0F: { // XML document: a long string
       v.kind = type::string;
       std::uint32_t len = 0;
       return u32(len) && str(v.string, len);
+    }
+    case 0x07: { // reference to an earlier complex value: not resolved, read as undefined
+      v.kind = type::undefined;
+      std::uint16_t index = 0;
+      return u16(index);
+    }
+    case 0x10: { // typed object: a class name, then an object's properties
+      v.kind = type::object;
+      std::string class_name;
+      return short_str(class_name) && props(v, depth);
     }
     default:
       return fail("amf0: unsupported marker " + std::to_string(marker));

@@ -36,11 +36,13 @@ void chunk_reader::apply_control(const message& m, std::string& error) {
       return;
     }
     const std::uint32_t size = be32(b.data()) & 0x7FFFFFFF;
-    if (size < 1 || size > lim_.max_chunk_size) {
-      error = "chunk: chunk size " + std::to_string(size) + " out of range";
+    if (size < 1) {
+      error = "chunk: chunk size 0";
       return;
     }
-    chunk_size_ = size;
+    // 1 to 2^31-1 are valid; past 0xFFFFFF all are one, as no message is larger. Memory is bounded
+    // by the message size limit, not by this.
+    chunk_size_ = std::min<std::uint32_t>(size, 0xFFFFFF);
   } else if (m.type_id == msg_type::abort) {
     if (b.size() < 4) {
       error = "chunk: short Abort";
@@ -104,7 +106,7 @@ chunk_reader::result chunk_reader::consume(std::span<const std::uint8_t> in) {
       const std::uint32_t ts_value = extended ? be32(p + hdr + msg_hdr[fmt]) : ts_field;
       if (fmt == 0) {
         s->timestamp = ts_value;
-        s->delta = 0;
+        s->delta = ts_value; // a type 3 right after type 0 repeats it as its delta (RTMP 1.0 5.3.1.2.4)
         s->length = be24(h + 3);
         s->type_id = h[6];
         s->stream_id = le32(h + 7);
@@ -117,15 +119,10 @@ chunk_reader::result chunk_reader::consume(std::span<const std::uint8_t> in) {
         s->delta = ts_value;
         s->timestamp += s->delta;
       } else if (!continuing) {
-        // Type 3 starting a new message repeats the previous delta; an extended field repeats
-        // the previous header's value, absolute after type 0.
-        if (extended)
-          s->timestamp = s->absolute ? ts_value : s->timestamp + ts_value;
-        else
-          s->timestamp += s->delta;
+        // Type 3 starting a new message repeats the previous delta (its extended field, when
+        // there is one, repeats the same value), as ffmpeg's reader and writer have it.
+        s->timestamp += extended ? ts_value : s->delta;
       }
-      if (fmt <= 2)
-        s->absolute = fmt == 0;
       if (fmt <= 2)
         s->extended = extended;
       s->has_header = true;

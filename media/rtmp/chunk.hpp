@@ -29,7 +29,6 @@ struct message {
 
 struct chunk_limits {
   std::uint32_t max_message_size = 16 * 1024 * 1024;
-  std::uint32_t max_chunk_size = 16 * 1024 * 1024;
   std::size_t max_chunk_streams = 64; // distinct csids alive at once
   std::size_t max_buffered = 32 * 1024 * 1024; // unfinished messages, all chunk streams together
 };
@@ -57,7 +56,6 @@ private:
     std::uint32_t stream_id = 0;
     bool extended = false; // the last header carried an extended timestamp
     bool has_header = false;
-    bool absolute = false; // the last full header was type 0
     std::shared_ptr<std::vector<std::uint8_t>> partial;
   };
   stream* find(std::uint32_t csid, std::string& error);

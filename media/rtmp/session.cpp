@@ -1,5 +1,7 @@
 #include "media/rtmp/session.hpp"
 
+#include <string_view>
+
 #include "media/fanout/hub.hpp"
 
 namespace onair::media::rtmp {
@@ -274,12 +276,35 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
   (void)m;
 }
 
+namespace {
+// The data message's name: "onMetaData", directly or after "@setDataFrame" (AMF0 short strings).
+bool is_metadata(std::span<const std::uint8_t> body) {
+  const auto name_at = [&body](std::size_t at) -> std::string_view {
+    if (body.size() < at + 3 || body[at] != 0x02)
+      return {};
+    const std::size_t len = std::size_t{body[at + 1]} << 8 | body[at + 2];
+    if (body.size() - at - 3 < len)
+      return {};
+    return {reinterpret_cast<const char*>(body.data() + at + 3), len};
+  };
+  const auto first = name_at(0);
+  if (first == "@setDataFrame")
+    return name_at(3 + first.size()) == "onMetaData";
+  return first == "onMetaData";
+}
+} // namespace
+
 void session::on_data(const message& m, std::span<const std::uint8_t> body, std::string& error) {
   if (!publishing_)
     return;
+  // Only the metadata is relayed; other script data (cue points, captions, text) is not part of
+  // the stream contract and is dropped by its name, before the rest is decoded: it may hold AMF
+  // this server has no use for.
+  if (!is_metadata(body))
+    return;
   auto decoded = amf0::decode_all(body);
   if (!decoded.ok()) {
-    error = "rtmp: " + decoded.error;
+    error = "rtmp: onMetaData: " + decoded.error;
     return;
   }
   auto& v = decoded.values;
@@ -287,7 +312,7 @@ void session::on_data(const message& m, std::span<const std::uint8_t> body, std:
   if (!v.empty() && v[0].is_string() && v[0].string == "@setDataFrame")
     at = 1;
   if (v.size() < at + 2 || !v[at].is_string() || v[at].string != "onMetaData")
-    return; // only the metadata is relayed; other script data is not part of the stream contract
+    return;
   const amf0::value& meta = v[at + 1];
   if (const double fps = meta.get_number("framerate", 0); fps > 0 && fps <= 1000)
     totals_.metadata_fps = fps;
@@ -321,18 +346,24 @@ void session::on_av(const message& m, std::string& error) {
     }
     if (info->command_frame)
       return;
+    // Enhanced-RTMP multitrack: tracks other than 0 are relayed, but the stream's headers, key
+    // frames and stats are track 0's.
+    const bool main_track = info->track == 0;
     f.kind = frame_kind::video;
-    f.keyframe = info->keyframe;
-    f.sequence_header = info->sequence_header;
+    f.keyframe = info->keyframe && main_track;
+    f.sequence_header = info->sequence_header && main_track;
+    f.codec_metadata = info->codec_metadata && main_track;
     f.composition_offset_ms = info->composition_offset;
-    totals_.video_codec = info->codec;
-    if (info->sequence_header && info->codec == "h264")
-      if (const auto d = flv::avc_dimensions(info->config)) {
-        totals_.width = d->width;
-        totals_.height = d->height;
-      }
-    if (!info->sequence_header && !info->end_of_sequence)
-      ++totals_.video_frames;
+    if (main_track) {
+      totals_.video_codec = info->codec;
+      if (info->sequence_header && info->codec == "h264")
+        if (const auto d = flv::avc_dimensions(info->config)) {
+          totals_.width = d->width;
+          totals_.height = d->height;
+        }
+      if (!info->sequence_header && !info->codec_metadata && !info->end_of_sequence)
+        ++totals_.video_frames;
+    }
   } else {
     const auto info = flv::parse_audio(m.bytes());
     if (!info) {
@@ -340,8 +371,10 @@ void session::on_av(const message& m, std::string& error) {
       return;
     }
     f.kind = frame_kind::audio;
-    f.sequence_header = info->sequence_header;
-    totals_.audio_codec = info->codec;
+    f.sequence_header = info->sequence_header && info->track == 0;
+    f.codec_metadata = info->codec_metadata && info->track == 0;
+    if (info->track == 0)
+      totals_.audio_codec = info->codec;
   }
   totals_.media_bytes += m.bytes().size();
   handler_.on_media(f);

@@ -29,7 +29,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   accept_all h;
   session_options o;
   o.limits.max_message_size = 1 << 20;
-  o.limits.max_chunk_size = 1 << 20;
   session s{h, o};
   h.s = &s;
   std::span<const std::uint8_t> in{data, size};

@@ -103,6 +103,40 @@ BOOST_AUTO_TEST_CASE(new_viewer_starts_with_headers_at_the_latest_key_frame) {
   BOOST_TEST(&out2[2]->rtmp() == &out[2]->rtmp());
 }
 
+BOOST_AUTO_TEST_CASE(a_late_viewer_gets_codec_side_data_with_the_headers_and_a_new_config_drops_the_old) {
+  auto side_data = [](frame_kind k) {
+    auto f = make_frame(k, 0, std::vector<std::uint8_t>(8, 2));
+    f.codec_metadata = true; // e.g. HEVC colorInfo, or an audio MultichannelConfig
+    return f;
+  };
+  fanout::hub h{"k"};
+  h.begin_publish();
+  h.publish(header(frame_kind::video));
+  h.publish(side_data(frame_kind::video));
+  h.publish(header(frame_kind::audio));
+  h.publish(side_data(frame_kind::audio));
+  h.publish(video(0, true));
+  h.publish(video(40, false));
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  h.read(c, out, 1 << 20);
+  BOOST_REQUIRE(out.size() == 6u);
+  BOOST_TEST(out[0]->sequence_header);
+  BOOST_TEST(out[1]->size() == 8u); // the video's side data right after its header
+  BOOST_TEST(out[2]->sequence_header);
+  BOOST_TEST(out[3]->size() == 8u);
+  BOOST_TEST(out[4]->keyframe);
+  // A new video config (no side data of its own yet): a viewer joining now gets no stale one
+  h.publish(header(frame_kind::video));
+  h.publish(video(80, true));
+  fanout::cursor late;
+  std::vector<fanout::message_ptr> late_out;
+  h.read(late, late_out, 1 << 20);
+  BOOST_REQUIRE(late_out.size() == 4u);
+  BOOST_TEST((late_out[1]->kind == frame_kind::audio)); // the audio header follows the video's directly
+  BOOST_TEST(late_out[1]->sequence_header);
+}
+
 BOOST_AUTO_TEST_CASE(slow_viewer_drops_whole_gops_and_others_are_unaffected) {
   fanout::hub_options o;
   o.max_lag_bytes = 5000;

@@ -151,6 +151,44 @@ BOOST_AUTO_TEST_CASE(all_four_header_types) {
   BOOST_TEST((*res.messages[3].payload == bytes{5, 6}));
 }
 
+BOOST_AUTO_TEST_CASE(a_type3_new_message_right_after_type0_repeats_its_timestamp_as_delta) {
+  // RTMP 1.0 5.3.1.2.4, and what ffmpeg writes: type 0 at T, then type 3 for a message at 2T
+  for (const std::uint32_t t : {40u, 0x01000000u}) {
+    BOOST_TEST_CONTEXT("T = " << t) {
+      bytes w;
+      rtmp::write_message(w, 4, 8, 1, t, bytes{1, 2}, 128);
+      w.push_back(0xC4); // type 3, csid 4: a new message of the same length and type
+      if (t >= 0xFFFFFF)
+        w.insert(w.end(), {static_cast<std::uint8_t>(t >> 24), static_cast<std::uint8_t>(t >> 16),
+                           static_cast<std::uint8_t>(t >> 8), static_cast<std::uint8_t>(t)});
+      w.insert(w.end(), {3, 4});
+      rtmp::chunk_reader r;
+      auto res = feed(r, w, 1);
+      BOOST_REQUIRE(res.error.empty());
+      BOOST_REQUIRE(res.messages.size() == 2u);
+      BOOST_TEST(res.messages[0].timestamp == t);
+      BOOST_TEST(res.messages[1].timestamp == 2 * t);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(any_valid_chunk_size_is_accepted) {
+  // 1 to 0x7FFFFFFF are valid; past 0xFFFFFF all mean "one chunk per message"
+  bytes wire;
+  rtmp::write_message(wire, 2, rtmp::msg_type::set_chunk_size, 0, 0, bytes{0x7F, 0xFF, 0xFF, 0xFF}, 128);
+  const bytes p = payload_of(70000);
+  rtmp::write_message(wire, 6, 9, 1, 40, p, 0xFFFFFF);
+  rtmp::chunk_reader r;
+  auto res = feed(r, wire);
+  BOOST_REQUIRE(res.error.empty());
+  BOOST_REQUIRE(res.messages.size() == 1u);
+  BOOST_TEST(*res.messages[0].payload == p);
+  rtmp::chunk_reader zero;
+  bytes bad;
+  rtmp::write_message(bad, 2, rtmp::msg_type::set_chunk_size, 0, 0, bytes{0, 0, 0, 0}, 128);
+  BOOST_TEST(!zero.consume(bad).error.empty());
+}
+
 BOOST_AUTO_TEST_CASE(extended_timestamp_repeats_on_type3_chunks) {
   const bytes p = payload_of(400);
   bytes wire;
@@ -284,6 +322,22 @@ BOOST_AUTO_TEST_CASE(connect_command_round_trips) {
   BOOST_TEST(again == wire);
 }
 
+BOOST_AUTO_TEST_CASE(reference_xml_and_typed_object_markers_decode) {
+  using namespace rtmp::amf0;
+  const bytes wire{0x10, 0x00, 0x02, 'C', 'p',                  // typed object "Cp"
+                   0x00, 0x01, 'w', 0x00, 0x40, 0x84, 0, 0, 0, 0, 0, 0, // w: 640
+                   0x00, 0x00, 0x09,                            // object end
+                   0x0F, 0x00, 0x00, 0x00, 0x03, '<', 'a', '>', // XML document
+                   0x07, 0x00, 0x00};                           // reference to value 0
+  auto out = decode_all(wire);
+  BOOST_REQUIRE(out.ok());
+  BOOST_REQUIRE(out.values.size() == 3u);
+  BOOST_TEST(out.values[0].get_number("w") == 640.0);
+  BOOST_TEST(out.values[1].string == "<a>");
+  BOOST_TEST((out.values[2].kind == type::undefined));
+  BOOST_TEST(!decode_all(bytes{0x07, 0x00}).ok()); // truncated reference
+}
+
 BOOST_AUTO_TEST_CASE(malformed_input_is_an_error_not_a_crash) {
   using namespace rtmp::amf0;
   BOOST_TEST(!decode_all(bytes{0x02, 0x00, 0x05, 'a'}).ok());  // truncated string
@@ -384,6 +438,70 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_fourcc_headers) {
   BOOST_TEST(av1->codec == "av1");
   BOOST_TEST(!av1->keyframe);
   BOOST_TEST(!flv::parse_video(bytes{0x90, 'h', 'v'}).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(enhanced_rtmp_v2_packet_types) {
+  // Metadata (colorInfo, as OBS sends it for HEVC/AV1): kept with the sequence header, not a frame
+  auto meta = flv::parse_video(bytes{0x94, 'h', 'v', 'c', '1', 0x02, 0, 9, 'c', 'o', 'l', 'o', 'r', 'I', 'n', 'f', 'o'});
+  BOOST_REQUIRE(meta.has_value());
+  BOOST_TEST(meta->codec_metadata);
+  BOOST_TEST(!meta->sequence_header);
+  BOOST_TEST(!meta->keyframe);
+  // MPEG2TSSequenceStart (AV1): a sequence header
+  auto ts_start = flv::parse_video(bytes{0x95, 'a', 'v', '0', '1', 0x81});
+  BOOST_REQUIRE(ts_start.has_value());
+  BOOST_TEST(ts_start->sequence_header);
+  BOOST_TEST(ts_start->codec == "av1");
+  // Multitrack, one track (id 1) of HEVC coded frames: the FourCC after the multitrack byte
+  auto track = flv::parse_video(bytes{0x96, 0x01, 'h', 'v', 'c', '1', 1, 0, 0, 0x21, 9});
+  BOOST_REQUIRE(track.has_value());
+  BOOST_TEST(track->codec == "hevc");
+  BOOST_TEST(track->track == 1);
+  BOOST_TEST(track->keyframe);
+  BOOST_TEST(track->composition_offset == 0x21);
+  // Multitrack, many tracks of one codec: each track's id then its 24-bit size
+  auto many = flv::parse_video(bytes{0x96, 0x10, 'a', 'v', '0', '1', 0, 0, 0, 2, 0xAA, 0xBB});
+  BOOST_REQUIRE(many.has_value());
+  BOOST_TEST(many->sequence_header);
+  BOOST_TEST(many->track == 0);
+  BOOST_TEST(many->config.size() == 2u);
+  BOOST_TEST(!flv::parse_video(bytes{0x96, 0x10, 'a', 'v', '0', '1', 0, 0, 0, 9, 0xAA}).has_value()); // size past the end
+  // ModEx (a nanosecond timestamp offset) before a coded frame
+  auto modex = flv::parse_video(bytes{0x97, 2, 0x00, 0x01, 0x02, 0x01, 'a', 'v', '0', '1', 9});
+  BOOST_REQUIRE(modex.has_value());
+  BOOST_TEST(modex->codec == "av1");
+  BOOST_TEST(modex->keyframe);
+  BOOST_TEST(!flv::parse_video(bytes{0x97, 9, 0x00}).has_value()); // modifier data cut short
+  // Command frames (legacy and enhanced): not media, and not malformed for being short
+  for (const bytes& cmd : {bytes{0x57, 0x00}, bytes{0xD1, 0x00}}) {
+    auto c = flv::parse_video(cmd);
+    BOOST_REQUIRE(c.has_value());
+    BOOST_TEST(c->command_frame);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(enhanced_rtmp_audio) {
+  // What ffmpeg 7.1+ sends for Opus: [9|SequenceStart] 'Opus' OpusHead
+  auto opus = flv::parse_audio(bytes{0x90, 'O', 'p', 'u', 's', 'O', 'p', 'u', 's', 'H', 'e', 'a', 'd'});
+  BOOST_REQUIRE(opus.has_value());
+  BOOST_TEST(opus->enhanced);
+  BOOST_TEST(opus->codec == "opus");
+  BOOST_TEST(opus->sequence_header);
+  BOOST_TEST(opus->sample_rate == 0); // not the legacy bits
+  auto frame = flv::parse_audio(bytes{0x91, 'f', 'L', 'a', 'C', 0xFF, 0xF8});
+  BOOST_REQUIRE(frame.has_value());
+  BOOST_TEST(frame->codec == "flac");
+  BOOST_TEST(!frame->sequence_header);
+  auto channels = flv::parse_audio(bytes{0x94, 'a', 'c', '-', '3', 1, 0, 6});
+  BOOST_REQUIRE(channels.has_value());
+  BOOST_TEST(channels->codec_metadata);
+  // Multitrack (audio's code is 5), one track with id 2
+  auto track = flv::parse_audio(bytes{0x95, 0x00, 'm', 'p', '4', 'a', 2, 0x12, 0x10});
+  BOOST_REQUIRE(track.has_value());
+  BOOST_TEST(track->codec == "aac");
+  BOOST_TEST(track->track == 2);
+  BOOST_TEST(track->sequence_header);
+  BOOST_TEST(!flv::parse_audio(bytes{0x90, 'O', 'p'}).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

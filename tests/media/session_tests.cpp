@@ -179,6 +179,42 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_hevc_is_accepted_and_relayed) {
   BOOST_TEST(s.totals().video_codec == "hevc");
 }
 
+BOOST_AUTO_TEST_CASE(enhanced_rtmp_v2_audio_side_data_tracks_and_commands) {
+  using namespace rtmp::amf0;
+  recorder h;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = connect_and_create("rtmp://h/live");
+  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+  // Opus as ffmpeg 7.1 sends it: [9|SequenceStart] 'Opus' OpusHead, then a coded frame
+  rtmp::write_message(in, 4, 8, 1, 0, bytes{0x90, 'O', 'p', 'u', 's', 'O', 'p', 'u', 's', 'H', 'e', 'a', 'd'}, 128);
+  rtmp::write_message(in, 4, 8, 1, 20, bytes{0x91, 'O', 'p', 'u', 's', 0xFC}, 128);
+  // HEVC with HDR colorInfo (video Metadata), and a second track's sequence start (multitrack)
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x90, 'h', 'v', 'c', '1', 1, 2, 3, 4}, 128);
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x94, 'h', 'v', 'c', '1', 0x02, 0, 9, 'c', 'o', 'l', 'o', 'r', 'I', 'n', 'f', 'o'}, 128);
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x96, 0x00, 'h', 'v', 'c', '1', 1, 9, 9}, 128);
+  // A video command frame (legacy, two bytes) and a cue point this server does not decode
+  // (an AMF3 switch marker): neither is media, neither ends the publish
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x57, 0x00}, 128);
+  bytes cue;
+  encode(cue, make_string("onCuePoint"));
+  cue.push_back(0x11);
+  rtmp::write_message(in, 5, rtmp::msg_type::data_amf0, 1, 0, cue, 128);
+  rtmp::write_message(in, 6, 9, 1, 40, bytes{0x91, 'h', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 1, 0x26}, 128);
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+  BOOST_REQUIRE(h.media.size() == 6u);
+  BOOST_TEST(h.media[0].sequence_header);
+  BOOST_TEST(!h.media[1].sequence_header);
+  BOOST_TEST(h.media[2].sequence_header);
+  BOOST_TEST(h.media[3].codec_metadata);
+  BOOST_TEST(!h.media[4].sequence_header); // track 1's: relayed, not the stream's header
+  BOOST_TEST(h.media[5].keyframe);
+  BOOST_TEST(s.totals().audio_codec == "opus");
+  BOOST_TEST(s.totals().video_codec == "hevc");
+  BOOST_TEST(s.totals().video_frames == 1u);
+}
+
 namespace {
 // One sub-message of an aggregate: FLV-style tag header, body, back pointer.
 void sub_message(bytes& out, std::uint8_t type, std::uint32_t ts, const bytes& body) {
