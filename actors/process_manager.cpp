@@ -20,20 +20,24 @@ process_manager::process_manager(runtime& rt, std::size_t threads) : rt_(rt) {
             return;
           j = std::move(ready_.front());
           ready_.pop_front();
+          ++running_;
         }
         j.run();
-        if (j.lane.empty())
-          continue;
-        // The lane's next job, if any, may start now.
         std::lock_guard lock{mu_};
-        auto it = lanes_.find(j.lane);
-        if (it->second.empty()) {
-          lanes_.erase(it);
-          continue;
+        --running_;
+        if (!j.lane.empty()) {
+          // The lane's next job, if any, may start now.
+          auto it = lanes_.find(j.lane);
+          if (it->second.empty()) {
+            lanes_.erase(it);
+          } else {
+            ready_.push_back(job{std::move(j.lane), std::move(it->second.front())});
+            it->second.pop_front();
+            cv_.notify_one();
+          }
         }
-        ready_.push_back(job{std::move(j.lane), std::move(it->second.front())});
-        it->second.pop_front();
-        cv_.notify_one();
+        if (ready_.empty() && running_ == 0)
+          idle_cv_.notify_all();
       }
     });
 }
@@ -46,6 +50,11 @@ process_manager::~process_manager() {
   cv_.notify_all();
   for (auto& t : threads_)
     t.join();
+}
+
+void process_manager::wait_idle() {
+  std::unique_lock lock{mu_};
+  idle_cv_.wait(lock, [this] { return ready_.empty() && running_ == 0; });
 }
 
 void process_manager::post(std::function<void()> run) {

@@ -36,6 +36,8 @@ public:
   void post(std::function<void()> job);
   // Queues work in `lane`: it starts once the lane's earlier jobs have finished.
   void post(std::string lane, std::function<void()> job);
+  // Returns once no job is queued or running (jobs those jobs post included).
+  void wait_idle();
 
   // Starts a flow and drives it to its end (blocking; call on a flow thread or at recovery).
   domain::result<domain::flow> run(domain::app_id app, domain::flow_kind kind, const domain::flow_params& params);
@@ -49,6 +51,8 @@ private:
   runtime& rt_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;
+  std::size_t running_ = 0;
   struct job {
     std::string lane; // empty: none
     std::function<void()> run;

@@ -169,6 +169,8 @@ void runtime::upsert_member(app_id app, domain::upsert_member cmd, callback<memb
   ask<member_aggregate>({app, std::move(id)}, std::move(cmd), std::move(done));
 }
 
+void runtime::drain() { pm_->wait_idle(); }
+
 // ---- lanes
 namespace {
 std::string key_lane(app_id app, std::int64_t key_id) { return std::to_string(app) + "/key/" + std::to_string(key_id); }

@@ -86,6 +86,10 @@ public:
   domain::result<outcome<domain::stream_key_aggregate>> key_command_sync(domain::app_id app, std::int64_t key_id,
                                                                          domain::stream_key_aggregate::command cmd);
 
+  // Returns once every job queued for the process manager (flows, publisher commands and their
+  // callbacks) has run: at shutdown, before what their callbacks refer to goes.
+  void drain();
+
   // Tells f of every event once it is durable (see durable_observers in services.hpp).
   void observe(durable_observers::observer f) { svc_->observers->add(std::move(f)); }
 

@@ -190,8 +190,14 @@ void server::stop() {
     rtmp_->stop();
     ingest_->attach(nullptr);
   }
+  // The publishers' ends that the stop queued are recorded (INACTIVE, or INACTIVE_LIVE with the
+  // room paused) before the ingest and the hubs their callbacks use go.
+  if (rt_)
+    rt_->drain();
   if (http_) {
     http_->stop();
+    if (rt_)
+      rt_->drain(); // requests still being answered
     http_.reset();
     std::error_code ec;
     fs::remove(fs::path{cfg_.data_dir} / "server.json", ec);

@@ -277,4 +277,33 @@ BOOST_AUTO_TEST_CASE(a_deleted_member_has_its_publisher_cut_and_its_key_refused)
   BOOST_TEST(s.api->get("/v2/apps/me/members/carol").status == 404);
 }
 
+BOOST_AUTO_TEST_CASE(a_server_stopped_under_a_live_publisher_records_its_end_and_exits_cleanly) {
+  // Given a publisher on the air
+  live_server s;
+  const auto k = s.key_of("dave");
+  const auto key_id = k["id"].get<std::int64_t>();
+  background pub{publish(ingest_url(k), 60), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), pub.output());
+  // When the server is stopped (SIGTERM): the publisher's end is recorded on the way down, by
+  // jobs that must run before the objects they use are gone (a use-after-free before)
+  const int code = s.srv.stop();
+  // Then it exits 0
+  BOOST_TEST(code == 0, s.srv.stderr_text());
+  BOOST_TEST(s.srv.stderr_text().find("AddressSanitizer") == std::string::npos, s.srv.stderr_text());
+  BOOST_TEST(eventually([&] { return !pub.running(); }));
+  // and the log has the publisher's end as the stop recorded it (a restart's recovery would
+  // record "server restarted" instead)
+  server_process again{s.data};
+  again.wait_ready();
+  const auto out = s.srv.stdout_text();
+  api_client api{again.http(), printed_value(out, "apiKey:"), printed_value(out, "apiSecret:")};
+  const auto events = api.get("/v2/apps/me/events?limit=1000");
+  BOOST_REQUIRE_MESSAGE(events.status == 200, events);
+  bool recorded = false;
+  for (const auto& e : events.body["events"])
+    if (e["type"] == "onair.stream_key.publisher_disconnected" && e["data"].value("reason", "") == "server stopping")
+      recorded = true;
+  BOOST_TEST(recorded, events.body.dump());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
