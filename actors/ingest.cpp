@@ -121,7 +121,13 @@ void ingest::authorize_publish(const media::rtmp::publish_request& req,
                     if (!r) {
                       spdlog::info("rtmp publish refused session={} peer={} key={} reason=\"{}\"", sid, peer, key_id,
                                    r.error().message);
-                      return answer({false, {}, r.error().message});
+                      // The encoder is told no more than that: a revoked key reads as an unknown
+                      // one (lifecycle.md), and nothing names the key or the other session.
+                      const auto code = r.error().code;
+                      return answer({false, {},
+                                     code == domain::error_code::stream_key_not_publishable ? "unknown stream key"
+                                     : code == domain::error_code::stream_key_in_use ? "stream key already publishing"
+                                                                                     : "publish refused"});
                     }
                     {
                       std::lock_guard lock{mu_};

@@ -183,6 +183,10 @@ BOOST_AUTO_TEST_CASE(a_publisher_drives_the_key_and_viewers_play_it_over_rtmp_an
   BOOST_TEST(eventually([&] { return !second.running() && !wrong.running(); }));
   BOOST_TEST(second.code().value_or(0) != 0, second.output());
   BOOST_TEST(wrong.code().value_or(0) != 0, wrong.output());
+  // told why, and nothing about the session on the air
+  BOOST_TEST(second.output().find("stream key already publishing") != std::string::npos, second.output());
+  BOOST_TEST(second.output().find("session") == std::string::npos, second.output());
+  BOOST_TEST(wrong.output().find("unknown stream key") != std::string::npos, wrong.output());
   BOOST_TEST(pub.running());
   BOOST_TEST(s.key_in(key_id, "ACTIVE"));
 
@@ -274,6 +278,9 @@ BOOST_AUTO_TEST_CASE(a_deleted_member_has_its_publisher_cut_and_its_key_refused)
   background again{publish(ingest_url(k), 3), s.dir.path() / "again.log"};
   BOOST_TEST(eventually([&] { return !again.running(); }));
   BOOST_TEST(again.code().value_or(0) != 0);
+  // refused as any unknown key is: the encoder learns nothing of the key that was
+  BOOST_TEST(again.output().find("unknown stream key") != std::string::npos, again.output());
+  BOOST_TEST(again.output().find("revoked") == std::string::npos, again.output());
   BOOST_TEST(s.api->get("/v2/apps/me/members/carol").status == 404);
 }
 
