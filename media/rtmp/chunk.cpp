@@ -55,7 +55,7 @@ void chunk_reader::apply_control(const message& m, std::string& error) {
   }
 }
 
-chunk_reader::result chunk_reader::consume(std::span<const std::uint8_t> in) {
+chunk_reader::result chunk_reader::consume(std::span<const std::uint8_t> in, std::size_t max_messages) {
   result r;
   std::size_t pos = 0;
   while (pos < in.size() && r.error.empty()) {
@@ -166,6 +166,8 @@ chunk_reader::result chunk_reader::consume(std::span<const std::uint8_t> in) {
         apply_control(m, r.error); // before the next chunk is parsed: it changes how that parses
       } else {
         r.messages.push_back(std::move(m));
+        if (r.messages.size() >= max_messages)
+          break;
       }
     }
   }

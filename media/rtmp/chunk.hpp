@@ -3,6 +3,7 @@
 // four header formats, extended timestamps, Set Chunk Size and Abort applied in-band) and a
 // stateless writer whose output can be shared by every viewer of a stream.
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,7 +43,11 @@ public:
   };
 
   explicit chunk_reader(chunk_limits lim = {}) : lim_{lim} {}
-  [[nodiscard]] result consume(std::span<const std::uint8_t> bytes);
+  // Applies to messages whose header is read from now on.
+  void set_limits(chunk_limits lim) { lim_ = lim; }
+  // Stops after max_messages messages (whose handling may change the limits for what follows).
+  [[nodiscard]] result consume(std::span<const std::uint8_t> bytes,
+                               std::size_t max_messages = std::numeric_limits<std::size_t>::max());
   [[nodiscard]] std::uint32_t chunk_size() const { return chunk_size_; }
   [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
 

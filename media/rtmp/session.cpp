@@ -1,5 +1,6 @@
 #include "media/rtmp/session.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "media/fanout/hub.hpp"
@@ -32,7 +33,15 @@ std::string query_param(const std::string& s, const std::string& name) {
   return {};
 }
 
-session::session(handler& h, session_options opts) : handler_{h}, opts_{opts}, reader_{opts.limits} {}
+session::session(handler& h, session_options opts) : handler_{h}, opts_{opts}, reader_{opening_limits(opts)} {}
+
+chunk_limits session::opening_limits(const session_options& o) {
+  chunk_limits l = o.limits;
+  l.max_message_size = std::min(l.max_message_size, o.opening_limits.max_message_size);
+  l.max_chunk_streams = std::min(l.max_chunk_streams, o.opening_limits.max_chunk_streams);
+  l.max_buffered = std::min(l.max_buffered, o.opening_limits.max_buffered);
+  return l;
+}
 
 session::result session::consume(std::span<const std::uint8_t> bytes) {
   result r;
@@ -50,16 +59,24 @@ session::result session::consume(std::span<const std::uint8_t> bytes) {
       return r;
     bytes = bytes.subspan(r.used);
   }
-  auto cr = reader_.consume(bytes);
-  r.used += cr.used;
-  for (const auto& m : cr.messages) {
-    on_message(m, r.error);
-    if (!r.error.empty() || closing_)
+  for (;;) {
+    // Until the peer asks to publish or play, one message at a time: that command lifts the
+    // opening limits for the messages after it, which may be in the same bytes.
+    const bool opening = role_ == role::none;
+    auto cr = opening ? reader_.consume(bytes, 1) : reader_.consume(bytes);
+    r.used += cr.used;
+    bytes = bytes.subspan(cr.used);
+    for (const auto& m : cr.messages) {
+      on_message(m, r.error);
+      if (!r.error.empty() || closing_)
+        return r;
+    }
+    if (!cr.error.empty()) {
+      r.error = std::move(cr.error);
       return r;
-  }
-  if (!cr.error.empty()) {
-    r.error = std::move(cr.error);
-    return r;
+    }
+    if (!opening || cr.messages.empty() || bytes.empty())
+      break;
   }
   if (peer_window_ > 0 && reader_.bytes_read() - last_ack_ >= peer_window_) {
     last_ack_ = reader_.bytes_read();
@@ -246,6 +263,7 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
     }
     role_ = role::publisher;
     pending_ = true;
+    reader_.set_limits(opts_.limits);
     publish_info info;
     info.app = strip_query(app_);
     info.stream_key = strip_query(raw);
@@ -263,6 +281,7 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
     }
     role_ = role::player;
     pending_ = true;
+    reader_.set_limits(opts_.limits);
     handler_.on_play(play_info{strip_query(app_), strip_query(arg_string(3))});
   } else if (name == "FCUnpublish" || name == "deleteStream" || name == "closeStream") {
     if (publishing_) {

@@ -17,7 +17,10 @@
 namespace onair::media::rtmp {
 
 struct session_options {
-  chunk_limits limits;
+  chunk_limits limits; // once the peer has asked to publish or play
+  // Until then (connect and the other commands, from anyone who can reach the port): far less
+  // memory per connection than a publisher's key frames need.
+  chunk_limits opening_limits{.max_message_size = 256 * 1024, .max_chunk_streams = 16, .max_buffered = 512 * 1024};
   std::uint32_t window_ack_size = 2500000;
   std::uint32_t peer_bandwidth = 2500000;
 };
@@ -79,6 +82,7 @@ public:
   [[nodiscard]] const std::string& tc_url() const { return tc_url_; }
 
 private:
+  static chunk_limits opening_limits(const session_options& o);
   void on_message(const message& m, std::string& error);
   void on_command(const message& m, std::span<const std::uint8_t> body, std::string& error);
   void on_data(const message& m, std::span<const std::uint8_t> body, std::string& error);
