@@ -60,9 +60,10 @@ session::result session::consume(std::span<const std::uint8_t> bytes) {
     bytes = bytes.subspan(r.used);
   }
   for (;;) {
-    // Until the peer asks to publish or play, one message at a time: that command lifts the
-    // opening limits for the messages after it, which may be in the same bytes.
-    const bool opening = role_ == role::none;
+    // Until a publish is accepted, one message at a time: the accept (which may come at once,
+    // from the publish command's handler) lifts the opening limits for the messages after it,
+    // which may be in the same bytes.
+    const bool opening = !publishing_;
     auto cr = opening ? reader_.consume(bytes, 1) : reader_.consume(bytes);
     r.used += cr.used;
     bytes = bytes.subspan(cr.used);
@@ -263,7 +264,6 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
     }
     role_ = role::publisher;
     pending_ = true;
-    reader_.set_limits(opts_.limits);
     publish_info info;
     info.app = strip_query(app_);
     info.stream_key = strip_query(raw);
@@ -281,7 +281,6 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
     }
     role_ = role::player;
     pending_ = true;
-    reader_.set_limits(opts_.limits);
     handler_.on_play(play_info{strip_query(app_), strip_query(arg_string(3))});
   } else if (name == "FCUnpublish" || name == "deleteStream" || name == "closeStream") {
     if (publishing_) {
@@ -404,6 +403,7 @@ void session::accept_publish() {
     return;
   pending_ = false;
   publishing_ = true;
+  reader_.set_limits(opts_.limits); // a publisher's key frames
   send_user_control(0, fanout::rtmp_media_stream_id); // StreamBegin
   send_status("status", "NetStream.Publish.Start", "Start publishing");
 }

@@ -17,9 +17,9 @@
 namespace onair::media::rtmp {
 
 struct session_options {
-  chunk_limits limits; // once the peer has asked to publish or play
-  // Until then (connect and the other commands, from anyone who can reach the port): far less
-  // memory per connection than a publisher's key frames need.
+  chunk_limits limits; // once a publish is accepted
+  // Until then (connect, the other commands, players, anyone who can reach the port or guess at
+  // a key): far less memory per connection than a publisher's key frames need.
   chunk_limits opening_limits{.max_message_size = 256 * 1024, .max_chunk_streams = 16, .max_buffered = 512 * 1024};
   std::uint32_t window_ack_size = 2500000;
   std::uint32_t peer_bandwidth = 2500000;

@@ -179,22 +179,27 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_hevc_is_accepted_and_relayed) {
   BOOST_TEST(s.totals().video_codec == "hevc");
 }
 
-BOOST_AUTO_TEST_CASE(a_peer_gets_a_publisher_s_message_size_only_once_it_asks_to_publish) {
+BOOST_AUTO_TEST_CASE(a_peer_gets_a_publisher_s_message_size_only_once_its_publish_is_accepted) {
   using namespace rtmp::amf0;
   const bytes big(300 * 1024, 0x27); // an inter frame past the opening limit (256 KiB)
-  {
-    // Before publish or play: a large message is refused, whatever its type
-    recorder h;
-    rtmp::session s{h};
-    h.s = &s;
-    bytes in = connect_and_create("rtmp://h/live");
-    rtmp::write_message(in, 6, 9, 1, 0, big, 128);
-    bytes out;
-    const auto error = feed(s, in, out);
-    BOOST_TEST(error.find("exceeds the limit") != std::string::npos, error);
+  for (const auto when : {"before publish", "while the publish waits for its key"}) {
+    BOOST_TEST_CONTEXT(when) {
+      // A large message is refused, whatever its type
+      recorder h;
+      h.mode = recorder::answer::later;
+      rtmp::session s{h};
+      h.s = &s;
+      bytes in = connect_and_create("rtmp://h/live");
+      if (std::string_view{when} != "before publish")
+        command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+      rtmp::write_message(in, 6, 9, 1, 0, big, 128);
+      bytes out;
+      const auto error = feed(s, in, out);
+      BOOST_TEST(error.find("exceeds the limit") != std::string::npos, error);
+    }
   }
   {
-    // After publish: the same message is media
+    // Once accepted (here at once, in the same bytes): the same message is media
     recorder h;
     rtmp::session s{h};
     h.s = &s;
