@@ -144,6 +144,40 @@ struct fixture {
   std::string url(const std::string& path) const { return "rtmp://127.0.0.1:" + std::to_string(server->port()) + path; }
 };
 
+// A player on a raw socket (receive buffer `rcvbuf`, 0: the default): handshake, connect,
+// createStream and play sent; the caller reads what follows.
+int raw_player(std::uint16_t port, const std::string& playback_id, int rcvbuf = 0) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (rcvbuf > 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::vector<std::uint8_t> hello(1 + rtmp::handshake_size, 0);
+  hello[0] = 3;
+  BOOST_REQUIRE(send(fd, hello.data(), hello.size(), 0) == static_cast<ssize_t>(hello.size()));
+  std::vector<std::uint8_t> s012(1 + 2 * rtmp::handshake_size);
+  for (std::size_t got = 0; got < s012.size();) {
+    const auto n = recv(fd, s012.data() + got, s012.size() - got, 0);
+    BOOST_REQUIRE(n > 0);
+    got += static_cast<std::size_t>(n);
+  }
+  std::vector<std::uint8_t> req(rtmp::handshake_size, 0); // C2
+  auto cmd = [&](std::uint32_t stream, std::vector<rtmp::amf0::value> vs) {
+    std::vector<std::uint8_t> body;
+    rtmp::amf0::encode_all(body, vs);
+    rtmp::write_message(req, 3, rtmp::msg_type::command_amf0, stream, 0, body, 128);
+  };
+  using namespace rtmp::amf0;
+  cmd(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
+  cmd(0, {make_string("createStream"), make_number(2), make_null()});
+  cmd(1, {make_string("play"), make_number(3), make_null(), make_string(playback_id)});
+  BOOST_REQUIRE(send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  return fd;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(rtmp_e2e)
@@ -323,34 +357,7 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewer
   BOOST_REQUIRE(eventually([&] { return hooks.with([&] { return !hooks.first_key.empty(); }); }, 20s));
 
   // A raw player that reads far slower than the stream's bitrate.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  const int small = 4096;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(srv.port());
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  std::vector<std::uint8_t> hello(1 + rtmp::handshake_size, 0);
-  hello[0] = 3;
-  BOOST_REQUIRE(send(fd, hello.data(), hello.size(), 0) == static_cast<ssize_t>(hello.size()));
-  std::vector<std::uint8_t> s012(1 + 2 * rtmp::handshake_size);
-  for (std::size_t got = 0; got < s012.size();) {
-    const auto n = recv(fd, s012.data() + got, s012.size() - got, 0);
-    BOOST_REQUIRE(n > 0);
-    got += static_cast<std::size_t>(n);
-  }
-  std::vector<std::uint8_t> req(rtmp::handshake_size, 0); // C2
-  auto cmd = [&](std::uint32_t stream, std::vector<rtmp::amf0::value> vs) {
-    std::vector<std::uint8_t> body;
-    rtmp::amf0::encode_all(body, vs);
-    rtmp::write_message(req, 3, rtmp::msg_type::command_amf0, stream, 0, body, 128);
-  };
-  using namespace rtmp::amf0;
-  cmd(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
-  cmd(0, {make_string("createStream"), make_number(2), make_null()});
-  cmd(1, {make_string("play"), make_number(3), make_null(), make_string("pgood")});
-  BOOST_REQUIRE(send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  const int fd = raw_player(srv.port(), "pgood", 4096);
   std::atomic<bool> stop_reading{false};
   std::thread slow([&] {
     std::uint8_t buf[2048];
@@ -371,6 +378,40 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewer
   BOOST_TEST(pub.rc == 0);
   stop_reading = true;
   slow.join();
+  ::close(fd);
+  srv.stop();
+}
+
+BOOST_AUTO_TEST_CASE(a_new_viewer_gets_a_gop_cache_larger_than_one_read_without_waiting_for_a_frame) {
+  // Given a 300 KB GOP in the cache, no publisher sending any more, and reads of 32 KiB
+  test_hooks hooks;
+  counters stats;
+  fanout::registry hubs{{}, &stats};
+  rtmp::server_config cfg;
+  cfg.address = "127.0.0.1";
+  cfg.port = 0;
+  cfg.viewer_out_buffer = 32 * 1024;
+  rtmp::server srv{cfg, hooks, hubs, stats};
+  srv.start();
+  auto h = hubs.find_or_create("hub-good");
+  h->begin_publish();
+  h->publish(make_frame(frame_kind::video, 0, std::vector<std::uint8_t>(40, 0x17), false, true));
+  std::size_t gop = 0;
+  for (int i = 0; i < 6; ++i) {
+    const std::vector<std::uint8_t> body(50 * 1000, i == 0 ? 0x17 : 0x27);
+    h->publish(make_frame(frame_kind::video, static_cast<std::uint32_t>(i * 33), body, i == 0));
+    gop += body.size();
+  }
+  // When a player starts
+  const int fd = raw_player(srv.port(), "pgood");
+  // Then it gets the whole GOP at once, not 32 KiB per frame that never comes
+  std::size_t got = 0;
+  BOOST_TEST(eventually([&] {
+    std::uint8_t buf[65536];
+    for (ssize_t n; (n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0;)
+      got += static_cast<std::size_t>(n);
+    return got > gop;
+  }, 5s), "received " << got << " of a " << gop << "-byte GOP");
   ::close(fd);
   srv.stop();
 }
