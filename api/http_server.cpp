@@ -206,8 +206,13 @@ struct http_server::impl {
     impl* server = nullptr;
     net::event_loop loop;
     evhttp* http = nullptr;
-    // Connections seen (for the gauge and to tell streams their client left).
-    std::unordered_map<evhttp_connection*, std::shared_ptr<stream_impl>> connections;
+    // What is told when a connection goes: its stream, or what its raw route gave its close_watch.
+    struct tracked {
+      std::shared_ptr<stream_impl> stream;
+      std::function<void()> on_close;
+    };
+    // Connections seen (for the gauge and to tell streams and raw routes their client left).
+    std::unordered_map<evhttp_connection*, tracked> connections;
   };
 
   options opts;
@@ -233,12 +238,14 @@ struct http_server::impl {
     auto it = w->connections.find(con);
     if (it == w->connections.end())
       return;
-    auto stream = std::move(it->second);
+    auto t = std::move(it->second);
     w->connections.erase(it);
     w->server->open_connections.fetch_sub(1, std::memory_order_relaxed);
     w->server->metrics.connection_closed();
-    if (stream)
-      stream->closed();
+    if (t.stream)
+      t.stream->closed();
+    if (t.on_close)
+      t.on_close();
   }
 
   void track(worker& w, evhttp_connection* con, std::shared_ptr<stream_impl> stream) {
@@ -248,8 +255,9 @@ struct http_server::impl {
       metrics.connection_opened();
       evhttp_connection_set_closecb(con, &impl::on_connection_close, &w);
     }
-    if (stream || (it->second && it->second->finished()))
-      it->second = std::move(stream);
+    auto& held = it->second.stream;
+    if (stream || (held && held->finished()))
+      held = std::move(stream);
   }
 
   static std::vector<std::string> split(const std::string& path) {
@@ -390,8 +398,12 @@ struct http_server::impl {
       track(w, connection, nullptr);
     if (route && route->raw) {
       metrics.observe(r.route, r.method, 200, 0.0);
+      close_watch on_close = [&w, connection](std::function<void()> fn) {
+        if (auto it = w.connections.find(connection); it != w.connections.end())
+          it->second.on_close = std::move(fn);
+      };
       try {
-        route->raw(r, req, loop);
+        route->raw(r, req, loop, std::move(on_close));
       } catch (const std::exception& e) {
         spdlog::error("http raw handler failed method={} path={} error={}", r.method, r.path, e.what());
         evhttp_send_error(req, 500, nullptr);
@@ -543,9 +555,9 @@ void http_server::stop() {
     if (w->http)
       evhttp_free(w->http); // closes every connection, telling their streams
     w->http = nullptr;
-    for (auto& [con, stream] : std::exchange(w->connections, {}))
-      if (stream)
-        stream->closed();
+    for (auto& [con, t] : std::exchange(w->connections, {}))
+      if (t.stream)
+        t.stream->closed();
   }
   // The loops stay until the server goes: streams still held elsewhere refer to theirs.
 }

@@ -68,10 +68,19 @@ public:
 
 using stream_handler = std::function<void(const http_request&, std::shared_ptr<http_stream>)>;
 
+// How a raw route hears that its client's connection went away. evhttp has one close callback per
+// connection, and it is the server's: it keeps the open-connection count (max_connections, the
+// gauge) and must run for every connection, so a raw route never sets its own. It hands fn here
+// instead: fn runs once, after that bookkeeping, on the loop thread, or on the thread calling
+// stop() once the loops have stopped. An empty fn takes it back (the route ended its reply first).
+// Call on the loop thread, while the connection is open.
+using close_watch = std::function<void(std::function<void()> fn)>;
+
 // A route that takes the libevent request over (media playback, e.g. HTTP-FLV): runs on the thread
 // of `loop`, the loop that owns the request's connection, and must answer `raw` itself, now or
 // later on that same loop.
-using raw_handler = std::function<void(const http_request&, evhttp_request* raw, net::event_loop& loop)>;
+using raw_handler =
+    std::function<void(const http_request&, evhttp_request* raw, net::event_loop& loop, close_watch on_close)>;
 
 // Runs around every matched (non-stream) route: may answer itself or call next, at most once.
 using middleware = std::function<void(const http_request&, responder, const http_handler& next)>;

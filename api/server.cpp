@@ -259,7 +259,8 @@ void server::install_routes() {
   install_docs_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
 
   // HTTP-FLV playback: /play/{playbackId}.flv (HLS and DASH come with the CMAF packager).
-  http_->raw_route("GET", "/play/{file}", [this](const http_request& req, evhttp_request* raw, net::event_loop& loop) {
+  http_->raw_route("GET", "/play/{file}", [this](const http_request& req, evhttp_request* raw, net::event_loop& loop,
+                                                  close_watch on_close) {
     const auto& file = req.params.at("file");
     constexpr std::string_view ext = ".flv";
     std::shared_ptr<media::fanout::hub> hub;
@@ -267,7 +268,7 @@ void server::install_routes() {
       if (auto name = ingest_->hub_for_playback(file.substr(0, file.size() - ext.size())))
         hub = hubs_->find(*name);
     }
-    media::flv::serve_http_flv(loop, raw, std::move(hub), media_stats_.get()); // no hub: 404
+    media::flv::serve_http_flv(loop, raw, std::move(hub), std::move(on_close), media_stats_.get()); // no hub: 404
   });
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {

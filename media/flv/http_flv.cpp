@@ -22,17 +22,20 @@ namespace {
 // Owns itself: deleted when the client goes or the hub ends.
 class http_viewer final : public fanout::viewer {
 public:
-  http_viewer(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, counters* stats,
-              http_viewer_options opts)
+  http_viewer(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, close_watch watch,
+              counters* stats, http_viewer_options opts)
       : hub_{std::move(hub)}, stats_{stats}, opts_{opts}, loop_{loop}, req_{req},
-        conn_{evhttp_request_get_connection(req)} {}
+        conn_{evhttp_request_get_connection(req)}, watch_{std::move(watch)} {}
 
   void start() {
     evkeyvalq* headers = evhttp_request_get_output_headers(req_);
     evhttp_add_header(headers, "Content-Type", "video/x-flv");
     evhttp_add_header(headers, "Access-Control-Allow-Origin", "*");
     evhttp_add_header(headers, "Cache-Control", "no-cache");
-    evhttp_connection_set_closecb(conn_, &http_viewer::close_cb, this);
+    if (watch_)
+      watch_([this] { client_left(); });
+    else
+      evhttp_connection_set_closecb(conn_, &http_viewer::close_cb, this);
     evhttp_send_reply_start(req_, 200, "OK");
     // HTTP/1.1 clients get chunks; HTTP/1.0 ones the bare stream, ended by closing.
     const char* te = evhttp_find_header(headers, "Transfer-Encoding");
@@ -87,25 +90,32 @@ public:
 private:
   static void chunk_sent(evhttp_connection*, void* self) { static_cast<http_viewer*>(self)->on_data(); }
 
-  static void close_cb(evhttp_connection*, void* self) {
-    auto* v = static_cast<http_viewer*>(self);
-    v->done_ = true;
-    v->writer_.detach(); // the connection's buffer is still there; nothing more is written from it
+  static void close_cb(evhttp_connection*, void* self) { static_cast<http_viewer*>(self)->client_left(); }
+
+  // The connection is going away (the client left, it failed, or the server frees it).
+  void client_left() {
+    done_ = true;
+    writer_.detach(); // the connection's buffer is still there; nothing more is written from it
     // A client that leaves mid-reply makes evhttp detach the unfinished request from the
     // connection and leave it to us (libevent 2.1 evhttp_connection_incoming_fail); when it is
     // still attached (evhttp_free at shutdown), evhttp frees it with the connection.
-    if (evhttp_request_get_connection(v->req_) == nullptr)
-      evhttp_request_free(v->req_);
-    v->hub_->unsubscribe(v->loop_, v);
-    spdlog::debug("http-flv: hub={} viewer left", v->hub_->name());
+    if (evhttp_request_get_connection(req_) == nullptr)
+      evhttp_request_free(req_);
+    hub_->unsubscribe(loop_, this);
+    spdlog::debug("http-flv: hub={} viewer left", hub_->name());
     // Deleting later: evhttp may still reference the callback argument in this call.
-    v->loop_.post([v] { delete v; });
+    loop_.post([v = this] { delete v; });
   }
 
   void finish() {
     done_ = true;
     hub_->unsubscribe(loop_, this);
-    evhttp_connection_set_closecb(conn_, nullptr, nullptr);
+    // The connection outlives the reply (kept alive for the next request, or closed after the
+    // last bytes): its close is no longer ours to hear.
+    if (watch_)
+      watch_(nullptr);
+    else
+      evhttp_connection_set_closecb(conn_, nullptr, nullptr);
     // evhttp finishes the reply after this viewer is gone: what is queued must not point into
     // messages it no longer holds.
     writer_.make_self_contained();
@@ -127,17 +137,18 @@ private:
   net::event_loop& loop_;
   evhttp_request* req_;
   evhttp_connection* conn_;
+  close_watch watch_;
 };
 
 } // namespace
 
-void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, counters* stats,
-                    http_viewer_options opts) {
+void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, close_watch watch,
+                    counters* stats, http_viewer_options opts) {
   if (!hub) {
     evhttp_send_error(req, HTTP_NOTFOUND, "no such stream");
     return;
   }
-  auto* v = new http_viewer(loop, req, std::move(hub), stats, opts);
+  auto* v = new http_viewer(loop, req, std::move(hub), std::move(watch), stats, opts);
   v->start();
 }
 

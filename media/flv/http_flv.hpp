@@ -4,6 +4,7 @@
 // leaves or the hub closes.
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "media/fanout/counters.hpp"
@@ -22,9 +23,16 @@ struct http_viewer_options {
   std::chrono::seconds write_timeout{30}; // a viewer whose socket takes nothing this long is closed
 };
 
+// How the viewer hears that its client left, from whoever owns the connection's close callback
+// (evhttp has one per connection): watch(fn) has fn run once when the connection goes, on the loop
+// thread or, once the loop has stopped, on the thread freeing the connection; watch(nullptr) takes
+// it back. The HTTP server's raw routes get one (api::close_watch). Empty: the viewer sets the
+// connection's close callback itself, for a bare evhttp that tracks nothing of its own.
+using close_watch = std::function<void(std::function<void()> fn)>;
+
 // Call on `loop`'s thread; the evhttp serving `req` must run on loop.base(). Takes over the
 // request (it is answered and finished here, whatever happens).
 void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub,
-                    counters* stats = nullptr, http_viewer_options opts = {});
+                    close_watch watch, counters* stats = nullptr, http_viewer_options opts = {});
 
 } // namespace onair::media::flv

@@ -202,6 +202,12 @@ BOOST_AUTO_TEST_CASE(a_publisher_drives_the_key_and_viewers_play_it_over_rtmp_an
   const auto metrics = http_call(s.srv.http().host, s.srv.http().port, "GET", "/metrics").body;
   BOOST_TEST(contains(metrics, "onair_media_publish_sessions_total 1"), metrics);
   BOOST_TEST(contains(metrics, "onair_media_publish_rejected_total 2"), metrics);
+  // The HTTP-FLV viewers' connections left the server's count when they went: the request
+  // asking is the only one open.
+  BOOST_TEST(eventually([&] {
+    return contains(http_call(s.srv.http().host, s.srv.http().port, "GET", "/metrics").body,
+                    "onair_http_open_connections 1\n");
+  }), "HTTP-FLV viewers still counted as open connections");
 
   // The mode may ride in the key, as OBS sends it: CMAF is in force, and the key waits in
   // ACTIVE_PREP for the packager's first segments (RTMP key frames do not make it viewable).

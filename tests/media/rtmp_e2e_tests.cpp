@@ -237,7 +237,8 @@ BOOST_AUTO_TEST_CASE(publish_play_refuse_late_join_and_http_flv) {
       [](evhttp_request* req, void* arg) {
         auto* rt = static_cast<route*>(arg);
         const std::string uri = evhttp_request_get_uri(req);
-        flv::serve_http_flv(*rt->loop, req, uri == "/play/pgood.flv" ? rt->hubs->find("hub-good") : nullptr,
+        // No close_watch: nothing else tracks this bare evhttp's connections.
+        flv::serve_http_flv(*rt->loop, req, uri == "/play/pgood.flv" ? rt->hubs->find("hub-good") : nullptr, {},
                             rt->stats);
       },
       &r);

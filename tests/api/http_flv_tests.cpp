@@ -1,0 +1,149 @@
+// HTTP-FLV behind the HTTP server: what a viewer's connection leaves behind in the server's
+// bookkeeping, the reply's framing, what a viewer may send while it plays, shutdown. The hub is
+// fed by the test (no RTMP, no ffmpeg); the clients are raw sockets.
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/http_server.hpp"
+#include "eventually.hpp"
+#include "harness.hpp"
+#include "media/fanout/hub.hpp"
+#include "media/flv/http_flv.hpp"
+#include "media/frame.hpp"
+
+using namespace onair;
+using namespace onair::test_harness;
+using onair::testing::eventually;
+
+namespace {
+
+// The FLV file header (audio and video) and PreviousTagSize0: the first bytes of every stream.
+const std::string flv_start{"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00", 13};
+
+// An http_server on 127.0.0.1, port 0, whose /play/live.flv plays hub "live" (with a key frame in it).
+struct flv_server {
+  media::fanout::registry hubs;
+  std::shared_ptr<media::fanout::hub> hub = hubs.find_or_create("live");
+  api::http_server srv;
+  std::uint16_t port = 0;
+
+  explicit flv_server(api::http_server::options o = {}) : srv{std::move(o)} {
+    hub->begin_publish();
+    const std::vector<std::uint8_t> key(100, 0x17);
+    hub->publish(media::make_frame(media::frame_kind::video, 0, key, true));
+    srv.raw_route("GET", "/play/{file}",
+                  [this](const api::http_request& req, evhttp_request* raw, net::event_loop& loop,
+                         api::close_watch on_close) {
+                    auto h = req.params.at("file") == "live.flv" ? hubs.find("live") : nullptr;
+                    media::flv::serve_http_flv(loop, raw, std::move(h), std::move(on_close));
+                  });
+    srv.route("GET", "/healthz", [](const api::http_request&, api::responder respond) {
+      respond(api::json_response(200, R"({"status":"UP"})"));
+    });
+    auto p = srv.start();
+    BOOST_REQUIRE_MESSAGE(p.ok(), (p.ok() ? "" : p.error().message));
+    port = *p;
+  }
+};
+
+// A raw client connection (10 s timeouts), closed when it goes.
+class client {
+public:
+  explicit client(std::uint16_t port) : fd_{::socket(AF_INET, SOCK_STREAM, 0)} {
+    BOOST_REQUIRE(fd_ >= 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE_MESSAGE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
+                          "connect: " << std::strerror(errno));
+  }
+  ~client() { ::close(fd_); }
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  void send_all(const std::string& bytes) {
+    BOOST_REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+  }
+  // Reads until the reply's head and `body_bytes` of its body have come (or the peer closed).
+  // Returns everything read; head() and body() split it.
+  const std::string& read_reply(std::size_t body_bytes) {
+    while (!has_body(body_bytes) && read_some() > 0) {
+    }
+    return got_;
+  }
+  // True once the server closed the connection (end of stream or reset), reading what comes first.
+  bool closed_by_server() {
+    for (;;) {
+      const auto n = read_some();
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        return true;
+      if (n < 0)
+        return false; // the receive timeout passed with the connection still open
+    }
+  }
+  [[nodiscard]] std::string head() const { return got_.substr(0, got_.find("\r\n\r\n")); }
+  [[nodiscard]] std::string body() const {
+    const auto end = got_.find("\r\n\r\n");
+    return end == std::string::npos ? std::string{} : got_.substr(end + 4);
+  }
+  [[nodiscard]] int fd() const { return fd_; }
+
+private:
+  bool has_body(std::size_t n) const {
+    const auto end = got_.find("\r\n\r\n");
+    return end != std::string::npos && got_.size() - end - 4 >= n;
+  }
+  ssize_t read_some() {
+    char buf[16384];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0)
+      got_.append(buf, static_cast<std::size_t>(n));
+    return n;
+  }
+
+  int fd_;
+  std::string got_;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(http_flv)
+
+BOOST_AUTO_TEST_CASE(viewers_that_leave_give_their_connections_back) {
+  // Given a server that keeps two connections at most
+  api::http_server::options o;
+  o.max_connections = 2;
+  flv_server s{o};
+  // When three viewers play for a moment one after another
+  for (int i = 0; i < 3; ++i) {
+    {
+      client c{s.port};
+      c.send_all("GET /play/live.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      c.read_reply(flv_start.size());
+      BOOST_TEST_REQUIRE(c.head().rfind("HTTP/1.1 200", 0) == 0u, "viewer " << i << ": " << c.head());
+    }
+    // Then each one's connection leaves the count once it is gone
+    BOOST_TEST_REQUIRE(eventually([&] { return s.srv.metrics().open_connections() == 0; }),
+                       "viewer " << i << " still counted: " << s.srv.metrics().open_connections());
+  }
+  BOOST_TEST(eventually([&] { return s.hub->viewer_count() == 0; }));
+  // And the server still answers
+  BOOST_TEST(http_call("127.0.0.1", s.port, "GET", "/healthz").status == 200);
+  BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
