@@ -32,6 +32,15 @@ public:
     evhttp_add_header(headers, "Content-Type", "video/x-flv");
     evhttp_add_header(headers, "Access-Control-Allow-Origin", "*");
     evhttp_add_header(headers, "Cache-Control", "no-cache");
+    // The connection ends with the stream. HTTP/1.0 has no other way to end a body of unknown
+    // length, and a live stream ends only with the broadcast: there is no later request worth
+    // keeping the connection for. evhttp decides from the request's Connection header alone
+    // whether to promise keep-alive (to an HTTP/1.0 client that asked for it it would, with a
+    // Content-Length: 0 the stream then runs past) and whether to close after the reply, so the
+    // request is made to ask for the close; evhttp then says Connection: close in the reply.
+    evkeyvalq* asked = evhttp_request_get_input_headers(req_);
+    evhttp_remove_header(asked, "Connection");
+    evhttp_add_header(asked, "Connection", "close");
     if (watch_)
       watch_([this] { client_left(); });
     else
@@ -116,8 +125,8 @@ private:
   void finish() {
     done_ = true;
     hub_->unsubscribe(loop_, this);
-    // The connection outlives the reply (kept alive for the next request, or closed after the
-    // last bytes): its close is no longer ours to hear.
+    // The connection outlives the reply until its last bytes are written: its close is no longer
+    // ours to hear.
     if (watch_)
       watch_(nullptr);
     else

@@ -1,7 +1,7 @@
 #pragma once
-// HTTP-FLV playback: serves one viewer on an evhttp request from a fanout::hub - chunked
-// `video/x-flv` with CORS, the FLV header, the GOP cache, then live tags - until the client
-// leaves or the hub closes.
+// HTTP-FLV playback: serves one viewer on an evhttp request from a fanout::hub - `video/x-flv`
+// with CORS (chunked for HTTP/1.1, a bare stream for HTTP/1.0), the FLV header, the GOP cache,
+// then live tags - until the client leaves or the hub closes; the connection closes with it.
 #include <chrono>
 #include <cstddef>
 #include <functional>

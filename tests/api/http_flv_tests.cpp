@@ -141,6 +141,35 @@ BOOST_AUTO_TEST_CASE(viewers_that_leave_give_their_connections_back) {
   BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
 }
 
+BOOST_AUTO_TEST_CASE(http_1_0_gets_a_stream_ended_by_the_close_even_with_keep_alive_and_http_1_1_gets_chunks) {
+  // Given an HTTP/1.0 viewer that asks for keep-alive, and an HTTP/1.1 one
+  flv_server s;
+  client old{s.port}, chunked{s.port};
+  old.send_all("GET /play/live.flv HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  chunked.send_all("GET /play/live.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  BOOST_TEST_REQUIRE(old.read_until(flv_start), old.head());
+  BOOST_TEST_REQUIRE(chunked.read_until(flv_start), chunked.head());
+  // Then HTTP/1.0 reads the bare stream: no length to end it (not even 0), no promise to keep the
+  // connection, the FLV header first
+  const auto head = old.head();
+  BOOST_TEST(head.rfind("HTTP/1.0 200", 0) == 0u, head);
+  BOOST_TEST(header_of(head, "content-length").empty(), head);
+  BOOST_TEST(header_of(head, "transfer-encoding").empty(), head);
+  BOOST_TEST(header_of(head, "connection") == "close", head);
+  BOOST_TEST(!contains(head, "keep-alive"), head);
+  BOOST_TEST(old.body().rfind(flv_start, 0) == 0u);
+  // and HTTP/1.1 reads it in chunks
+  BOOST_TEST(chunked.head().rfind("HTTP/1.1 200", 0) == 0u, chunked.head());
+  BOOST_TEST(header_of(chunked.head(), "transfer-encoding") == "chunked", chunked.head());
+  BOOST_TEST(chunked.body().rfind("d\r\n" + flv_start + "\r\n", 0) == 0u);
+  // When the broadcast ends, the server closes both: the close is the end of the HTTP/1.0 body,
+  // the last chunk the end of the HTTP/1.1 one
+  s.hubs.erase("live");
+  BOOST_TEST(old.closed_by_server());
+  BOOST_TEST(chunked.closed_by_server());
+  BOOST_TEST(chunked.body().ends_with("\r\n0\r\n\r\n"));
+}
+
 BOOST_AUTO_TEST_CASE(a_viewer_still_playing_when_the_server_stops_is_freed) {
   std::weak_ptr<media::fanout::hub> hub;
   {
