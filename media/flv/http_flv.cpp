@@ -6,6 +6,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
@@ -19,15 +20,16 @@ namespace onair::media::flv {
 
 namespace {
 
-// Owns itself: deleted when the client goes or the hub ends.
+// Owns itself: deleted when its connection goes (the client leaves, or the connection closes after
+// the stream's end).
 class http_viewer final : public fanout::viewer {
 public:
-  http_viewer(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, close_watch watch,
-              counters* stats, http_viewer_options opts)
+  http_viewer(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, counters* stats,
+              http_viewer_options opts)
       : hub_{std::move(hub)}, stats_{stats}, opts_{opts}, loop_{loop}, req_{req},
-        conn_{evhttp_request_get_connection(req)}, watch_{std::move(watch)} {}
+        conn_{evhttp_request_get_connection(req)} {}
 
-  void start() {
+  void start(const close_watch& watch) {
     evkeyvalq* headers = evhttp_request_get_output_headers(req_);
     evhttp_add_header(headers, "Content-Type", "video/x-flv");
     evhttp_add_header(headers, "Access-Control-Allow-Origin", "*");
@@ -41,8 +43,8 @@ public:
     evkeyvalq* asked = evhttp_request_get_input_headers(req_);
     evhttp_remove_header(asked, "Connection");
     evhttp_add_header(asked, "Connection", "close");
-    if (watch_)
-      watch_([this] { client_left(); });
+    if (watch)
+      watch([this] { client_left(); });
     else
       evhttp_connection_set_closecb(conn_, &http_viewer::close_cb, this);
     evhttp_send_reply_start(req_, 200, "OK");
@@ -68,6 +70,12 @@ public:
     if (stats_)
       counters::add(stats_->bytes_out, h.size());
     writer_.attach(bev);
+    // The viewer has nothing more to say, but evhttp goes on reading while the reply streams (to
+    // see the close) into an input buffer that nothing empties: what comes is dropped here, and a
+    // viewer that sends more than a little is closed.
+    input_ = bufferevent_get_input(bev);
+    input_cb_ = evbuffer_add_cb(input_, &http_viewer::input_cb, this);
+    drop_input(); // what came right after the request
     hub_->subscribe(loop_, this);
     on_data();
   }
@@ -101,16 +109,51 @@ private:
 
   static void close_cb(evhttp_connection*, void* self) { static_cast<http_viewer*>(self)->client_left(); }
 
-  // The connection is going away (the client left, it failed, or the server frees it).
+  static void input_cb(evbuffer*, const evbuffer_cb_info* info, void* self) {
+    if (info->n_added > 0)
+      static_cast<http_viewer*>(self)->drop_input();
+  }
+
+  void drop_input() {
+    const std::size_t n = evbuffer_get_length(input_);
+    if (n == 0)
+      return;
+    evbuffer_drain(input_, n); // calls input_cb again, with nothing added
+    input_bytes_ += n;
+    if (input_bytes_ <= opts_.max_input || closing_)
+      return;
+    closing_ = true;
+    failed_ = true; // nothing more is written either
+    char* addr = nullptr;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(conn_, &addr, &port);
+    spdlog::warn("http-flv: hub={} peer={} viewer closed: it sent {} bytes after its request, more than the {} allowed",
+                 hub_->name(), addr ? addr : "", input_bytes_, opts_.max_input);
+    bufferevent_disable(evhttp_connection_get_bufferevent(conn_), EV_READ);
+    // Freed from the loop, not from inside libevent's read of this connection. The viewer is
+    // still there then: it is deleted only by a task posted after its connection went (queued
+    // after this one), or off the loop once the loop has stopped (and this task with it).
+    loop_.post([this] {
+      if (!left_)
+        evhttp_connection_free(conn_); // client_left follows, through the close callback
+    });
+  }
+
+  // The connection is going away (the client left, it failed, it closed after the stream's end,
+  // or the server frees it).
   void client_left() {
-    done_ = true;
-    writer_.detach(); // the connection's buffer is still there; nothing more is written from it
-    // A client that leaves mid-reply makes evhttp detach the unfinished request from the
-    // connection and leave it to us (libevent 2.1 evhttp_connection_incoming_fail); when it is
-    // still attached (evhttp_free at shutdown), evhttp frees it with the connection.
-    if (evhttp_request_get_connection(req_) == nullptr)
-      evhttp_request_free(req_);
-    hub_->unsubscribe(loop_, this);
+    left_ = true;
+    evbuffer_remove_cb_entry(input_, input_cb_);
+    if (!done_) {
+      done_ = true;
+      writer_.detach(); // the connection's buffer is still there; nothing more is written from it
+      // A client that leaves mid-reply makes evhttp detach the unfinished request from the
+      // connection and leave it to us (libevent 2.1 evhttp_connection_incoming_fail); when it is
+      // still attached (evhttp_free at shutdown), evhttp frees it with the connection.
+      if (evhttp_request_get_connection(req_) == nullptr)
+        evhttp_request_free(req_);
+      hub_->unsubscribe(loop_, this);
+    }
     spdlog::debug("http-flv: hub={} viewer left", hub_->name());
     // On the loop, deleting later: evhttp may still reference the callback argument in this call.
     // Off it, the loop has stopped and the connection is being freed by whoever stopped it
@@ -122,28 +165,26 @@ private:
       delete this;
   }
 
+  // The hub closed: the reply ends. The viewer stays until the connection closes after the last
+  // bytes (client_left), dropping what the client sends until then.
   void finish() {
     done_ = true;
     hub_->unsubscribe(loop_, this);
-    // The connection outlives the reply until its last bytes are written: its close is no longer
-    // ours to hear.
-    if (watch_)
-      watch_(nullptr);
-    else
-      evhttp_connection_set_closecb(conn_, nullptr, nullptr);
-    // evhttp finishes the reply after this viewer is gone: what is queued must not point into
-    // messages it no longer holds.
+    // evhttp writes the rest of the reply: what is queued must not point into messages this
+    // viewer no longer holds.
     writer_.make_self_contained();
     writer_.detach();
-    evhttp_send_reply_end(req_);
-    loop_.post([v = this] { delete v; });
+    evhttp_send_reply_end(req_); // evhttp frees the request once it is written (maybe now)
+    req_ = nullptr;
   }
 
   // What on_data() touches comes first, right after the fanout::viewer base: the hub prefetches
   // those lines of the next viewer while it serves this one (hub::serve).
   bool chunked_ = true;
-  bool done_ = false;
-  bool failed_ = false;
+  bool done_ = false;   // nothing more is written: the stream ended or the client left
+  bool failed_ = false; // a write failed, or the client sent too much
+  bool closing_ = false;
+  bool left_ = false;   // the connection went (client_left)
   std::shared_ptr<fanout::hub> hub_;
   counters* stats_;
   http_viewer_options opts_;
@@ -152,7 +193,9 @@ private:
   net::event_loop& loop_;
   evhttp_request* req_;
   evhttp_connection* conn_;
-  close_watch watch_;
+  evbuffer* input_ = nullptr;
+  evbuffer_cb_entry* input_cb_ = nullptr;
+  std::size_t input_bytes_ = 0;
 };
 
 } // namespace
@@ -163,8 +206,8 @@ void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<
     evhttp_send_error(req, HTTP_NOTFOUND, "no such stream");
     return;
   }
-  auto* v = new http_viewer(loop, req, std::move(hub), std::move(watch), stats, opts);
-  v->start();
+  auto* v = new http_viewer(loop, req, std::move(hub), stats, opts);
+  v->start(watch);
 }
 
 } // namespace onair::media::flv

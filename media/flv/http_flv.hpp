@@ -21,6 +21,7 @@ namespace onair::media::flv {
 struct http_viewer_options {
   std::size_t out_buffer = 1024 * 1024; // bytes queued on the socket before this viewer waits
   std::chrono::seconds write_timeout{30}; // a viewer whose socket takes nothing this long is closed
+  std::size_t max_input = 64 * 1024;      // bytes a viewer may send after its request (dropped) before it is closed
 };
 
 // How the viewer hears that its client left, from whoever owns the connection's close callback

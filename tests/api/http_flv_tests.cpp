@@ -170,6 +170,27 @@ BOOST_AUTO_TEST_CASE(http_1_0_gets_a_stream_ended_by_the_close_even_with_keep_al
   BOOST_TEST(chunked.body().ends_with("\r\n0\r\n\r\n"));
 }
 
+BOOST_AUTO_TEST_CASE(a_viewer_that_keeps_sending_after_its_request_is_closed_not_buffered) {
+  // Given a viewer playing
+  flv_server s;
+  client c{s.port};
+  c.send_all("GET /play/live.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  BOOST_TEST_REQUIRE(c.read_until(flv_start), c.head());
+  // When it sends far more than a request after it (evhttp would read all of it into memory)
+  const std::string junk(64 * 1024, 'x');
+  std::size_t sent = 0;
+  while (sent < (32u << 20)) {
+    const auto n = ::send(c.fd(), junk.data(), junk.size(), MSG_NOSIGNAL);
+    if (n <= 0)
+      break; // reset by the server
+    sent += static_cast<std::size_t>(n);
+  }
+  // Then the server closes its connection, and the viewer and the connection are gone
+  BOOST_TEST(c.closed_by_server(), "after " << sent << " bytes sent");
+  BOOST_TEST(eventually([&] { return s.hub->viewer_count() == 0; }));
+  BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+}
+
 BOOST_AUTO_TEST_CASE(a_viewer_still_playing_when_the_server_stops_is_freed) {
   std::weak_ptr<media::fanout::hub> hub;
   {
