@@ -227,6 +227,7 @@ struct http_server::impl {
     raw_handler raw;       // set for raw routes
   };
   std::vector<pattern_route> routes;
+  std::vector<std::vector<std::string>> cross_origin; // path patterns, split
   std::vector<middleware> middlewares;
   http_handler fallback;
   http_metrics metrics;
@@ -280,28 +281,36 @@ struct http_server::impl {
     return out;
   }
 
-  // The handler for a request, filling its path parameters; nullptr with `other_method` set when
-  // the path exists under other methods only.
-  const pattern_route* match(http_request& r, bool& other_method) const {
+  // Whether a path's segments fit a pattern's, capturing the `{name}` ones into params.
+  static bool fits(const std::vector<std::string>& pattern, const std::vector<std::string>& parts,
+                   std::map<std::string, std::string>* params) {
+    if (pattern.size() != parts.size())
+      return false;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const auto& seg = pattern[i];
+      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
+        if (parts[i].empty())
+          return false;
+        if (params)
+          (*params)[seg.substr(1, seg.size() - 2)] = decode(parts[i]);
+      } else if (seg != parts[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The handler for a request, filling its path parameters; nullptr with `other_methods` filled
+  // when the path exists under other methods only.
+  const pattern_route* match(http_request& r, std::vector<std::string>& other_methods) const {
     const auto parts = split(r.path);
     for (const auto& route : routes) {
-      if (route.segments.size() != parts.size())
-        continue;
       std::map<std::string, std::string> params;
-      bool ok = true;
-      for (std::size_t i = 0; ok && i < parts.size(); ++i) {
-        const auto& seg = route.segments[i];
-        if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
-          ok = !parts[i].empty();
-          params[seg.substr(1, seg.size() - 2)] = decode(parts[i]);
-        } else {
-          ok = seg == parts[i];
-        }
-      }
-      if (!ok)
+      if (!fits(route.segments, parts, &params))
         continue;
       if (route.method != "*" && route.method != r.method) {
-        other_method = true;
+        if (std::find(other_methods.begin(), other_methods.end(), route.method) == other_methods.end())
+          other_methods.push_back(route.method);
         continue;
       }
       r.params = std::move(params);
@@ -309,6 +318,40 @@ struct http_server::impl {
       return &route;
     }
     return nullptr;
+  }
+
+  [[nodiscard]] bool is_cross_origin(const std::string& path) const {
+    const auto parts = split(path);
+    return std::any_of(cross_origin.begin(), cross_origin.end(),
+                       [&parts](const auto& pattern) { return fits(pattern, parts, nullptr); });
+  }
+
+  // The answer on a path routed under other methods only: a CORS preflight's where the path is
+  // cross-origin, else 405 with the methods there are.
+  [[nodiscard]] http_response other_method(const http_request& r, std::vector<std::string> methods) const {
+    const bool cors = is_cross_origin(r.path);
+    if (cors)
+      methods.push_back("OPTIONS");
+    std::string allow;
+    for (const auto& m : methods)
+      allow += (allow.empty() ? "" : ", ") + m;
+    if (cors && r.method == "OPTIONS") {
+      http_response resp;
+      resp.status = 204;
+      resp.content_type.clear();
+      resp.headers = {{"Access-Control-Allow-Origin", "*"},
+                      {"Access-Control-Allow-Methods", allow},
+                      {"Access-Control-Max-Age", "86400"}};
+      // Whatever request headers the page wants to send (Range, say) are fine: nothing here reads them.
+      if (const auto asked = r.header("access-control-request-headers"); !asked.empty())
+        resp.headers.emplace_back("Access-Control-Allow-Headers", asked);
+      return resp;
+    }
+    auto resp = error_response(405, "METHOD_NOT_ALLOWED", r.method + " is not allowed on " + r.path);
+    resp.headers.emplace_back("Allow", allow);
+    if (cors)
+      resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
+    return resp;
   }
 
   // The middlewares from index i on, then the handler.
@@ -368,8 +411,8 @@ struct http_server::impl {
       r.peer_is_loopback = r.peer.rfind("127.", 0) == 0 || r.peer == "::1" || r.peer == "::ffff:127.0.0.1";
     }
 
-    bool other_method = false;
-    const pattern_route* route = match(r, other_method);
+    std::vector<std::string> other_methods;
+    const pattern_route* route = match(r, other_methods);
     if (route && route->stream) {
       auto stream = std::make_shared<stream_impl>(loop, metrics, req, r, opts.timeout_seconds);
       if (connection)
@@ -390,6 +433,8 @@ struct http_server::impl {
       auto resp = error_response(503, "SERVICE_UNAVAILABLE", "too many open connections");
       resp.headers.emplace_back("Retry-After", "1");
       resp.headers.emplace_back("Connection", "close");
+      if (is_cross_origin(r.path))
+        resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
       metrics.observe("", r.method, 503, 0.0);
       send_response(req, resp);
       return;
@@ -427,8 +472,8 @@ struct http_server::impl {
     try {
       if (handler)
         run(0, r, respond, *handler);
-      else if (other_method)
-        respond(error_response(405, "METHOD_NOT_ALLOWED", r.method + " is not allowed on " + r.path));
+      else if (!other_methods.empty())
+        respond(other_method(r, std::move(other_methods)));
       else if (fallback)
         fallback(r, respond);
       else
@@ -460,6 +505,8 @@ void http_server::raw_route(std::string method, std::string path, raw_handler h)
 }
 
 const http_metrics& http_server::metrics() const { return impl_->metrics; }
+
+void http_server::cross_origin(std::string path) { impl_->cross_origin.push_back(impl::split(path)); }
 
 void http_server::fallback(http_handler h) { impl_->fallback = std::move(h); }
 

@@ -118,6 +118,11 @@ public:
   void stream_route(std::string method, std::string path, stream_handler h);
   // A route answered by a raw_handler (same patterns as route()).
   void raw_route(std::string method, std::string path, raw_handler h);
+  // Paths (same patterns as route()) whose answers any web page may read, e.g. media playback.
+  // The server's own answers there, 405 and 503, carry Access-Control-Allow-Origin: *, and a CORS
+  // preflight (OPTIONS, not routed there) is answered 204 with the methods routed on the path.
+  // The routes' own replies carry the header themselves.
+  void cross_origin(std::string path);
   // Everything not routed.
   void fallback(http_handler h);
   // Wraps the matched routes (first added runs outermost).

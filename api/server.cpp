@@ -258,7 +258,9 @@ void server::install_routes() {
   install_member_api_routes(*http_, *rest_);
   install_docs_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
 
-  // HTTP-FLV playback: /play/{playbackId}.flv (HLS and DASH come with the CMAF packager).
+  // HTTP-FLV playback: /play/{playbackId}.flv (HLS and DASH come with the CMAF packager), played
+  // by pages of any origin.
+  http_->cross_origin("/play/{file}");
   http_->raw_route("GET", "/play/{file}", [this](const http_request& req, evhttp_request* raw, net::event_loop& loop,
                                                   close_watch on_close) {
     const auto& file = req.params.at("file");

@@ -203,7 +203,15 @@ private:
 void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub, close_watch watch,
                     counters* stats, http_viewer_options opts) {
   if (!hub) {
-    evhttp_send_error(req, HTTP_NOTFOUND, "no such stream");
+    // Readable by the page that asked, like the stream would have been (evhttp_send_error would
+    // drop the header: it replaces the reply's headers with its own).
+    evkeyvalq* headers = evhttp_request_get_output_headers(req);
+    evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
+    evhttp_add_header(headers, "Access-Control-Allow-Origin", "*");
+    evbuffer* body = evbuffer_new();
+    evbuffer_add_printf(body, "no such stream\n");
+    evhttp_send_reply(req, HTTP_NOTFOUND, "Not Found", body);
+    evbuffer_free(body);
     return;
   }
   auto* v = new http_viewer(loop, req, std::move(hub), stats, opts);

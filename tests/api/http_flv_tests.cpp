@@ -209,4 +209,36 @@ BOOST_AUTO_TEST_CASE(a_viewer_still_playing_when_the_server_stops_is_freed) {
   BOOST_TEST(hub.expired());
 }
 
+BOOST_AUTO_TEST_CASE(pages_of_any_origin_can_read_playback_errors_and_get_their_preflight_answered) {
+  // Given the onair server
+  temp_dir dir;
+  server_process srv{dir.path() / "data"};
+  srv.wait_ready();
+  const auto& at = srv.http();
+  const std::vector<std::pair<std::string, std::string>> page{{"Origin", "https://player.example"}};
+  // Then a page may read that a playback id is unknown
+  const auto missing = http_call(at.host, at.port, "GET", "/play/nope.flv", page);
+  BOOST_TEST(missing.status == 404);
+  BOOST_TEST(header_of(missing, "access-control-allow-origin") == "*", missing.head);
+  // and that another method is not allowed there
+  const auto post = http_call(at.host, at.port, "POST", "/play/nope.flv", page);
+  BOOST_TEST(post.status == 405);
+  BOOST_TEST(header_of(post, "access-control-allow-origin") == "*", post.head);
+  BOOST_TEST(header_of(post, "allow") == "GET, OPTIONS", post.head);
+  // and its preflight for a GET with a header of its own is answered
+  auto preflight_headers = page;
+  preflight_headers.emplace_back("Access-Control-Request-Method", "GET");
+  preflight_headers.emplace_back("Access-Control-Request-Headers", "range");
+  const auto preflight = http_call(at.host, at.port, "OPTIONS", "/play/nope.flv", preflight_headers);
+  BOOST_TEST(preflight.status == 204);
+  BOOST_TEST(header_of(preflight, "access-control-allow-origin") == "*", preflight.head);
+  BOOST_TEST(header_of(preflight, "access-control-allow-methods") == "GET, OPTIONS", preflight.head);
+  BOOST_TEST(header_of(preflight, "access-control-allow-headers") == "range", preflight.head);
+  // And the rest of the API stays same-origin: its 405 names the methods, and no origin
+  const auto rest = http_call(at.host, at.port, "DELETE", "/healthz", page);
+  BOOST_TEST(rest.status == 405);
+  BOOST_TEST(header_of(rest, "allow") == "GET", rest.head);
+  BOOST_TEST(header_of(rest, "access-control-allow-origin").empty(), rest.head);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
