@@ -85,6 +85,13 @@ public:
         return false;
     return true;
   }
+  // Reads until the body holds at least n bytes (or the peer closed, or 10 s passed); true if it did.
+  bool read_body(std::size_t n) {
+    while (body().size() < n)
+      if (read_some() <= 0)
+        return false;
+    return true;
+  }
   // True once the server closed the connection (end of stream or reset), reading what comes first.
   bool closed_by_server() {
     for (;;) {
@@ -139,6 +146,21 @@ BOOST_AUTO_TEST_CASE(viewers_that_leave_give_their_connections_back) {
   // And the server still answers
   BOOST_TEST(http_call("127.0.0.1", s.port, "GET", "/healthz").status == 200);
   BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(a_gop_cache_larger_than_one_read_arrives_without_waiting_for_a_frame) {
+  // Given a 3 MB GOP in the cache (reads of 1 MiB) and no publisher sending any more
+  flv_server s;
+  std::size_t gop = 0;
+  for (int i = 1; i <= 5; ++i) {
+    const std::vector<std::uint8_t> inter(600 * 1000, 0x27);
+    s.hub->publish(media::make_frame(media::frame_kind::video, static_cast<std::uint32_t>(i * 33), inter));
+    gop += inter.size();
+  }
+  // When a viewer starts, then it gets all of it
+  client viewer{s.port};
+  viewer.send_all("GET /play/live.flv HTTP/1.0\r\n\r\n");
+  BOOST_TEST(viewer.read_body(gop), "got " << viewer.body().size() << " bytes of a " << gop << "-byte GOP");
 }
 
 BOOST_AUTO_TEST_CASE(http_1_0_gets_a_stream_ended_by_the_close_even_with_keep_alive_and_http_1_1_gets_chunks) {
