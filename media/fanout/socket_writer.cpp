@@ -46,6 +46,27 @@ void socket_writer::queue(const std::vector<std::uint8_t>& bytes, std::size_t of
   inflight_.emplace_back(added_, std::move(owner));
 }
 
+socket_writer::serve_result socket_writer::serve(hub& h, cursor& c, std::size_t limit, bytes_of which) {
+  serve_result out;
+  for (bool more = true; more && queued() < limit;) {
+    auto& scratch = loop_scratch();
+    scratch.clear();
+    const auto r = h.read(c, scratch, limit - queued());
+    const auto sent = send(scratch, which);
+    scratch.clear();
+    out.bytes += sent.bytes;
+    out.dropped_frames += r.dropped_frames;
+    out.dropped_gops += r.dropped_gops;
+    out.closed = r.closed;
+    if (sent.error != 0) {
+      out.error = sent.error;
+      break;
+    }
+    more = !r.closed && r.more && queued() == 0;
+  }
+  return out;
+}
+
 socket_writer::send_result socket_writer::send(std::vector<message_ptr>& msgs, bytes_of which) {
   send_result r;
   if (!out_ || msgs.empty())

@@ -47,6 +47,16 @@ public:
   };
   // Sends msgs, in order, after anything queued. The queued messages are moved from.
   send_result send(std::vector<message_ptr>& msgs, bytes_of which);
+  struct serve_result {
+    int error = 0;           // as send_result
+    std::uint64_t bytes = 0; // as send_result
+    bool closed = false;     // the hub was closed: the caller ends the viewer once flushed
+    std::uint64_t dropped_frames = 0, dropped_gops = 0; // a slow viewer skipped to a newer key frame
+  };
+  // Reads what h has for the viewer at c and sends it, until `limit` bytes are queued. A read stops
+  // at its budget; while the socket takes all of it, this reads on (a new viewer's GOP cache larger
+  // than one read), rather than leave the rest for the next frame's wake-up.
+  serve_result serve(hub& h, cursor& c, std::size_t limit, bytes_of which);
   // Queues bytes of the connection's own, copied.
   void copy(std::span<const std::uint8_t> bytes);
   // Bytes waiting in the output buffer.

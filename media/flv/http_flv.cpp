@@ -81,33 +81,21 @@ public:
   }
 
   void on_data() override {
-    // As the RTMP player: past the read budget, read on while the socket takes it all.
-    for (bool more = true; more;) {
-      if (done_ || failed_)
-        return;
-      const std::size_t queued = writer_.queued();
-      if (queued >= opts_.out_buffer)
-        return; // resumed by chunk_sent once the socket drains
-      auto& scratch = fanout::loop_scratch();
-      scratch.clear();
-      const auto r = hub_->read(cursor_, scratch, opts_.out_buffer - queued);
-      const auto which = chunked_ ? +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv_chunk(); }
-                                  : +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv(); };
-      const auto sent = writer_.send(scratch, which);
-      scratch.clear();
-      if (sent.error != 0) {
-        // evhttp sees the broken connection on its side and calls close_cb.
-        failed_ = true;
-        spdlog::debug("http-flv: hub={} viewer write failed: {}", hub_->name(), evutil_socket_error_to_string(sent.error));
-      }
-      if (stats_ && sent.bytes > 0)
-        counters::add(stats_->bytes_out, sent.bytes);
-      if (r.closed) {
-        finish();
-        return;
-      }
-      more = r.more && writer_.queued() == 0;
+    if (done_ || failed_)
+      return;
+    // Up to out_buffer queued; resumed by chunk_sent once the socket drains.
+    const auto which = chunked_ ? +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv_chunk(); }
+                                : +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv(); };
+    const auto r = writer_.serve(*hub_, cursor_, opts_.out_buffer, which);
+    if (r.error != 0) {
+      // evhttp sees the broken connection on its side and calls close_cb.
+      failed_ = true;
+      spdlog::debug("http-flv: hub={} viewer write failed: {}", hub_->name(), evutil_socket_error_to_string(r.error));
     }
+    if (stats_ && r.bytes > 0)
+      counters::add(stats_->bytes_out, r.bytes);
+    if (r.closed)
+      finish();
   }
 
 private:

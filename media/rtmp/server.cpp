@@ -199,35 +199,19 @@ public:
   // Sends what the hub has for this player: straight to the socket, or by reference into its
   // queue when the socket is full (fanout::socket_writer).
   void service() {
-    // A read stops at the budget (a new viewer's GOP cache at a high bitrate): while the socket
-    // takes it all, read on, rather than leave the rest for the next frame's wake-up.
-    for (bool more = true; more;) {
-      if (closed_ || !viewer_hub_ || !bev_)
-        return;
-      const std::size_t queued = writer_.queued();
-      if (queued >= srv_.cfg.viewer_out_buffer)
-        return; // the write callback resumes once the socket drains
-      auto& scratch = fanout::loop_scratch();
-      scratch.clear();
-      const auto r = viewer_hub_->read(cursor_, scratch, srv_.cfg.viewer_out_buffer - queued);
-      if (r.dropped_frames > 0)
-        spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
-      const auto sent = writer_.send(scratch, [](const fanout::message& m) -> const std::vector<std::uint8_t>& {
-        return m.rtmp();
-      });
-      scratch.clear();
-      if (sent.bytes > 0)
-        counters::add(srv_.stats.bytes_out, sent.bytes);
-      if (sent.error != 0) {
-        close(std::string{"socket error: "} + evutil_socket_error_to_string(sent.error));
-        return;
-      }
-      if (r.closed) {
-        close_after_flush("stream ended");
-        return;
-      }
-      more = r.more && writer_.queued() == 0;
-    }
+    if (closed_ || !viewer_hub_ || !bev_)
+      return;
+    // Up to viewer_out_buffer queued; the write callback resumes once the socket drains.
+    const auto r = writer_.serve(*viewer_hub_, cursor_, srv_.cfg.viewer_out_buffer,
+                                 [](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.rtmp(); });
+    if (r.dropped_frames > 0)
+      spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
+    if (r.bytes > 0)
+      counters::add(srv_.stats.bytes_out, r.bytes);
+    if (r.error != 0)
+      close(std::string{"socket error: "} + evutil_socket_error_to_string(r.error));
+    else if (r.closed)
+      close_after_flush("stream ended");
   }
 
 private:
