@@ -1,5 +1,7 @@
 #include "media/flv/tag.hpp"
 
+#include <string_view>
+
 namespace onair::media::flv {
 
 namespace {
@@ -122,22 +124,31 @@ bool skip_mod_ex(std::span<const std::uint8_t> b, std::size_t& at, unsigned& pac
   return true;
 }
 
-// A Multitrack packet (its type byte at b[at]): the packet type inside, the first track's FourCC
-// and id; `at` is left at that track's payload. Multitrack types: 0 one track, 1 many tracks of one
-// codec, 2 many tracks of many codecs (the FourCC then leads each track, the first one included).
-// `multitrack` is the Multitrack packet type's own code (video 6, audio 5).
-bool read_multitrack(std::span<const std::uint8_t> b, std::size_t& at, unsigned& packet_type, std::string& fourcc,
-                     std::uint8_t& track, unsigned multitrack) {
-  if (at >= b.size())
-    return false;
-  const unsigned multitrack_type = b[at] >> 4;
-  packet_type = b[at++] & 0x0F;
-  if (multitrack_type > 2 || packet_type == multitrack || packet_type == ex_mod_ex)
-    return false; // unknown, or nested
-  if (b.size() - at < 4 + 1)
+// The codec's FourCC at b[at], after a Multitrack wrapper when packet_type is `multitrack` (its own
+// code: video 6, audio 5): then the packet type inside replaces packet_type, and the first track's
+// FourCC and id are read. `at` is left at the (first track's) payload. Multitrack types: 0 one
+// track, 1 many tracks of one codec, 2 many tracks of many codecs (the FourCC then leads each
+// track, the first one included; so it is at the same place for all three).
+bool read_codec(std::span<const std::uint8_t> b, std::size_t& at, unsigned& packet_type, std::string& fourcc,
+                std::uint8_t& track, unsigned multitrack) {
+  const bool wrapped = packet_type == multitrack;
+  unsigned multitrack_type = 0;
+  if (wrapped) {
+    if (at >= b.size())
+      return false;
+    multitrack_type = b[at] >> 4;
+    packet_type = b[at++] & 0x0F;
+    if (multitrack_type > 2 || packet_type == multitrack || packet_type == ex_mod_ex)
+      return false; // unknown, or nested
+  }
+  if (b.size() - at < 4)
     return false;
   fourcc.assign(reinterpret_cast<const char*>(b.data() + at), 4);
   at += 4;
+  if (!wrapped)
+    return true;
+  if (at >= b.size())
+    return false;
   track = b[at++];
   if (multitrack_type != 0) { // each track's size follows its id
     if (b.size() - at < 3)
@@ -150,33 +161,19 @@ bool read_multitrack(std::span<const std::uint8_t> b, std::size_t& at, unsigned&
   return true;
 }
 
-std::string video_codec_of(const std::string& fourcc) {
-  if (fourcc == "avc1")
-    return "h264";
-  if (fourcc == "hvc1")
-    return "hevc";
-  if (fourcc == "av01")
-    return "av1";
-  if (fourcc == "vp09")
-    return "vp9";
-  if (fourcc == "vp08")
-    return "vp8";
-  return fourcc;
-}
+struct fourcc_name {
+  std::string_view fourcc, name;
+};
+constexpr fourcc_name video_codecs[] = {
+    {"avc1", "h264"}, {"hvc1", "hevc"}, {"av01", "av1"}, {"vp09", "vp9"}, {"vp08", "vp8"}};
+constexpr fourcc_name audio_codecs[] = {{"mp4a", "aac"}, {"Opus", "opus"}, {"fLaC", "flac"},
+                                        {"ac-3", "ac3"}, {"ec-3", "eac3"}, {".mp3", "mp3"}};
 
-std::string audio_codec_of(const std::string& fourcc) {
-  if (fourcc == "mp4a")
-    return "aac";
-  if (fourcc == "Opus")
-    return "opus";
-  if (fourcc == "fLaC")
-    return "flac";
-  if (fourcc == "ac-3")
-    return "ac3";
-  if (fourcc == "ec-3")
-    return "eac3";
-  if (fourcc == ".mp3")
-    return "mp3";
+// The codec's name for a FourCC in `names`; an unknown one is named by its FourCC.
+std::string codec_of(const std::string& fourcc, std::span<const fourcc_name> names) {
+  for (const auto& n : names)
+    if (n.fourcc == fourcc)
+      return std::string{n.name};
   return fourcc;
 }
 
@@ -202,16 +199,9 @@ std::optional<video_info> parse_video(std::span<const std::uint8_t> b) {
       return v;
     }
     std::string fourcc;
-    if (packet_type == multitrack) {
-      if (!read_multitrack(b, at, packet_type, fourcc, v.track, multitrack))
-        return std::nullopt;
-    } else {
-      if (b.size() - at < 4)
-        return std::nullopt;
-      fourcc.assign(reinterpret_cast<const char*>(b.data() + at), 4);
-      at += 4;
-    }
-    v.codec = video_codec_of(fourcc);
+    if (!read_codec(b, at, packet_type, fourcc, v.track, multitrack))
+      return std::nullopt;
+    v.codec = codec_of(fourcc, video_codecs);
     v.sequence_header = packet_type == sequence_start || packet_type == mpeg2ts_sequence_start;
     v.codec_metadata = packet_type == metadata;
     v.end_of_sequence = packet_type == sequence_end;
@@ -263,15 +253,9 @@ std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
     if (!skip_mod_ex(b, at, packet_type))
       return std::nullopt;
     std::string fourcc;
-    if (packet_type == multitrack) {
-      if (!read_multitrack(b, at, packet_type, fourcc, a.track, multitrack))
-        return std::nullopt;
-    } else {
-      if (b.size() - at < 4)
-        return std::nullopt;
-      fourcc.assign(reinterpret_cast<const char*>(b.data() + at), 4);
-    }
-    a.codec = audio_codec_of(fourcc);
+    if (!read_codec(b, at, packet_type, fourcc, a.track, multitrack))
+      return std::nullopt;
+    a.codec = codec_of(fourcc, audio_codecs);
     a.sequence_header = packet_type == sequence_start;
     a.codec_metadata = packet_type == multichannel_config;
     return a;

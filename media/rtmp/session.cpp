@@ -64,7 +64,7 @@ session::result session::consume(std::span<const std::uint8_t> bytes) {
     // from the publish command's handler) lifts the opening limits for the messages after it,
     // which may be in the same bytes.
     const bool opening = !publishing_;
-    auto cr = opening ? reader_.consume(bytes, 1) : reader_.consume(bytes);
+    auto cr = reader_.consume(bytes, opening ? 1 : std::numeric_limits<std::size_t>::max());
     r.used += cr.used;
     bytes = bytes.subspan(cr.used);
     for (const auto& m : cr.messages) {

@@ -93,6 +93,13 @@ bytes connect_and_create(const std::string& tc_url) {
   return b;
 }
 
+// Connected, a stream created, and `publish` of key "k" sent.
+bytes publishing_session_input() {
+  using namespace rtmp::amf0;
+  bytes in = connect_and_create("rtmp://h/live");
+  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+  return in;
+}
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(session)
@@ -162,8 +169,7 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_hevc_is_accepted_and_relayed) {
   recorder h;
   rtmp::session s{h};
   h.s = &s;
-  bytes in = connect_and_create("rtmp://h/live");
-  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+  bytes in = publishing_session_input();
   // ex-header: [1|frame type 1|packet type] 'hvc1' …: SequenceStart, CodedFrames (key), CodedFramesX (inter)
   rtmp::write_message(in, 6, 9, 1, 0, bytes{0x90, 'h', 'v', 'c', '1', 1, 2, 3, 4}, 128);
   rtmp::write_message(in, 6, 9, 1, 0, bytes{0x91, 'h', 'v', 'c', '1', 0, 0, 0, 0, 0, 0, 1, 0x26}, 128);
@@ -203,8 +209,7 @@ BOOST_AUTO_TEST_CASE(a_peer_gets_a_publisher_s_message_size_only_once_its_publis
     recorder h;
     rtmp::session s{h};
     h.s = &s;
-    bytes in = connect_and_create("rtmp://h/live");
-    command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+    bytes in = publishing_session_input();
     rtmp::write_message(in, 6, 9, 1, 0, big, 128);
     bytes out;
     BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
@@ -218,8 +223,7 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_v2_audio_side_data_tracks_and_commands) {
   recorder h;
   rtmp::session s{h};
   h.s = &s;
-  bytes in = connect_and_create("rtmp://h/live");
-  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
+  bytes in = publishing_session_input();
   // Opus as ffmpeg 7.1 sends it: [9|SequenceStart] 'Opus' OpusHead, then a coded frame
   rtmp::write_message(in, 4, 8, 1, 0, bytes{0x90, 'O', 'p', 'u', 's', 'O', 'p', 'u', 's', 'H', 'e', 'a', 'd'}, 128);
   rtmp::write_message(in, 4, 8, 1, 20, bytes{0x91, 'O', 'p', 'u', 's', 0xFC}, 128);
@@ -263,12 +267,6 @@ void sub_message(bytes& out, std::uint8_t type, std::uint32_t ts, const bytes& b
                          static_cast<std::uint8_t>(back >> 8), static_cast<std::uint8_t>(back)});
 }
 
-bytes publishing_session_input() {
-  using namespace rtmp::amf0;
-  bytes in = connect_and_create("rtmp://h/live");
-  command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
-  return in;
-}
 } // namespace
 
 BOOST_AUTO_TEST_CASE(given_an_aggregate_message_when_published_then_each_sub_message_is_relayed_on_its_time) {
