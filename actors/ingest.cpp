@@ -87,9 +87,15 @@ std::optional<ingest::publishing> ingest::find(std::uint64_t session_id) const {
 
 void ingest::authorize_publish(const media::rtmp::publish_request& req,
                                std::function<void(media::rtmp::publish_decision)> answer) {
+  rt_.post([this, req, answer = std::move(answer)]() mutable { decide_publish(req, std::move(answer)); });
+}
+
+// On a runtime thread: the key is looked up in the views, and its actor decides.
+void ingest::decide_publish(const media::rtmp::publish_request& req,
+                            std::function<void(media::rtmp::publish_decision)> answer) {
   const auto refuse = [&answer, &req](const std::string& why) {
     spdlog::info("rtmp publish refused session={} peer={} reason=\"{}\"", req.session_id, req.peer_address, why);
-    answer({false, {}, why});
+    answer({nullptr, why});
   };
   if (req.app != "live")
     return refuse("publish under /live/{streamKey}");
@@ -115,6 +121,8 @@ void ingest::authorize_publish(const media::rtmp::publish_request& req,
   const auto app = where->app;
   const auto sid = req.session_id;
   const auto session = cmd.session_id;
+  // The answer comes within the key's lane, before any later job of its member (a forced end,
+  // End Live) can close the hub opened here or look for this session to cut.
   rt_.key_command(app, key_id, std::move(cmd),
                   [this, app, key_id, sid, session, answer = std::move(answer),
                    peer = req.peer_address](domain::result<outcome<stream_key_aggregate>> r) {
@@ -124,7 +132,7 @@ void ingest::authorize_publish(const media::rtmp::publish_request& req,
                       // The encoder is told no more than that: a revoked key reads as an unknown
                       // one (lifecycle.md), and nothing names the key or the other session.
                       const auto code = r.error().code;
-                      return answer({false, {},
+                      return answer({nullptr,
                                      code == domain::error_code::stream_key_not_publishable ? "unknown stream key"
                                      : code == domain::error_code::stream_key_in_use ? "stream key already publishing"
                                                                                      : "publish refused"});
@@ -136,7 +144,12 @@ void ingest::authorize_publish(const media::rtmp::publish_request& req,
                     }
                     spdlog::info("rtmp publish accepted session={} peer={} app={} key={} state={}", sid, peer, app,
                                  key_id, domain::to_string(r->state.state));
-                    answer({true, hub_name(app, key_id), {}});
+                    hub_ptr hub;
+                    {
+                      std::lock_guard lock{hubs_mu_};
+                      hub = hubs_.find_or_create(hub_name(app, key_id));
+                    }
+                    answer({std::move(hub), {}});
                   });
 }
 
@@ -194,35 +207,48 @@ void ingest::on_publish_end(std::uint64_t session_id, std::string_view reason) {
                     // Not in a live room: the preview is over. In one (INACTIVE_LIVE) the hub stays for
                     // the publisher to come back to.
                     if (r->state.state == key_state::inactive)
-                      hubs_.erase(hub_name(app, key_id));
+                      close_hub(app, key_id);
                   });
 }
 
-std::optional<std::string> ingest::hub_for_playback(const std::string& playback_id) const {
+ingest::hub_ptr ingest::open_playback_now(const std::string& playback_id) {
   const auto& views = rt_.views();
+  std::lock_guard lock{hubs_mu_};
   if (auto key = storage::find_by(views, "preview", playback_id)) {
     auto k = storage::get_view<stream_key_aggregate>(views, key->app, key->id);
     if (k && (k->state.state == key_state::active || k->state.state == key_state::active_live))
-      return hub_name(key->app, k->state.id);
-    return std::nullopt;
+      return hubs_.find_or_create(hub_name(key->app, k->state.id));
+    return nullptr;
   }
   if (auto room = storage::find_by(views, "room_public", playback_id)) {
     auto r = storage::get_view<domain::video_room_aggregate>(views, room->app, room->id);
     if (r && (r->state.state == domain::room_state::live || r->state.state == domain::room_state::live_inactive) &&
         r->state.stream_key_id)
-      return hub_name(room->app, *r->state.stream_key_id);
+      return hubs_.find_or_create(hub_name(room->app, *r->state.stream_key_id));
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+void ingest::open_playback(std::string playback_id, std::function<void(hub_ptr)> answer) {
+  rt_.post([this, id = std::move(playback_id), answer = std::move(answer)] { answer(open_playback_now(id)); });
 }
 
 void ingest::resolve_play(const media::rtmp::play_request& req, std::function<void(media::rtmp::play_decision)> answer) {
-  auto hub = req.app == "play" ? hub_for_playback(req.playback_id) : std::nullopt;
-  if (!hub) {
-    spdlog::info("rtmp play refused session={} peer={} playback_id={}", req.session_id, req.peer_address,
-                 req.playback_id);
-    return answer({false, {}});
+  if (req.app != "play") {
+    spdlog::info("rtmp play refused session={} peer={} app={}", req.session_id, req.peer_address, req.app);
+    return answer({nullptr});
   }
-  answer({true, *hub});
+  open_playback(req.playback_id,
+                [answer = std::move(answer), sid = req.session_id, peer = req.peer_address, id = req.playback_id](hub_ptr hub) {
+                  if (!hub)
+                    spdlog::info("rtmp play refused session={} peer={} playback_id={}", sid, peer, id);
+                  answer({std::move(hub)});
+                });
+}
+
+void ingest::close_hub(domain::app_id app, std::int64_t key_id) {
+  std::lock_guard lock{hubs_mu_};
+  hubs_.erase(hub_name(app, key_id));
 }
 
 void ingest::on_durable(std::string_view stream, std::string_view type) {
@@ -249,7 +275,7 @@ void ingest::on_durable(std::string_view stream, std::string_view type) {
     server->disconnect_publisher(*cut); // thread-safe; the session ends through on_publish_end
   }
   // Viewers of a broadcast that is over (or cut) end with it.
-  hubs_.erase(hub_name(key->first, key->second));
+  close_hub(key->first, key->second);
 }
 
 } // namespace onair::actors

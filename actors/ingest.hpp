@@ -7,6 +7,9 @@
 // broadcast feeds the same hub and its viewers play on. A hub is closed when its key goes back to
 // INACTIVE (preview over, broadcast ended, forced end); a key that is force-ended, reissued or
 // revoked while publishing has its publisher cut.
+//
+// The hooks are called on event-loop threads; what they read (the views, RocksDB) and ask (the
+// key's actor) is done on the runtime's threads, and the answer comes from there.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,9 +48,14 @@ public:
   void resolve_play(const media::rtmp::play_request& req,
                     std::function<void(media::rtmp::play_decision)> answer) override;
 
-  // The hub a playback id plays now (key preview id while ACTIVE/ACTIVE_LIVE, room playback id while
-  // the room is LIVE/LIVE_INACTIVE), for HTTP-FLV as for RTMP play. Reads the views only.
-  [[nodiscard]] std::optional<std::string> hub_for_playback(const std::string& playback_id) const;
+  // The hub a playback id plays now, for HTTP-FLV as for RTMP play: the key's while it is
+  // ACTIVE/ACTIVE_LIVE (by its preview id), or while its room is LIVE/LIVE_INACTIVE (by the room's
+  // playback id; a paused room's hub is opened for its publisher to come back to). Null: nothing
+  // plays there. Reads the views: answers from a runtime thread, never on the caller's.
+  using hub_ptr = std::shared_ptr<media::fanout::hub>;
+  void open_playback(std::string playback_id, std::function<void(hub_ptr)> answer);
+  // The same, on the calling thread (blocks on the views: not on an event loop).
+  [[nodiscard]] hub_ptr open_playback_now(const std::string& playback_id);
 
   [[nodiscard]] static std::string hub_name(domain::app_id app, std::int64_t key_id);
 
@@ -60,6 +68,8 @@ private:
   };
   [[nodiscard]] std::optional<publishing> find(std::uint64_t session_id) const;
   void on_durable(std::string_view stream, std::string_view type);
+  void decide_publish(const media::rtmp::publish_request& req, std::function<void(media::rtmp::publish_decision)> answer);
+  void close_hub(domain::app_id app, std::int64_t key_id);
 
   runtime& rt_;
   media::fanout::registry& hubs_;
@@ -68,6 +78,11 @@ private:
   std::map<std::uint64_t, publishing> sessions_;                          // accepted publishes
   std::map<std::pair<domain::app_id, std::int64_t>, std::uint64_t> by_key_; // key → its session
   media::rtmp::server* server_ = nullptr;
+  // Held while a player's hub is opened against the views and while a hub is closed: a hub is
+  // opened only when the views, read under it, say it plays, and once closed stays closed (a
+  // player whose lookup read the views just before its broadcast ended gets the closed hub, and
+  // ends; it never reopens one nobody will close).
+  std::mutex hubs_mu_;
   std::shared_ptr<ingest_guard> guard_; // the runtime's observer outlives us and checks it
 };
 

@@ -169,6 +169,8 @@ void runtime::upsert_member(app_id app, domain::upsert_member cmd, callback<memb
   ask<member_aggregate>({app, std::move(id)}, std::move(cmd), std::move(done));
 }
 
+void runtime::post(std::function<void()> work) { pm_->post(std::move(work)); }
+
 void runtime::drain() { pm_->wait_idle(); }
 
 // ---- lanes

@@ -86,6 +86,10 @@ public:
   domain::result<outcome<domain::stream_key_aggregate>> key_command_sync(domain::app_id app, std::int64_t key_id,
                                                                          domain::stream_key_aggregate::command cmd);
 
+  // Runs work off the event loops, on the process manager's threads, in no order with other work:
+  // what a loop thread must not wait for, such as reading the views to answer a player.
+  void post(std::function<void()> work);
+
   // Returns once every job queued for the process manager (flows, publisher commands and their
   // callbacks) has run: at shutdown, before what their callbacks refer to goes.
   void drain();

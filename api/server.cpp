@@ -141,7 +141,7 @@ domain::result<std::uint16_t> server::start() {
   media_stats_ = std::make_unique<media::counters>();
   hubs_ = std::make_unique<media::fanout::registry>(media::fanout::hub_options{}, media_stats_.get());
   ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);
-  rtmp_ = std::make_unique<media::rtmp::server>(rc, *ingest_, *hubs_, *media_stats_);
+  rtmp_ = std::make_unique<media::rtmp::server>(rc, *ingest_, *media_stats_);
   try {
     rtmp_->start();
   } catch (const std::exception& e) {
@@ -265,12 +265,11 @@ void server::install_routes() {
                                                   close_watch on_close) {
     const auto& file = req.params.at("file");
     constexpr std::string_view ext = ".flv";
-    std::shared_ptr<media::fanout::hub> hub;
-    if (file.size() > ext.size() && file.ends_with(ext)) {
-      if (auto name = ingest_->hub_for_playback(file.substr(0, file.size() - ext.size())))
-        hub = hubs_->find(*name);
-    }
-    media::flv::serve_http_flv(loop, raw, std::move(hub), std::move(on_close), media_stats_.get()); // no hub: 404
+    if (file.size() <= ext.size() || !file.ends_with(ext))
+      return media::flv::serve_http_flv(loop, raw, nullptr, std::move(on_close), media_stats_.get()); // 404
+    // The lookup reads the views off this loop; the viewer starts back on it.
+    ingest_->open_playback(file.substr(0, file.size() - ext.size()),
+                           media::flv::serve_http_flv_later(loop, raw, std::move(on_close), media_stats_.get()));
   });
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {

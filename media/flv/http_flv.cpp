@@ -212,4 +212,19 @@ void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<
   v->start(watch);
 }
 
+std::function<void(std::shared_ptr<fanout::hub>)> serve_http_flv_later(net::event_loop& loop, evhttp_request* req,
+                                                                      close_watch watch, counters* stats,
+                                                                      http_viewer_options opts) {
+  return [&loop, req, watch = std::move(watch), stats, opts](std::shared_ptr<fanout::hub> hub) mutable {
+    loop.post([&loop, req, watch = std::move(watch), stats, opts, hub = std::move(hub)]() mutable {
+      // evhttp let the connection go meanwhile (a timeout): it detached the request, which the
+      // reply it still waits for frees, and the watch would name a connection that is no more.
+      // A client that simply left is found by the viewer's first write.
+      if (evhttp_request_get_connection(req) == nullptr)
+        return evhttp_send_reply(req, HTTP_NOTFOUND, "Gone", nullptr);
+      serve_http_flv(loop, req, std::move(hub), std::move(watch), stats, opts);
+    });
+  };
+}
+
 } // namespace onair::media::flv

@@ -36,4 +36,12 @@ using close_watch = std::function<void(std::function<void()> fn)>;
 void serve_http_flv(net::event_loop& loop, evhttp_request* req, std::shared_ptr<fanout::hub> hub,
                     close_watch watch, counters* stats = nullptr, http_viewer_options opts = {});
 
+// The same for a hub found later, off the loop (the lookup reads a database): call on `loop`'s
+// thread, then call the returned function once, from any thread, with the hub (null: 404). The
+// viewer starts back on the loop; a client that left meanwhile is let go. `loop` must outlive
+// that call.
+[[nodiscard]] std::function<void(std::shared_ptr<fanout::hub>)>
+serve_http_flv_later(net::event_loop& loop, evhttp_request* req, close_watch watch, counters* stats = nullptr,
+                     http_viewer_options opts = {});
+
 } // namespace onair::media::flv

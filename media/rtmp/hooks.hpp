@@ -4,8 +4,13 @@
 // time (the server hops it back to the connection's loop and drops it if the connection is gone).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+
+namespace onair::media::fanout {
+class hub;
+}
 
 namespace onair::media::rtmp {
 
@@ -17,10 +22,12 @@ struct publish_request {
   std::string tc_url;
   std::string peer_address;
 };
+// The hub travels in the decision, not its name: whoever decides opens it from the registry in
+// step with closing it (a broadcast that ends), so an answer that is still on its way to the
+// loop cannot bring an ended hub back as a new, orphaned one.
 struct publish_decision {
-  bool accepted = false;
-  std::string hub_name; // the fanout::registry name viewers resolve to (key id / preview id)
-  std::string reason;   // sent as the BadName description when refused
+  std::shared_ptr<fanout::hub> hub; // accepted: where the media goes (viewers resolve to it); null: refused
+  std::string reason;               // sent as the BadName description when refused
 };
 struct play_request {
   std::uint64_t session_id = 0;
@@ -29,8 +36,7 @@ struct play_request {
   std::string peer_address;
 };
 struct play_decision {
-  bool found = false;
-  std::string hub_name;
+  std::shared_ptr<fanout::hub> hub; // null: no such stream
 };
 struct ingest_stats {
   std::string video_codec, audio_codec;

@@ -56,7 +56,6 @@ struct loop_state {
 struct server::impl {
   server_config cfg;
   hooks& hooks_;
-  fanout::registry& hubs;
   counters& stats;
   std::vector<std::unique_ptr<loop_state>> loops;
   evconnlistener* listener = nullptr;
@@ -73,7 +72,7 @@ struct server::impl {
   };
   std::unordered_map<std::uint64_t, where> sessions;
 
-  impl(server_config c, hooks& h, fanout::registry& r, counters& s) : cfg{std::move(c)}, hooks_{h}, hubs{r}, stats{s} {}
+  impl(server_config c, hooks& h, counters& s) : cfg{std::move(c)}, hooks_{h}, stats{s} {}
   void on_accept(evutil_socket_t fd, const sockaddr* addr);
   void forget(std::uint64_t id, const std::string& peer);
 };
@@ -157,7 +156,7 @@ public:
       loop->post([weak, h, id, d = std::move(d)] {
         if (auto c = weak.lock(); c && !c->closed_)
           c->on_publish_decision(d);
-        else if (d.accepted)
+        else if (d.hub)
           h->on_publish_end(id, "connection closed before the publish was accepted");
       });
     });
@@ -303,7 +302,7 @@ private:
   }
 
   void on_publish_decision(const publish_decision& d) {
-    if (!d.accepted) {
+    if (!d.hub) {
       counters::add(srv_.stats.publish_rejected);
       spdlog::info("rtmp: session={} peer={} publish refused: {}", id_, peer_, d.reason);
       session_.reject_publish(d.reason.empty() ? "refused" : d.reason);
@@ -311,13 +310,13 @@ private:
       close_after_flush("publish refused");
       return;
     }
-    publish_hub_ = srv_.hubs.find_or_create(d.hub_name);
+    publish_hub_ = d.hub;
     hub_session_ = publish_hub_->begin_publish();
     session_.accept_publish();
     flush_session();
     counters::add(srv_.stats.publish_sessions_total);
     counters::add(srv_.stats.publishers_active);
-    spdlog::info("rtmp: session={} peer={} publishing to hub={}", id_, peer_, d.hub_name);
+    spdlog::info("rtmp: session={} peer={} publishing to hub={}", id_, peer_, d.hub->name());
     stats_timer_ = event_new(ls_.loop->base(), -1, EV_PERSIST, &connection::stats_cb, this);
     const timeval every = to_timeval(srv_.cfg.stats_interval);
     event_add(stats_timer_, &every);
@@ -325,7 +324,7 @@ private:
   }
 
   void on_play_decision(const play_decision& d) {
-    if (!d.found) {
+    if (!d.hub) {
       spdlog::info("rtmp: session={} peer={} play: not found", id_, peer_);
       session_.reject_play("no such stream");
       flush_session();
@@ -334,7 +333,7 @@ private:
     }
     session_.accept_play();
     flush_session();
-    viewer_hub_ = srv_.hubs.find_or_create(d.hub_name);
+    viewer_hub_ = d.hub; // closed already if its broadcast ended meanwhile: the player ends
     // Players may be silent for long; what matters is that our writes make progress.
     const timeval idle = to_timeval(srv_.cfg.idle_timeout);
     bufferevent_set_timeouts(bev_, nullptr, &idle);
@@ -471,8 +470,7 @@ bool parse_listen(const std::string& spec, server_config& cfg) {
   return true;
 }
 
-server::server(server_config cfg, hooks& h, fanout::registry& hubs, counters& c)
-    : impl_{std::make_unique<impl>(std::move(cfg), h, hubs, c)} {}
+server::server(server_config cfg, hooks& h, counters& c) : impl_{std::make_unique<impl>(std::move(cfg), h, c)} {}
 
 server::~server() { stop(); }
 

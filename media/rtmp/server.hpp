@@ -1,7 +1,7 @@
 #pragma once
 // RTMP server on libevent: one listener, N event loops with connections spread round-robin, each
-// connection a sans-IO rtmp::session driven by a bufferevent. Publishers feed a fanout::hub;
-// players read from one, writing the hub's shared buffers by reference.
+// connection a sans-IO rtmp::session driven by a bufferevent. Publishers feed the fanout::hub the
+// hooks' decision names; players read from one, writing the hub's shared buffers by reference.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -40,7 +40,7 @@ struct server_config {
 
 class server {
 public:
-  server(server_config cfg, hooks& h, fanout::registry& hubs, counters& c);
+  server(server_config cfg, hooks& h, counters& c);
   ~server(); // stops
   server(const server&) = delete;
   server& operator=(const server&) = delete;

@@ -10,8 +10,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/http_server.hpp"
@@ -30,12 +33,26 @@ namespace {
 // The FLV file header (audio and video) and PreviousTagSize0: the first bytes of every stream.
 const std::string flv_start{"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00", 13};
 
-// An http_server on 127.0.0.1, port 0, whose /play/live.flv plays hub "live" (with a key frame in it).
+// An http_server on 127.0.0.1, port 0, whose /play/live.flv plays hub "live" (with a key frame in
+// it). /play/later.flv is answered when the test says: its lookup is held in `pending`.
 struct flv_server {
   media::fanout::registry hubs;
   std::shared_ptr<media::fanout::hub> hub = hubs.find_or_create("live");
   api::http_server srv;
   std::uint16_t port = 0;
+  std::mutex mu;
+  std::function<void(std::shared_ptr<media::fanout::hub>)> pending;
+
+  std::function<void(std::shared_ptr<media::fanout::hub>)> take_pending() {
+    std::function<void(std::shared_ptr<media::fanout::hub>)> out;
+    BOOST_REQUIRE(eventually([&] {
+      std::lock_guard lock{mu};
+      return static_cast<bool>(pending);
+    }));
+    std::lock_guard lock{mu};
+    std::swap(out, pending);
+    return out;
+  }
 
   explicit flv_server(api::http_server::options o = {}) : srv{std::move(o)} {
     hub->begin_publish();
@@ -44,6 +61,11 @@ struct flv_server {
     srv.raw_route("GET", "/play/{file}",
                   [this](const api::http_request& req, evhttp_request* raw, net::event_loop& loop,
                          api::close_watch on_close) {
+                    if (req.params.at("file") == "later.flv") {
+                      std::lock_guard lock{mu};
+                      pending = media::flv::serve_http_flv_later(loop, raw, std::move(on_close));
+                      return;
+                    }
                     auto h = req.params.at("file") == "live.flv" ? hubs.find("live") : nullptr;
                     media::flv::serve_http_flv(loop, raw, std::move(h), std::move(on_close));
                   });
@@ -146,6 +168,47 @@ BOOST_AUTO_TEST_CASE(viewers_that_leave_give_their_connections_back) {
   // And the server still answers
   BOOST_TEST(http_call("127.0.0.1", s.port, "GET", "/healthz").status == 200);
   BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(a_viewer_whose_stream_is_found_later_plays_from_then) {
+  // Given a viewer whose lookup is still running off the loop
+  flv_server s;
+  client viewer{s.port};
+  viewer.send_all("GET /play/later.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  auto answer = s.take_pending();
+  // When it finds the hub, from another thread
+  std::thread{[&] { answer(s.hub); }}.join();
+  // Then the viewer plays it, and ends with it
+  BOOST_TEST_REQUIRE(viewer.read_until(flv_start), viewer.head());
+  BOOST_TEST(viewer.head().find("200 OK") != std::string::npos);
+  s.hubs.erase("live");
+  BOOST_TEST(viewer.closed_by_server());
+  BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(a_viewer_that_leaves_before_its_stream_is_found_is_let_go) {
+  // Given a viewer that leaves while its lookup is still running (evhttp reads nothing more from
+  // a connection whose request awaits its reply, so nobody notices yet)
+  flv_server s;
+  {
+    client gone{s.port};
+    gone.send_all("GET /play/later.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  }
+  auto late = s.take_pending();
+  // When its lookup finds the hub
+  late(s.hub);
+  // Then the first write finds the client gone: its viewer and connection are freed (the
+  // sanitizer build checks the request is too)
+  BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }),
+             "still open: " << s.srv.metrics().open_connections());
+  BOOST_TEST(eventually([&] { return s.hub->viewer_count() == 0; }));
+  // And a viewer whose lookup finds nothing is told so
+  client stays{s.port};
+  stays.send_all("GET /play/later.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  s.take_pending()(nullptr);
+  BOOST_TEST_REQUIRE(stays.read_until("no such stream"), stays.head());
+  BOOST_TEST(stays.head().find("404") != std::string::npos);
+  BOOST_TEST(http_call("127.0.0.1", s.port, "GET", "/healthz").status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(a_gop_cache_larger_than_one_read_arrives_without_waiting_for_a_frame) {

@@ -78,6 +78,8 @@ int server_end_of(const sockaddr_in& client) {
 // Accepts key "good" into hub "hub-good" (answering from another thread, as actors do);
 // playback id "pgood" resolves to it.
 struct test_hooks : rtmp::hooks {
+  explicit test_hooks(fanout::registry& r) : hubs{r} {}
+  fanout::registry& hubs;
   std::mutex mu;
   std::vector<std::string> refused;
   std::map<std::uint64_t, std::string> accepted; // session -> key
@@ -95,7 +97,7 @@ struct test_hooks : rtmp::hooks {
         else
           refused.push_back(req.stream_key);
       }
-      answer(ok ? rtmp::publish_decision{true, "hub-good", ""} : rtmp::publish_decision{false, "", "unknown key"});
+      answer(ok ? rtmp::publish_decision{hubs.find_or_create("hub-good"), ""} : rtmp::publish_decision{nullptr, "unknown key"});
     }).detach();
   }
   void on_first_keyframe(std::uint64_t id) override {
@@ -111,7 +113,7 @@ struct test_hooks : rtmp::hooks {
     ended[id] = std::string{reason};
   }
   void resolve_play(const rtmp::play_request& req, std::function<void(rtmp::play_decision)> answer) override {
-    answer(req.playback_id == "pgood" ? rtmp::play_decision{true, "hub-good"} : rtmp::play_decision{false, ""});
+    answer({req.playback_id == "pgood" ? hubs.find_or_create("hub-good") : nullptr});
   }
 
   template <class F> auto with(F f) {
@@ -127,9 +129,9 @@ std::string publish_cmd(std::uint16_t port, const std::string& key, int seconds)
 }
 
 struct fixture {
-  test_hooks hooks;
   counters stats;
   fanout::registry hubs{{}, &stats};
+  test_hooks hooks{hubs};
   std::unique_ptr<rtmp::server> server;
   fixture() {
     rtmp::server_config cfg;
@@ -137,7 +139,7 @@ struct fixture {
     cfg.port = 0;
     cfg.loops = 2;
     cfg.stats_interval = 1s;
-    server = std::make_unique<rtmp::server>(cfg, hooks, hubs, stats);
+    server = std::make_unique<rtmp::server>(cfg, hooks, stats);
     server->start();
   }
   ~fixture() { server->stop(); }
@@ -341,18 +343,18 @@ BOOST_AUTO_TEST_CASE(viewer_keeps_playing_through_a_publisher_reconnect) {
 
 BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewers_go_on) {
   BOOST_REQUIRE_MESSAGE(have_ffmpeg(), "ffmpeg/ffprobe not installed (ops/deps installs them)");
-  test_hooks hooks;
   counters stats;
   fanout::hub_options ho;
   ho.max_lag_ms = 1000;
   fanout::registry hubs{ho, &stats};
+  test_hooks hooks{hubs};
   rtmp::server_config cfg;
   cfg.address = "127.0.0.1";
   cfg.port = 0;
   cfg.loops = 2;
   cfg.viewer_out_buffer = 32 * 1024;
   cfg.socket_send_buffer = 16 * 1024;
-  rtmp::server srv{cfg, hooks, hubs, stats};
+  rtmp::server srv{cfg, hooks, stats};
   srv.start();
   auto publisher = std::async(std::launch::async, [&] { return run(publish_cmd(srv.port(), "good", 10)); });
   BOOST_REQUIRE(eventually([&] { return hooks.with([&] { return !hooks.first_key.empty(); }); }, 20s));
@@ -385,14 +387,14 @@ BOOST_AUTO_TEST_CASE(slow_viewer_drops_gops_while_the_publisher_and_other_viewer
 
 BOOST_AUTO_TEST_CASE(a_new_viewer_gets_a_gop_cache_larger_than_one_read_without_waiting_for_a_frame) {
   // Given a 300 KB GOP in the cache, no publisher sending any more, and reads of 32 KiB
-  test_hooks hooks;
   counters stats;
   fanout::registry hubs{{}, &stats};
+  test_hooks hooks{hubs};
   rtmp::server_config cfg;
   cfg.address = "127.0.0.1";
   cfg.port = 0;
   cfg.viewer_out_buffer = 32 * 1024;
-  rtmp::server srv{cfg, hooks, hubs, stats};
+  rtmp::server srv{cfg, hooks, stats};
   srv.start();
   auto h = hubs.find_or_create("hub-good");
   h->begin_publish();
@@ -444,16 +446,16 @@ BOOST_AUTO_TEST_CASE(listen_spec_parsing) {
 }
 
 BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
-  test_hooks hooks;
   counters stats;
   fanout::registry hubs;
+  test_hooks hooks{hubs};
   rtmp::server_config cfg;
   cfg.address = "127.0.0.1";
   cfg.port = 0;
   cfg.loops = 1;
   cfg.max_connections_per_address = 2;
   cfg.handshake_timeout = 300ms;
-  rtmp::server srv{cfg, hooks, hubs, stats};
+  rtmp::server srv{cfg, hooks, stats};
   srv.start();
   std::vector<int> fds;
   for (int i = 0; i < 3; ++i) {

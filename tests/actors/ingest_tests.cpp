@@ -1,0 +1,126 @@
+// The media server's hooks answered by the aggregates (actors/ingest): decisions taken off the
+// event loop that asks, and hubs opened in step with the broadcasts that close them.
+#include "runtime_fixture.hpp"
+
+#include <thread>
+
+#include "actors/ingest.hpp"
+#include "media/fanout/hub.hpp"
+#include "eventually.hpp"
+
+using namespace onair::testing;
+namespace rtmp = onair::media::rtmp;
+namespace fanout = onair::media::fanout;
+
+namespace {
+
+struct ingest_fixture : runtime_fixture {
+  onair::media::counters stats;
+  fanout::registry hubs{{}, &stats};
+  std::unique_ptr<ingest> in = std::make_unique<ingest>(*rt, hubs);
+
+  ~ingest_fixture() {
+    rt->drain(); // jobs still holding `in`
+    in.reset();
+  }
+
+  // What the RTMP server's loop is told, and on which thread.
+  template <class D>
+  struct answered {
+    D decision;
+    std::thread::id thread;
+  };
+
+  answered<rtmp::publish_decision> authorize(const std::string& stream_key, std::uint64_t session) {
+    rtmp::publish_request req{session, "live", stream_key, "", "rtmp://127.0.0.1/live", "127.0.0.1:50000"};
+    return wait_for<answered<rtmp::publish_decision>>([&](auto done) {
+      in->authorize_publish(req, [done](rtmp::publish_decision d) { done({std::move(d), std::this_thread::get_id()}); });
+    });
+  }
+  answered<rtmp::play_decision> play(const std::string& playback_id, std::uint64_t session) {
+    rtmp::play_request req{session, "play", playback_id, "127.0.0.1:50001"};
+    return wait_for<answered<rtmp::play_decision>>([&](auto done) {
+      in->resolve_play(req, [done](rtmp::play_decision d) { done({std::move(d), std::this_thread::get_id()}); });
+    });
+  }
+};
+
+// Whether a hub has been closed, as a player reading it learns.
+bool closed(fanout::hub& h) {
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  return h.read(c, out, 1 << 20).closed;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(ingest_hooks, ingest_fixture)
+
+BOOST_AUTO_TEST_CASE(the_loop_that_asks_never_reads_the_views_itself) {
+  // Given a member's key
+  const auto m = register_member("alice");
+  const auto k = key(m.stream_key_id);
+  const auto loop = std::this_thread::get_id();
+  // When a loop asks about an unknown key, a known one and an unknown playback id
+  const auto unknown = authorize("not-a-key", 1);
+  const auto known = authorize(k.value, 2);
+  const auto nowhere = play("no-such-playback-id", 3);
+  // Then every answer comes from another thread: the lookups ran there
+  BOOST_TEST(!unknown.decision.hub);
+  BOOST_TEST(unknown.decision.reason == "unknown stream key");
+  BOOST_TEST((unknown.thread != loop));
+  BOOST_TEST(known.decision.hub != nullptr);
+  BOOST_TEST((known.thread != loop));
+  BOOST_TEST(!nowhere.decision.hub);
+  BOOST_TEST((nowhere.thread != loop));
+}
+
+BOOST_AUTO_TEST_CASE(a_player_answered_just_before_the_preview_ends_gets_the_closed_hub_not_a_new_one) {
+  // Given a publisher on its key, viewable (ACTIVE), and a player resolved by the preview id
+  const auto m = register_member("alice");
+  const auto k = key(m.stream_key_id);
+  const auto pub = authorize(k.value, 1);
+  BOOST_REQUIRE(pub.decision.hub != nullptr);
+  in->on_first_keyframe(1);
+  BOOST_REQUIRE(eventually([&] { return key(m.stream_key_id).state == key_state::active; }));
+  const auto player = play(k.preview_id, 2);
+  BOOST_REQUIRE(player.decision.hub != nullptr);
+  BOOST_TEST((player.decision.hub == pub.decision.hub));
+  // When the publisher goes (the preview is over) before the player's answer reaches its loop
+  in->on_publish_end(1, "publisher closed");
+  BOOST_REQUIRE(eventually([&] { return hubs.find(ingest::hub_name(app, m.stream_key_id)) == nullptr; }));
+  // Then the answer holds the hub that was closed, which ends the player, and nothing reopened it
+  BOOST_TEST(closed(*player.decision.hub));
+  BOOST_TEST(hubs.size() == 0U);
+  // and a player asking now is told there is no such stream
+  BOOST_TEST(!play(k.preview_id, 3).decision.hub);
+  BOOST_TEST(hubs.size() == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_room_is_played_from_the_hub_its_publisher_comes_back_to) {
+  // Given a live room whose publisher dropped, and no hub left for it (as after a restart)
+  const auto m = register_member("alice");
+  const auto k = key(m.stream_key_id);
+  const auto room_id = new_room(m);
+  publish_viewable(m.stream_key_id, "s1");
+  BOOST_REQUIRE(start_live(room_id).ok());
+  publisher_gone(m.stream_key_id, "s1");
+  BOOST_REQUIRE((room(room_id).state == room_state::live_inactive));
+  BOOST_REQUIRE(hubs.size() == 0U);
+  // When a player asks by the room's playback id, then the publisher returns
+  const auto player = play(room(room_id).public_id, 1);
+  const auto back = authorize(k.value, 2);
+  // Then the player waits on the very hub the returning publisher feeds
+  BOOST_REQUIRE(player.decision.hub != nullptr);
+  BOOST_TEST((back.decision.hub == player.decision.hub));
+  BOOST_TEST(!closed(*player.decision.hub));
+  // And once the broadcast ends, the hub is closed and a new player is refused
+  in->on_publish_end(2, "publisher closed");
+  BOOST_REQUIRE(eventually([&] { return key(m.stream_key_id).state == key_state::inactive_live; }));
+  BOOST_REQUIRE(end_live(room_id, false).ok());
+  BOOST_REQUIRE(eventually([&] { return hubs.size() == 0U; }));
+  BOOST_TEST(closed(*player.decision.hub));
+  BOOST_TEST(!play(room(room_id).public_id, 3).decision.hub);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
