@@ -95,7 +95,15 @@ std::uint32_t hub::rebase_locked(std::uint32_t ts) {
     // First session keeps the publisher's clock; a reconnect continues just after the last output.
     out_base_ = have_output_ ? last_out_ + opts_.reconnect_gap_ms : ts;
   } else {
-    in_ += static_cast<std::int32_t>(ts - last_in_); // modular step: crosses 2^32 forwards
+    std::int64_t step = static_cast<std::int32_t>(ts - last_in_); // modular step: crosses 2^32 forwards
+    // An encoder that writes 31-bit timestamps wraps at 2^31 ms (24.8 days): ffmpeg's FLV muxer,
+    // behind its RTMP output too, masks the extended byte to 7 bits. Its step from just under 2^31
+    // to just over 0 reads as a step back by almost 2^31; taken as the 31-bit step forward it is.
+    // Only a clock on both sides under 2^31 and a step back of over 2^30 ms (12 days) are taken so.
+    constexpr std::int64_t wrap31 = std::int64_t{1} << 31;
+    if (step < -(wrap31 / 2) && ts < wrap31 && last_in_ < wrap31)
+      step += wrap31;
+    in_ += step;
   }
   last_in_ = ts;
   std::int64_t out = out_base_ + (in_ - in_base_);

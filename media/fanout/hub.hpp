@@ -171,8 +171,9 @@ private:
   message_ptr metadata_, video_header_, audio_header_;
   message_ptr video_side_data_, audio_side_data_; // codec_metadata after each header
   // Timeline. RTMP and FLV timestamps are 32-bit milliseconds and wrap after 49.7 days (or
-  // sooner, for an encoder whose clock starts high): input is unwrapped onto 64 bits by the
-  // signed step from the previous frame, and output wraps the same way on the wire.
+  // sooner, for an encoder whose clock starts high; at 2^31, 24.8 days, for one that writes 31
+  // bits, as ffmpeg does): input is unwrapped onto 64 bits by the signed step from the previous
+  // frame, and output wraps the same way on the wire.
   std::uint64_t session_ = 0;
   bool publishing_ = false;
   bool session_fresh_ = false;

@@ -276,6 +276,46 @@ BOOST_AUTO_TEST_CASE(timestamps_run_on_across_the_32_bit_wrap_and_a_reconnect_af
   }
 }
 
+BOOST_AUTO_TEST_CASE(timestamps_run_on_across_the_31_bit_wrap_of_an_ffmpeg_publisher) {
+  // Given a publisher that writes 31-bit timestamps (ffmpeg's FLV muxer), 200 ms short of 2^31 ms
+  fanout::hub h{"k"};
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  h.begin_publish();
+  const std::uint32_t start = 0x7FFFFFFFu - 199u;
+  // When its clock wraps to 0 mid-GOP, audio and video interleaved
+  for (std::uint32_t t = 0; t <= 400; t += 40) {
+    h.publish(video((start + t) & 0x7FFFFFFFu, t == 0));
+    h.publish(audio((start + t + 20) & 0x7FFFFFFFu));
+  }
+  h.read(c, out, 1 << 20);
+  // Then viewers see 20 ms steps on across it, not a jump back by 24.8 days
+  BOOST_REQUIRE(out.size() == 22u);
+  BOOST_TEST(out[0]->timestamp == start);
+  for (std::size_t i = 1; i < out.size(); ++i)
+    BOOST_TEST(out[i]->timestamp - out[i - 1]->timestamp == 20u, "message " << i);
+  BOOST_TEST(out.back()->timestamp == start + 420u); // past 2^31: the 32-bit wire clock runs on
+}
+
+BOOST_AUTO_TEST_CASE(a_clock_that_steps_back_a_little_is_not_taken_for_a_wrap) {
+  // Given a publisher far into its 31-bit clock
+  fanout::hub h{"k"};
+  fanout::cursor c;
+  std::vector<fanout::message_ptr> out;
+  h.begin_publish();
+  const std::uint32_t t0 = 0x70000000u;
+  h.publish(video(t0, true));
+  h.publish(video(t0 + 2000u, false));
+  // When one frame steps back by a second (an encoder's glitch) and then a frame follows
+  h.publish(video(t0 + 1000u, false));
+  h.publish(video(t0 + 2040u, false));
+  h.read(c, out, 1 << 20);
+  // Then the step back is passed on as it is, not read as 24.8 days forward
+  BOOST_REQUIRE(out.size() == 4u);
+  BOOST_TEST(out[2]->timestamp == t0 + 1000u);
+  BOOST_TEST(out[3]->timestamp == t0 + 2040u);
+}
+
 BOOST_AUTO_TEST_CASE(a_superseded_publisher_is_ignored) {
   fanout::hub h{"k"};
   const auto old_session = h.begin_publish();
