@@ -442,16 +442,20 @@ struct http_server::impl {
     if (connection)
       track(w, connection, nullptr);
     if (route && route->raw) {
-      metrics.observe(r.route, r.method, 200, 0.0);
       close_watch on_close = [&w, connection](std::function<void()> fn) {
         if (auto it = w.connections.find(connection); it != w.connections.end())
           it->second.on_close = std::move(fn);
       };
       try {
         route->raw(r, req, loop, std::move(on_close));
+        metrics.observe(r.route, r.method, 200, 0.0); // taken over: its own status is the route's
       } catch (const std::exception& e) {
         spdlog::error("http raw handler failed method={} path={} error={}", r.method, r.path, e.what());
-        evhttp_send_error(req, 500, nullptr);
+        metrics.observe(r.route, r.method, 500, 0.0);
+        auto resp = error_response(500, "INTERNAL_ERROR", "internal error");
+        if (is_cross_origin(r.path))
+          resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
+        send_response(req, resp);
       }
       return;
     }

@@ -149,12 +149,12 @@ private:
       hub_->unsubscribe(loop_, this);
     }
     spdlog::debug("http-flv: hub={} viewer left", hub_->name());
-    // On the loop, deleting later: evhttp may still reference the callback argument in this call.
-    // Off it, the loop has stopped and the connection is being freed by whoever stopped it
-    // (http_server::stop frees its connections after joining the loops): a task posted now would
-    // never run, and nothing of this viewer runs any more.
+    // On the loop, deleting later: evhttp may still reference the callback argument in this call
+    // (and if the loop stops first, stop() deletes it). Off it, the loop has stopped and the
+    // connection is being freed by whoever stopped it (http_server::stop frees its connections
+    // after joining the loops), and nothing of this viewer runs any more.
     if (loop_.in_loop_thread())
-      loop_.post([v = this] { delete v; });
+      loop_.post_release([v = this] { delete v; });
     else
       delete this;
   }

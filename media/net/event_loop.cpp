@@ -26,6 +26,7 @@ event_loop::event_loop() {
 
 event_loop::~event_loop() {
   stop();
+  run_releases(); // posted after stop(), or to a loop never started
   free_delayed(); // set after stop(), or on a loop never started
   event_free(wake_);
   event_base_free(base_);
@@ -34,9 +35,28 @@ event_loop::~event_loop() {
 void event_loop::post(std::function<void()> fn) {
   {
     std::lock_guard lock{mu_};
-    queue_.push_back(std::move(fn));
+    queue_.push_back(task{std::move(fn), false});
   }
   event_active(wake_, EV_READ, 0);
+}
+
+void event_loop::post_release(std::function<void()> fn) {
+  {
+    std::lock_guard lock{mu_};
+    queue_.push_back(task{std::move(fn), true});
+  }
+  event_active(wake_, EV_READ, 0);
+}
+
+void event_loop::run_releases() {
+  std::deque<task> left;
+  {
+    std::lock_guard lock{mu_};
+    left.swap(queue_); // replies to connections that are going away with the loop are dropped
+  }
+  for (auto& t : left)
+    if (t.release)
+      t.fn();
 }
 
 struct event_loop::delayed {
@@ -81,13 +101,13 @@ void event_loop::free_delayed() {
 }
 
 void event_loop::drain() {
-  std::deque<std::function<void()>> batch;
+  std::deque<task> batch;
   {
     std::lock_guard lock{mu_};
     batch.swap(queue_);
   }
-  for (auto& fn : batch)
-    fn();
+  for (auto& t : batch)
+    t.fn();
 }
 
 namespace {
@@ -111,10 +131,7 @@ void event_loop::stop() {
     return;
   event_base_loopbreak(base_);
   thread_.join();
-  {
-    std::lock_guard lock{mu_};
-    queue_.clear(); // replies to connections that are going away with the loop
-  }
+  run_releases();
   free_delayed();
 }
 

@@ -21,8 +21,12 @@ public:
   event_loop& operator=(const event_loop&) = delete;
 
   [[nodiscard]] event_base* base() const { return base_; }
-  // Runs fn on the loop thread (from any thread).
+  // Runs fn on the loop thread (from any thread). Not run if the loop stops first.
   void post(std::function<void()> fn);
+  // The same, except that if the loop stops first, fn runs in stop() (or in the destructor of a
+  // loop never started), on that thread: for freeing what a callback cannot free from inside
+  // itself because libevent still refers to it.
+  void post_release(std::function<void()> fn);
   // Runs fn on the loop thread after delay (from any thread). Not run if the loop stops first.
   void post_after(std::chrono::nanoseconds delay, std::function<void()> fn);
   // True on the loop's own thread (where work may run at once instead of being posted).
@@ -38,7 +42,12 @@ private:
   event_base* base_ = nullptr;
   event* wake_ = nullptr;
   std::mutex mu_;
-  std::deque<std::function<void()>> queue_;
+  struct task {
+    std::function<void()> fn;
+    bool release = false; // run even if the loop stops first
+  };
+  std::deque<task> queue_;
+  void run_releases(); // after the loop stopped: the release tasks left, the rest dropped
   std::unordered_set<delayed*> delayed_; // set and not yet run, under mu_
   std::thread thread_;
 };

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,7 +35,8 @@ namespace {
 const std::string flv_start{"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00", 13};
 
 // An http_server on 127.0.0.1, port 0, whose /play/live.flv plays hub "live" (with a key frame in
-// it). /play/later.flv is answered when the test says: its lookup is held in `pending`.
+// it), to pages of any origin. /play/later.flv is answered when the test says: its lookup is held
+// in `pending`. /play/broken.flv throws.
 struct flv_server {
   media::fanout::registry hubs;
   std::shared_ptr<media::fanout::hub> hub = hubs.find_or_create("live");
@@ -61,6 +63,8 @@ struct flv_server {
     srv.raw_route("GET", "/play/{file}",
                   [this](const api::http_request& req, evhttp_request* raw, net::event_loop& loop,
                          api::close_watch on_close) {
+                    if (req.params.at("file") == "broken.flv")
+                      throw std::runtime_error("lookup failed");
                     if (req.params.at("file") == "later.flv") {
                       std::lock_guard lock{mu};
                       pending = media::flv::serve_http_flv_later(loop, raw, std::move(on_close));
@@ -69,6 +73,7 @@ struct flv_server {
                     auto h = req.params.at("file") == "live.flv" ? hubs.find("live") : nullptr;
                     media::flv::serve_http_flv(loop, raw, std::move(h), std::move(on_close));
                   });
+    srv.cross_origin("/play/{file}");
     srv.route("GET", "/healthz", [](const api::http_request&, api::responder respond) {
       respond(api::json_response(200, R"({"status":"UP"})"));
     });
@@ -292,6 +297,18 @@ BOOST_AUTO_TEST_CASE(a_viewer_still_playing_when_the_server_stops_is_freed) {
   }
   // Then the viewer is gone with it, and so is its hold on the hub
   BOOST_TEST(hub.expired());
+}
+
+BOOST_AUTO_TEST_CASE(a_playback_route_that_fails_answers_500_that_pages_of_any_origin_can_read) {
+  // Given a playback route whose handler throws
+  flv_server s;
+  // When a page asks for it
+  const auto r = http_call("127.0.0.1", s.port, "GET", "/play/broken.flv", {{"Origin", "https://player.example"}});
+  // Then it reads a 500 with the API's error body, and the server goes on
+  BOOST_TEST(r.status == 500);
+  BOOST_TEST(header_of(r, "access-control-allow-origin") == "*", r.head);
+  BOOST_TEST(r.body.find("INTERNAL_ERROR") != std::string::npos, r.body);
+  BOOST_TEST(http_call("127.0.0.1", s.port, "GET", "/healthz").status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(pages_of_any_origin_can_read_playback_errors_and_get_their_preflight_answered) {
