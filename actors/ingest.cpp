@@ -118,6 +118,8 @@ void ingest::decide_publish(const media::rtmp::publish_request& req,
       cmd.app_default_mode = app->state.default_mode;
   cmd.remote_addr = req.peer_address;
   cmd.session_id = "rtmp-" + boot_ + "-" + std::to_string(req.session_id);
+  if (req.publish_number > 1) // the same connection publishing again: a session of its own
+    cmd.session_id += "-" + std::to_string(req.publish_number);
   const auto app = where->app;
   const auto sid = req.session_id;
   const auto session = cmd.session_id;

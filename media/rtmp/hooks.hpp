@@ -21,6 +21,7 @@ struct publish_request {
   std::string mode; // "RTMP", "CMAF", "RTMP_CMAF" or "" (from the key's or the tcUrl's query)
   std::string tc_url;
   std::string peer_address;
+  unsigned publish_number = 1; // 1 for the connection's first publish, 2 after it unpublished and published again
 };
 // The hub travels in the decision, not its name: whoever decides opens it from the registry in
 // step with closing it (a broadcast that ends), so an answer that is still on its way to the

@@ -146,7 +146,7 @@ public:
       session_.reject_publish("unknown application " + info.app);
       return;
     }
-    publish_request req{id_, info.app, info.stream_key, info.mode, info.tc_url, peer_};
+    publish_request req{id_, info.app, info.stream_key, info.mode, info.tc_url, peer_, ++publishes_};
     spdlog::info("rtmp: session={} peer={} publish app={} mode={}", id_, peer_, info.app, info.mode);
     std::weak_ptr<connection> weak = shared_from_this();
     auto loop = ls_.loop;
@@ -310,9 +310,15 @@ private:
       close_after_flush("publish refused");
       return;
     }
+    if (!session_.accept_publish()) {
+      // The encoder stopped while its key decided: accepted, and over at once.
+      spdlog::info("rtmp: session={} peer={} unpublished before its publish was accepted", id_, peer_);
+      srv_.hooks_.on_publish_end(id_, "unpublished before the publish was accepted");
+      return;
+    }
     publish_hub_ = d.hub;
     hub_session_ = publish_hub_->begin_publish();
-    session_.accept_publish();
+    first_key_ = false; // a connection may publish again after an unpublish
     flush_session();
     counters::add(srv_.stats.publish_sessions_total);
     counters::add(srv_.stats.publishers_active);
@@ -396,6 +402,7 @@ private:
   std::shared_ptr<fanout::hub> publish_hub_;
   std::uint64_t hub_session_ = 0;
   bool first_key_ = false;
+  unsigned publishes_ = 0; // publish commands on this connection
   event* stats_timer_ = nullptr;
   std::chrono::steady_clock::time_point last_stats_;
   std::uint64_t last_frames_ = 0, last_bytes_ = 0;

@@ -283,9 +283,14 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
     pending_ = true;
     handler_.on_play(play_info{strip_query(app_), strip_query(arg_string(3))});
   } else if (name == "FCUnpublish" || name == "deleteStream" || name == "closeStream") {
+    // The stream is over; the connection may publish (or play) again, as FMLE-style encoders do
+    // when they stop and start without reconnecting.
     if (publishing_) {
       publishing_ = false;
+      role_ = role::none;
       handler_.on_unpublish();
+    } else if (pending_ && role_ == role::publisher) {
+      unpublish_pending_ = true; // told once the decision comes (accept_publish)
     }
     if (name == "FCUnpublish" && txn > 0)
       send_command(0, {make_string("_result"), make_number(txn), make_null(), amf0::make_undefined()});
@@ -398,20 +403,27 @@ void session::on_av(const message& m, std::string& error) {
   handler_.on_media(f);
 }
 
-void session::accept_publish() {
+bool session::accept_publish() {
   if (!pending_ || role_ != role::publisher)
-    return;
+    return false;
   pending_ = false;
+  if (unpublish_pending_) {
+    unpublish_pending_ = false;
+    role_ = role::none;
+    return false;
+  }
   publishing_ = true;
   reader_.set_limits(opts_.limits); // a publisher's key frames
   send_user_control(0, fanout::rtmp_media_stream_id); // StreamBegin
   send_status("status", "NetStream.Publish.Start", "Start publishing");
+  return true;
 }
 
 void session::reject_publish(const std::string& description) {
   if (!pending_ || role_ != role::publisher)
     return;
   pending_ = false;
+  unpublish_pending_ = false;
   send_status("error", "NetStream.Publish.BadName", description);
   closing_ = true;
 }

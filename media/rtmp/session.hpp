@@ -69,7 +69,9 @@ public:
   // Bytes to send; the owner moves them out (e.g. swap) after each call into the session.
   [[nodiscard]] std::vector<std::uint8_t>& output() { return out_; }
 
-  void accept_publish();
+  // False when the client unpublished while the decision was pending (FCUnpublish, deleteStream
+  // or closeStream): the publish is over as soon as it was accepted, and nothing is relayed.
+  [[nodiscard]] bool accept_publish();
   void reject_publish(const std::string& description);
   void accept_play();
   void reject_play(const std::string& description);
@@ -105,6 +107,7 @@ private:
   bool connected_ = false;
   bool stream_created_ = false;
   bool pending_ = false; // a publish/play decision is outstanding
+  bool unpublish_pending_ = false; // the client unpublished while its publish was being decided
   bool publishing_ = false;
   bool playing_ = false;
   bool closing_ = false;

@@ -31,8 +31,10 @@ struct ingest_fixture : runtime_fixture {
     std::thread::id thread;
   };
 
-  answered<rtmp::publish_decision> authorize(const std::string& stream_key, std::uint64_t session) {
-    rtmp::publish_request req{session, "live", stream_key, "", "rtmp://127.0.0.1/live", "127.0.0.1:50000"};
+  answered<rtmp::publish_decision> authorize(const std::string& stream_key, std::uint64_t session,
+                                             unsigned publish_number = 1) {
+    rtmp::publish_request req{session, "live", stream_key, "", "rtmp://127.0.0.1/live", "127.0.0.1:50000",
+                              publish_number};
     return wait_for<answered<rtmp::publish_decision>>([&](auto done) {
       in->authorize_publish(req, [done](rtmp::publish_decision d) { done({std::move(d), std::this_thread::get_id()}); });
     });
@@ -121,6 +123,25 @@ BOOST_AUTO_TEST_CASE(a_paused_room_is_played_from_the_hub_its_publisher_comes_ba
   BOOST_REQUIRE(eventually([&] { return hubs.size() == 0U; }));
   BOOST_TEST(closed(*player.decision.hub));
   BOOST_TEST(!play(room(room_id).public_id, 3).decision.hub);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_that_publishes_again_opens_a_session_of_its_own) {
+  // Given a publish on connection 7 that ended
+  const auto m = register_member("alice");
+  const auto k = key(m.stream_key_id);
+  BOOST_REQUIRE(authorize(k.value, 7).decision.hub != nullptr);
+  const auto first = key(m.stream_key_id).session_id;
+  in->on_publish_end(7, "unpublished");
+  BOOST_REQUIRE(eventually([&] { return key(m.stream_key_id).state == key_state::inactive; }));
+  // When the same connection publishes again
+  const auto again = authorize(k.value, 7, 2);
+  // Then it is accepted under a session id of its own, and its end is recorded against it
+  BOOST_REQUIRE(again.decision.hub != nullptr);
+  const auto second = key(m.stream_key_id).session_id;
+  BOOST_TEST(second != first);
+  BOOST_TEST(second == first + "-2");
+  in->on_publish_end(7, "unpublished");
+  BOOST_TEST(eventually([&] { return key(m.stream_key_id).state == key_state::inactive; }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,7 @@ struct accept_all : onair::media::rtmp::session::handler {
     if (i.stream_key.size() % 2)
       s->reject_publish("odd");
     else
-      s->accept_publish();
+      (void)s->accept_publish();
   }
   void on_play(const onair::media::rtmp::play_info&) override { s->accept_play(); }
   void on_media(const onair::media::frame& f) override { media += f.bytes().size(); }

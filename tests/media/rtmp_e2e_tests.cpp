@@ -2,6 +2,7 @@
 // back over RTMP and HTTP-FLV, a refused key next to a running publish, a late joiner, a kick.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -87,7 +88,14 @@ struct test_hooks : rtmp::hooks {
   std::map<std::uint64_t, std::string> ended;
   std::vector<rtmp::ingest_stats> stats;
 
+  std::function<void()> held; // key "held": accepted when the test calls this
   void authorize_publish(const rtmp::publish_request& req, std::function<void(rtmp::publish_decision)> answer) override {
+    if (req.stream_key == "held") {
+      std::lock_guard lock{mu};
+      accepted[req.session_id] = req.stream_key;
+      held = [this, answer = std::move(answer)] { answer({hubs.find_or_create("hub-good"), ""}); };
+      return;
+    }
     std::thread([this, req, answer = std::move(answer)] {
       const bool ok = req.stream_key == "good";
       {
@@ -100,17 +108,21 @@ struct test_hooks : rtmp::hooks {
       answer(ok ? rtmp::publish_decision{hubs.find_or_create("hub-good"), ""} : rtmp::publish_decision{nullptr, "unknown key"});
     }).detach();
   }
+  int first_keys = 0; // calls, over every publish
   void on_first_keyframe(std::uint64_t id) override {
     std::lock_guard lock{mu};
     first_key.insert(id);
+    ++first_keys;
   }
   void on_stats(std::uint64_t, const rtmp::ingest_stats& s) override {
     std::lock_guard lock{mu};
     stats.push_back(s);
   }
+  int ends = 0; // calls, over every publish
   void on_publish_end(std::uint64_t id, std::string_view reason) override {
     std::lock_guard lock{mu};
     ended[id] = std::string{reason};
+    ++ends;
   }
   void resolve_play(const rtmp::play_request& req, std::function<void(rtmp::play_decision)> answer) override {
     answer({req.playback_id == "pgood" ? hubs.find_or_create("hub-good") : nullptr});
@@ -179,6 +191,68 @@ int raw_player(std::uint16_t port, const std::string& playback_id, int rcvbuf = 
   BOOST_REQUIRE(send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
   return fd;
 }
+
+// An RTMP client on a raw socket, past the (simple) handshake: what it sends is up to the test.
+class raw_client {
+public:
+  explicit raw_client(std::uint16_t port) : fd_{socket(AF_INET, SOCK_STREAM, 0)} {
+    timeval tv{10, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    std::vector<std::uint8_t> hello(1 + rtmp::handshake_size, 0);
+    hello[0] = 3;
+    send_all(hello);
+    std::vector<std::uint8_t> s012(1 + 2 * rtmp::handshake_size);
+    for (std::size_t got = 0; got < s012.size();) {
+      const auto n = recv(fd_, s012.data() + got, s012.size() - got, 0);
+      BOOST_REQUIRE(n > 0);
+      got += static_cast<std::size_t>(n);
+    }
+    send_all(std::vector<std::uint8_t>(rtmp::handshake_size, 0)); // C2
+  }
+  ~raw_client() { ::close(fd_); }
+  raw_client(const raw_client&) = delete;
+  raw_client& operator=(const raw_client&) = delete;
+
+  void command(std::uint32_t stream, std::vector<rtmp::amf0::value> vs) {
+    std::vector<std::uint8_t> body, out;
+    rtmp::amf0::encode_all(body, vs);
+    rtmp::write_message(out, 3, rtmp::msg_type::command_amf0, stream, 0, body, 128);
+    send_all(out);
+  }
+  void video(std::uint32_t ts, std::vector<std::uint8_t> body) {
+    std::vector<std::uint8_t> out;
+    rtmp::write_message(out, 6, 9, 1, ts, body, 128);
+    send_all(out);
+  }
+  // Reads until `text` has come `times` times in what the server sent (or 10 s passed, or it closed).
+  bool read_until(const std::string& text, int times = 1) {
+    for (;;) {
+      int seen = 0;
+      for (auto at = got_.find(text); at != std::string::npos; at = got_.find(text, at + 1))
+        ++seen;
+      if (seen >= times)
+        return true;
+      char buf[4096];
+      const auto n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0)
+        return false;
+      got_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  void forget_read() { got_.clear(); }
+
+private:
+  void send_all(const std::vector<std::uint8_t>& b) {
+    BOOST_REQUIRE(send(fd_, b.data(), b.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(b.size()));
+  }
+  int fd_;
+  std::string got_;
+};
 
 } // namespace
 
@@ -483,6 +557,55 @@ BOOST_AUTO_TEST_CASE(garbage_and_silence_close_the_connection) {
       " >/dev/null");
   BOOST_TEST(eventually([&] { return f.server->connection_count() == 0; }, 5s));
   BOOST_TEST(f.stats.protocol_errors.load() >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_encoder_publishes_again_on_the_same_connection_after_it_unpublished) {
+  using namespace rtmp::amf0;
+  fixture f;
+  auto counts = [&] { return f.hooks.with([&] { return std::pair{f.hooks.first_keys, f.hooks.ends}; }); };
+  // Given an encoder publishing a key frame on its connection
+  raw_client enc{f.server->port()};
+  enc.command(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("live")}})});
+  enc.command(0, {make_string("createStream"), make_number(2), make_null()});
+  enc.command(1, {make_string("publish"), make_number(3), make_null(), make_string("good"), make_string("live")});
+  BOOST_REQUIRE(enc.read_until("NetStream.Publish.Start"));
+  enc.video(0, {0x17, 1, 0, 0, 0, 1, 2});
+  BOOST_REQUIRE(eventually([&] { return counts().first == 1; }));
+  // When it stops and starts again without reconnecting
+  enc.command(0, {make_string("FCUnpublish"), make_number(4), make_null(), make_string("good")});
+  enc.command(0, {make_string("deleteStream"), make_number(5), make_null(), make_number(1)});
+  BOOST_REQUIRE(eventually([&] { return counts().second == 1; }));
+  BOOST_TEST(!f.hubs.find("hub-good")->publishing());
+  enc.forget_read();
+  enc.command(0, {make_string("createStream"), make_number(6), make_null()});
+  enc.command(1, {make_string("publish"), make_number(7), make_null(), make_string("good"), make_string("live")});
+  BOOST_REQUIRE(enc.read_until("NetStream.Publish.Start"));
+  enc.video(40, {0x17, 1, 0, 0, 0, 3, 4});
+  // Then the second publish is accepted and relayed on the same hub, reported as a publish of its own
+  BOOST_TEST(eventually([&] { return counts().first == 2; }), "first key frames reported: " << counts().first);
+  BOOST_TEST(f.hubs.find("hub-good")->publishing());
+  BOOST_TEST(f.hooks.with([&] { return f.hooks.ended.begin()->second; }) == "unpublished");
+  BOOST_TEST(f.server->connection_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_encoder_that_unpublishes_while_its_key_is_decided_is_never_started) {
+  using namespace rtmp::amf0;
+  fixture f;
+  // Given an encoder whose publish is being decided
+  raw_client enc{f.server->port()};
+  enc.command(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("live")}})});
+  enc.command(0, {make_string("createStream"), make_number(2), make_null()});
+  enc.command(1, {make_string("publish"), make_number(3), make_null(), make_string("held"), make_string("live")});
+  BOOST_REQUIRE(eventually([&] { return f.hooks.with([&] { return static_cast<bool>(f.hooks.held); }); }));
+  // When it stops before the answer, and then the answer accepts it
+  enc.command(0, {make_string("FCUnpublish"), make_number(4), make_null(), make_string("held")});
+  BOOST_REQUIRE(enc.read_until("_result", 3)); // connect's, createStream's, FCUnpublish's: the stop was read
+  f.hooks.with([&] { return f.hooks.held; })();
+  // Then the publish is ended at once (the key hears of it), and nothing publishes to the hub
+  BOOST_TEST(eventually([&] { return f.hooks.with([&] { return f.hooks.ends; }) == 1; }));
+  BOOST_TEST(f.hooks.with([&] { return f.hooks.ended.begin()->second; }) == "unpublished before the publish was accepted");
+  BOOST_TEST(!f.hubs.find("hub-good")->publishing());
+  BOOST_TEST(f.server->connection_count() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

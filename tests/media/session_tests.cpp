@@ -17,13 +17,14 @@ struct recorder : rtmp::session::handler {
   rtmp::session* s = nullptr;
   enum class answer { accept, reject, later } mode = answer::accept;
   std::vector<rtmp::publish_info> publishes;
+  std::vector<bool> accepted; // what accept_publish() said
   std::vector<rtmp::play_info> plays;
   std::vector<frame> media;
   int unpublished = 0;
   void on_publish(const rtmp::publish_info& i) override {
     publishes.push_back(i);
     if (mode == answer::accept)
-      s->accept_publish();
+      accepted.push_back(s->accept_publish());
     else if (mode == answer::reject)
       s->reject_publish("unknown key");
   }
@@ -159,7 +160,7 @@ BOOST_AUTO_TEST_CASE(obs_style_mode_in_the_key_and_tcurl_mode) {
     BOOST_TEST(h.publishes[0].stream_key == want_key);
     BOOST_TEST(h.publishes[0].mode == want_mode);
     BOOST_TEST(!contains(out, "Start publishing")); // the onStatus waits for the decision
-    s.accept_publish();
+    BOOST_TEST(s.accept_publish());
     BOOST_TEST(contains(s.output(), "Start publishing"));
   }
 }
@@ -337,6 +338,59 @@ BOOST_AUTO_TEST_CASE(refused_publish_gets_badname_and_closes) {
   BOOST_TEST(contains(out, "NetStream.Publish.BadName"));
   BOOST_TEST(s.closing());
   BOOST_TEST(h.media.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_encoder_that_unpublishes_can_publish_again_on_the_same_connection) {
+  using namespace rtmp::amf0;
+  // Given a publishing session that relayed a frame
+  recorder h;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = publishing_session_input();
+  rtmp::write_message(in, 6, 9, 1, 0, bytes{0x17, 1, 0, 0, 0, 1, 2}, 128);
+  // When the encoder stops (FCUnpublish, deleteStream) and starts again without reconnecting
+  command(in, 0, {make_string("FCUnpublish"), make_number(6), make_null(), make_string("k")});
+  command(in, 0, {make_string("deleteStream"), make_number(7), make_null(), make_number(1)});
+  rtmp::write_message(in, 6, 9, 1, 40, bytes{0x27, 1, 0, 0, 0, 3, 4}, 128); // after the stop: not relayed
+  command(in, 0, {make_string("createStream"), make_number(8), make_null()});
+  command(in, 1, {make_string("publish"), make_number(9), make_null(), make_string("k2"), make_string("live")});
+  rtmp::write_message(in, 6, 9, 1, 80, bytes{0x17, 1, 0, 0, 0, 5, 6}, 128);
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+  // Then the first publish ends, the second is decided and accepted, and only the frames of
+  // each publish are relayed
+  BOOST_TEST(h.unpublished == 1);
+  BOOST_REQUIRE(h.publishes.size() == 2u);
+  BOOST_TEST(h.publishes[1].stream_key == "k2");
+  BOOST_TEST((h.accepted == std::vector<bool>{true, true}));
+  BOOST_REQUIRE(h.media.size() == 2u);
+  BOOST_TEST(h.media[0].timestamp_ms == 0u);
+  BOOST_TEST(h.media[1].timestamp_ms == 80u);
+  BOOST_TEST(!s.closing());
+}
+
+BOOST_AUTO_TEST_CASE(an_encoder_that_unpublishes_while_its_key_is_decided_is_not_started) {
+  using namespace rtmp::amf0;
+  // Given a publish whose decision is pending
+  recorder h;
+  h.mode = recorder::answer::later;
+  rtmp::session s{h};
+  h.s = &s;
+  bytes in = publishing_session_input();
+  // When the encoder stops before the answer
+  command(in, 0, {make_string("FCUnpublish"), make_number(6), make_null(), make_string("k")});
+  bytes out;
+  BOOST_REQUIRE_EQUAL(feed(s, in, out), "");
+  BOOST_REQUIRE(h.publishes.size() == 1u);
+  // Then the accept that comes next says it is over: nothing starts, nothing is relayed
+  BOOST_TEST(!s.accept_publish());
+  BOOST_TEST(!contains(s.output(), "Start publishing"));
+  BOOST_TEST(!s.media_flowing());
+  bytes more;
+  rtmp::write_message(more, 6, 9, 1, 0, bytes{0x17, 1, 0, 0, 0, 1, 2}, 128);
+  BOOST_REQUIRE_EQUAL(feed(s, more, out), "");
+  BOOST_TEST(h.media.empty());
+  BOOST_TEST(h.unpublished == 0); // it never started
 }
 
 BOOST_AUTO_TEST_CASE(play_replies_and_ping) {
