@@ -126,11 +126,13 @@ bool skip_mod_ex(std::span<const std::uint8_t> b, std::size_t& at, unsigned& pac
 
 // The codec's FourCC at b[at], after a Multitrack wrapper when packet_type is `multitrack` (its own
 // code: video 6, audio 5): then the packet type inside replaces packet_type, and the first track's
-// FourCC and id are read. `at` is left at the (first track's) payload. Multitrack types: 0 one
-// track, 1 many tracks of one codec, 2 many tracks of many codecs (the FourCC then leads each
-// track, the first one included; so it is at the same place for all three).
-bool read_codec(std::span<const std::uint8_t> b, std::size_t& at, unsigned& packet_type, std::string& fourcc,
-                std::uint8_t& track, unsigned multitrack) {
+// FourCC and id are read. `at` is left at the (first track's) payload, `end` at its end (the
+// packet's, but for many tracks). Multitrack types: 0 one track, 1 many tracks of one codec, 2
+// many tracks of many codecs (the FourCC then leads each track, the first one included; so it is
+// at the same place for all three).
+bool read_codec(std::span<const std::uint8_t> b, std::size_t& at, std::size_t& end, unsigned& packet_type,
+                std::string& fourcc, std::uint8_t& track, unsigned multitrack) {
+  end = b.size();
   const bool wrapped = packet_type == multitrack;
   unsigned multitrack_type = 0;
   if (wrapped) {
@@ -157,6 +159,7 @@ bool read_codec(std::span<const std::uint8_t> b, std::size_t& at, unsigned& pack
     at += 3;
     if (size > b.size() - at)
       return false;
+    end = at + size;
   }
   return true;
 }
@@ -199,7 +202,8 @@ std::optional<video_info> parse_video(std::span<const std::uint8_t> b) {
       return v;
     }
     std::string fourcc;
-    if (!read_codec(b, at, packet_type, fourcc, v.track, multitrack))
+    std::size_t end = 0;
+    if (!read_codec(b, at, end, packet_type, fourcc, v.track, multitrack))
       return std::nullopt;
     v.codec = codec_of(fourcc, video_codecs);
     v.sequence_header = packet_type == sequence_start || packet_type == mpeg2ts_sequence_start;
@@ -207,12 +211,12 @@ std::optional<video_info> parse_video(std::span<const std::uint8_t> b) {
     v.end_of_sequence = packet_type == sequence_end;
     v.keyframe = frame_type == 1 && (packet_type == coded_frames || packet_type == coded_frames_x);
     if (packet_type == coded_frames && (fourcc == "avc1" || fourcc == "hvc1")) {
-      if (b.size() - at < 3)
+      if (end - at < 3)
         return std::nullopt;
       v.composition_offset = static_cast<std::int32_t>(be24(b.data() + at) << 8) >> 8;
     }
     if (v.sequence_header)
-      v.config = b.subspan(at);
+      v.config = b.subspan(at, end - at); // the first track's, not the tracks after it
     return v;
   }
   const unsigned frame_type = first >> 4;
@@ -253,7 +257,8 @@ std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
     if (!skip_mod_ex(b, at, packet_type))
       return std::nullopt;
     std::string fourcc;
-    if (!read_codec(b, at, packet_type, fourcc, a.track, multitrack))
+    std::size_t end = 0;
+    if (!read_codec(b, at, end, packet_type, fourcc, a.track, multitrack))
       return std::nullopt;
     a.codec = codec_of(fourcc, audio_codecs);
     a.sequence_header = packet_type == sequence_start;

@@ -465,6 +465,11 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_v2_packet_types) {
   BOOST_TEST(many->sequence_header);
   BOOST_TEST(many->track == 0);
   BOOST_TEST(many->config.size() == 2u);
+  // and a second track after the first: the config is the first track's alone
+  const bytes two_tracks{0x96, 0x10, 'a', 'v', '0', '1', 0, 0, 0, 2, 0xAA, 0xBB, 1, 0, 0, 1, 0xCC};
+  auto two = flv::parse_video(two_tracks); // config points into it
+  BOOST_REQUIRE(two.has_value());
+  BOOST_TEST((std::vector<std::uint8_t>(two->config.begin(), two->config.end()) == bytes{0xAA, 0xBB}));
   BOOST_TEST(!flv::parse_video(bytes{0x96, 0x10, 'a', 'v', '0', '1', 0, 0, 0, 9, 0xAA}).has_value()); // size past the end
   // ModEx (a nanosecond timestamp offset) before a coded frame
   auto modex = flv::parse_video(bytes{0x97, 2, 0x00, 0x01, 0x02, 0x01, 'a', 'v', '0', '1', 9});
