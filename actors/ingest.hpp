@@ -54,8 +54,6 @@ public:
   // plays there. Reads the views: answers from a runtime thread, never on the caller's.
   using hub_ptr = std::shared_ptr<media::fanout::hub>;
   void open_playback(std::string playback_id, std::function<void(hub_ptr)> answer);
-  // The same, on the calling thread (blocks on the views: not on an event loop).
-  [[nodiscard]] hub_ptr open_playback_now(const std::string& playback_id);
 
   [[nodiscard]] static std::string hub_name(domain::app_id app, std::int64_t key_id);
 
@@ -70,6 +68,8 @@ private:
   void on_durable(std::string_view stream, std::string_view type);
   void decide_publish(const media::rtmp::publish_request& req, std::function<void(media::rtmp::publish_decision)> answer);
   void close_hub(domain::app_id app, std::int64_t key_id);
+  // open_playback's work, on the calling thread (blocks on the views: not on an event loop).
+  [[nodiscard]] hub_ptr open_playback_now(const std::string& playback_id);
 
   runtime& rt_;
   media::fanout::registry& hubs_;

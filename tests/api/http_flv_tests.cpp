@@ -31,6 +31,9 @@ using onair::testing::eventually;
 
 namespace {
 
+// A request for the stream whose lookup the test answers (flv_server::pending).
+const std::string later_request{"GET /play/later.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"};
+
 // The FLV file header (audio and video) and PreviousTagSize0: the first bytes of every stream.
 const std::string flv_start{"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00", 13};
 
@@ -179,7 +182,7 @@ BOOST_AUTO_TEST_CASE(a_viewer_whose_stream_is_found_later_plays_from_then) {
   // Given a viewer whose lookup is still running off the loop
   flv_server s;
   client viewer{s.port};
-  viewer.send_all("GET /play/later.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  viewer.send_all(later_request);
   auto answer = s.take_pending();
   // When it finds the hub, from another thread
   std::thread{[&] { answer(s.hub); }}.join();
@@ -197,7 +200,7 @@ BOOST_AUTO_TEST_CASE(a_viewer_that_leaves_before_its_stream_is_found_is_let_go) 
   flv_server s;
   {
     client gone{s.port};
-    gone.send_all("GET /play/later.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    gone.send_all(later_request);
   }
   auto late = s.take_pending();
   // When its lookup finds the hub
@@ -209,7 +212,7 @@ BOOST_AUTO_TEST_CASE(a_viewer_that_leaves_before_its_stream_is_found_is_let_go) 
   BOOST_TEST(eventually([&] { return s.hub->viewer_count() == 0; }));
   // And a viewer whose lookup finds nothing is told so
   client stays{s.port};
-  stays.send_all("GET /play/later.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  stays.send_all(later_request);
   s.take_pending()(nullptr);
   BOOST_TEST_REQUIRE(stays.read_until("no such stream"), stays.head());
   BOOST_TEST(stays.head().find("404") != std::string::npos);

@@ -158,9 +158,9 @@ struct fixture {
   std::string url(const std::string& path) const { return "rtmp://127.0.0.1:" + std::to_string(server->port()) + path; }
 };
 
-// A player on a raw socket (receive buffer `rcvbuf`, 0: the default): handshake, connect,
-// createStream and play sent; the caller reads what follows.
-int raw_player(std::uint16_t port, const std::string& playback_id, int rcvbuf = 0) {
+// A TCP connection to the RTMP server (receive buffer `rcvbuf`, 0: the default) past a simple
+// handshake: C0+C1 sent, S0+S1+S2 read, C2 sent.
+int rtmp_connect(std::uint16_t port, int rcvbuf = 0) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (rcvbuf > 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
@@ -178,7 +178,16 @@ int raw_player(std::uint16_t port, const std::string& playback_id, int rcvbuf = 
     BOOST_REQUIRE(n > 0);
     got += static_cast<std::size_t>(n);
   }
-  std::vector<std::uint8_t> req(rtmp::handshake_size, 0); // C2
+  const std::vector<std::uint8_t> c2(rtmp::handshake_size, 0);
+  BOOST_REQUIRE(send(fd, c2.data(), c2.size(), 0) == static_cast<ssize_t>(c2.size()));
+  return fd;
+}
+
+// A player on a raw socket (receive buffer `rcvbuf`, 0: the default): handshake, connect,
+// createStream and play sent; the caller reads what follows.
+int raw_player(std::uint16_t port, const std::string& playback_id, int rcvbuf = 0) {
+  const int fd = rtmp_connect(port, rcvbuf);
+  std::vector<std::uint8_t> req;
   auto cmd = [&](std::uint32_t stream, std::vector<rtmp::amf0::value> vs) {
     std::vector<std::uint8_t> body;
     rtmp::amf0::encode_all(body, vs);
@@ -195,24 +204,9 @@ int raw_player(std::uint16_t port, const std::string& playback_id, int rcvbuf = 
 // An RTMP client on a raw socket, past the (simple) handshake: what it sends is up to the test.
 class raw_client {
 public:
-  explicit raw_client(std::uint16_t port) : fd_{socket(AF_INET, SOCK_STREAM, 0)} {
+  explicit raw_client(std::uint16_t port) : fd_{rtmp_connect(port)} {
     timeval tv{10, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    std::vector<std::uint8_t> hello(1 + rtmp::handshake_size, 0);
-    hello[0] = 3;
-    send_all(hello);
-    std::vector<std::uint8_t> s012(1 + 2 * rtmp::handshake_size);
-    for (std::size_t got = 0; got < s012.size();) {
-      const auto n = recv(fd_, s012.data() + got, s012.size() - got, 0);
-      BOOST_REQUIRE(n > 0);
-      got += static_cast<std::size_t>(n);
-    }
-    send_all(std::vector<std::uint8_t>(rtmp::handshake_size, 0)); // C2
   }
   ~raw_client() { ::close(fd_); }
   raw_client(const raw_client&) = delete;
