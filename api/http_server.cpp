@@ -1,4 +1,5 @@
 #include "api/http_server.hpp"
+#include "api/work_pool.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -233,6 +234,8 @@ struct http_server::impl {
   http_metrics metrics;
   // Connections open on all loops (the max_connections bound).
   std::atomic<std::size_t> open_connections{0};
+  // Where handlers run when options::handler_threads > 0 (made by start(), joined by stop()).
+  std::unique_ptr<work_pool> handlers;
 
   static void on_connection_close(evhttp_connection* con, void* arg) {
     auto* w = static_cast<worker*>(arg);
@@ -417,12 +420,14 @@ struct http_server::impl {
       auto stream = std::make_shared<stream_impl>(loop, metrics, req, r, opts.timeout_seconds);
       if (connection)
         track(w, connection, stream);
-      try {
-        route->stream(r, stream);
-      } catch (const std::exception& e) {
-        spdlog::error("http stream handler failed method={} path={} error={}", r.method, r.path, e.what());
-        stream->respond(error_response(500, "INTERNAL_ERROR", "internal error"));
-      }
+      dispatch([route, r = std::move(r), stream = std::move(stream)] {
+        try {
+          route->stream(r, stream);
+        } catch (const std::exception& e) {
+          spdlog::error("http stream handler failed method={} path={} error={}", r.method, r.path, e.what());
+          stream->respond(error_response(500, "INTERNAL_ERROR", "internal error"));
+        }
+      });
       return;
     }
     if (connection && !w.connections.contains(connection) &&
@@ -472,20 +477,30 @@ struct http_server::impl {
       loop.post([send, route_label, method, resp = std::move(resp)]() mutable { send(route_label, method, resp); });
     };
 
-    const http_handler* handler = route ? &route->handler : nullptr;
-    try {
-      if (handler)
-        run(0, r, respond, *handler);
-      else if (!other_methods.empty())
-        respond(other_method(r, std::move(other_methods)));
-      else if (fallback)
-        fallback(r, respond);
-      else
-        respond(error_response(404, "NOT_FOUND", "no route for " + r.method + " " + r.path));
-    } catch (const std::exception& e) {
-      spdlog::error("http handler failed method={} path={} error={}", r.method, r.path, e.what());
-      respond(error_response(500, "INTERNAL_ERROR", "internal error"));
-    }
+    dispatch([this, route, r = std::move(r), respond = std::move(respond),
+              other_methods = std::move(other_methods)]() mutable {
+      try {
+        if (route)
+          run(0, r, respond, route->handler);
+        else if (!other_methods.empty())
+          respond(other_method(r, std::move(other_methods)));
+        else if (fallback)
+          fallback(r, respond);
+        else
+          respond(error_response(404, "NOT_FOUND", "no route for " + r.method + " " + r.path));
+      } catch (const std::exception& e) {
+        spdlog::error("http handler failed method={} path={} error={}", r.method, r.path, e.what());
+        respond(error_response(500, "INTERNAL_ERROR", "internal error"));
+      }
+    });
+  }
+
+  // Runs a handler where options::handler_threads says: on the pool, or here on the loop.
+  void dispatch(std::function<void()> task) {
+    if (handlers)
+      handlers->post(std::move(task));
+    else
+      task();
   }
 };
 
@@ -591,6 +606,8 @@ domain::result<std::uint16_t> http_server::start() {
                                               : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     }
   }
+  if (i.opts.handler_threads > 0)
+    i.handlers = std::make_unique<work_pool>(i.opts.handler_threads, "onair-http");
   for (auto& w : i.workers)
     w->loop.start();
   i.started = true;
@@ -610,6 +627,10 @@ void http_server::stop() {
       if (t.stream)
         t.stream->closed();
   }
+  // Handlers still running or queued finish; their answers go nowhere now (posts to stopped loops
+  // are dropped), and the requests they name were freed with the evhttps, unread.
+  if (impl_->handlers)
+    impl_->handlers->stop();
   // The loops stay until the server goes: streams still held elsewhere refer to theirs.
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // HTTP/1.1 on libevent's evhttp (keep-alive, body and header size limits, timeouts), on one or
-// more event loops. Handlers run on the thread of the loop that owns the connection, possibly on
-// several loops at once, and must not block: they hand work to actors and answer through the
-// responder, which may be called from any thread and hops back to that loop.
+// more event loops. Route handlers (plain and stream routes, middlewares, the fallback) run on a
+// pool of handler threads when options::handler_threads > 0, where they may read storage, or else
+// on the thread of the loop that owns the connection, where they must not block. Either way they
+// run on several threads at once; they hand work to actors and answer through the responder,
+// which may be called from any thread and hops back to that loop. Raw routes run on the loop.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -105,6 +107,8 @@ public:
     // (SO_REUSEPORT when more than one, so the kernel spreads connections among them). A
     // connection stays on the loop that accepted it.
     std::size_t threads = 1;
+    // Threads the route handlers run on, off the loops (see the top of this file); 0: on the loops.
+    std::size_t handler_threads = 0;
   };
 
   explicit http_server(options opts);

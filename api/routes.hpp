@@ -1,7 +1,8 @@
 #pragma once
-// The REST API of api.md, one install function per resource family. Handlers never block the loop:
-// they ask actors (or read the views, which are local and consistent with the log) and answer
-// through the responder.
+// The REST API of api.md, one install function per resource family. Install them on an
+// http_server with handler threads (options::handler_threads): handlers read the views (local, and
+// consistent with the log) and the log there, off the event loops, ask actors for changes and
+// answer through the responder.
 #include <functional>
 #include <memory>
 #include <string>

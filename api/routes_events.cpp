@@ -2,23 +2,21 @@
 // (GET /v2/apps/me/events) and live (GET /v2/apps/me/events/stream, Server-Sent Events), and the
 // Prometheus /metrics of the process.
 //
-// Scans of the log and the actor count (a blocking request) run on one worker thread, never on the
-// loop; the SSE streams poll the store from a loop timer, a bounded read per tick.
+// The handlers run on the HTTP server's handler threads (they scan the log and ask for the actor
+// count, a blocking request); the SSE streams poll from a loop timer, and each tick's bounded read
+// of the log runs on the events thread.
 #include <event2/event.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "storage/cloud_events.hpp"
 #include "api/rest.hpp"
 #include "api/routes.hpp"
+#include "api/work_pool.hpp"
 
 namespace onair::api {
 
@@ -37,61 +35,12 @@ constexpr auto keep_alive_interval = std::chrono::seconds{15};
 constexpr std::size_t max_events_per_tick = 2048;
 constexpr std::size_t max_buffered_bytes = 1 << 20; // a slow reader is not fed more until it drains
 
-// One thread running posted tasks in order; pending tasks are dropped when it goes.
-class worker {
-public:
-  worker() : thread_([this] { run(); }) {}
-  ~worker() {
-    {
-      std::lock_guard lock{mu_};
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  worker(const worker&) = delete;
-  worker& operator=(const worker&) = delete;
-
-  void post(std::function<void()> fn) {
-    {
-      std::lock_guard lock{mu_};
-      queue_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
-private:
-  void run() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock{mu_};
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (stopping_)
-          return;
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      try {
-        fn();
-      } catch (const std::exception& e) {
-        spdlog::error("events worker task failed error={}", e.what());
-      }
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
-  std::thread thread_; // last: starts after the rest is built
-};
-
 struct events_api {
   rest_context& ctx;
   http_server& http;
   std::atomic<int> streams{0};
-  worker work; // last: joined before the rest goes
+  // The SSE streams' reads of the log, one thread: last, so it is joined before the rest goes.
+  work_pool work{1, "onair-events"};
 
   events_api(rest_context& c, http_server& h) : ctx(c), http(h) {}
 };
@@ -123,24 +72,27 @@ domain::result<std::size_t> limit_of(const http_request& req) {
   return v;
 }
 
-// One SSE client: on the loop thread only (handler, timer and close callback all run there).
+// One SSE client. Its timer, its sends and its close run on the connection's loop; the log is read
+// on the events thread, one read at a time per client (reading_), so a loop never waits for
+// RocksDB. The client was counted in api.streams before it was made; finish() uncounts it.
 class sse_session : public std::enable_shared_from_this<sse_session> {
 public:
   sse_session(events_api& api, domain::app_id app, std::uint64_t after, std::shared_ptr<http_stream> out)
-      : api_(api), app_(app), after_(after), out_(std::move(out)) {}
+      : api_(api), app_(app), after_(after), loop_(out->loop()), out_(std::move(out)) {}
   ~sse_session() { stop_timer(); }
   sse_session(const sse_session&) = delete;
   sse_session& operator=(const sse_session&) = delete;
 
+  // Loop: the poll timer, and a first read at once (what is already there, without waiting a tick).
   void begin() {
-    ++api_.streams;
-    counted_ = true;
-    timer_ = event_new(out_->loop().base(), -1, EV_PERSIST, &sse_session::on_timer, this);
+    timer_ = event_new(loop_.base(), -1, EV_PERSIST, &sse_session::on_timer, this);
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(poll_interval).count();
     const timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
     event_add(timer_, &tv);
+    tick();
   }
 
+  // Loop: the client went (or the server stops).
   void finish() {
     stop_timer();
     if (std::exchange(counted_, false))
@@ -148,9 +100,19 @@ public:
     out_.reset();
   }
 
+  // Loop: asks for what is new, unless a read is out or the client has not taken the last ones.
   void tick() {
-    if (!out_ || out_->buffered() > max_buffered_bytes)
+    if (!out_ || reading_ || out_->buffered() > max_buffered_bytes)
       return;
+    reading_ = true;
+    api_.work.post([self = shared_from_this()] { self->read(); });
+  }
+
+private:
+  static void on_timer(evutil_socket_t, short, void* self) { static_cast<sse_session*>(self)->tick(); }
+
+  // Events thread: at most max_events_per_tick events after after_, as one chunk for the loop.
+  void read() {
     auto& store = api_.ctx.rt.store();
     std::string chunk;
     std::size_t budget = max_events_per_tick;
@@ -171,6 +133,14 @@ public:
         }
       }
     }
+    loop_.post([self = shared_from_this(), chunk = std::move(chunk)]() mutable { self->deliver(std::move(chunk)); });
+  }
+
+  // Loop: sends what read() found, or a keep-alive when the stream has been quiet a while.
+  void deliver(std::string chunk) {
+    reading_ = false;
+    if (!out_)
+      return;
     const auto now = std::chrono::steady_clock::now();
     if (!chunk.empty()) {
       out_->send(std::move(chunk));
@@ -180,9 +150,6 @@ public:
       last_sent_ = now;
     }
   }
-
-private:
-  static void on_timer(evutil_socket_t, short, void* self) { static_cast<sse_session*>(self)->tick(); }
 
   void stop_timer() {
     if (timer_ != nullptr) {
@@ -194,10 +161,13 @@ private:
 
   events_api& api_;
   domain::app_id app_;
-  std::uint64_t after_;
+  std::uint64_t after_; // read() only
+  net::event_loop& loop_;
+  // The rest on the loop only.
   std::shared_ptr<http_stream> out_;
   event* timer_ = nullptr;
-  bool counted_ = false;
+  bool counted_ = true;
+  bool reading_ = false;
   std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
 };
 
@@ -264,10 +234,7 @@ void install_event_routes(http_server& http, rest_context& ctx) {
     auto limit = limit_of(req);
     if (!limit)
       return respond(error_of(limit.error()));
-    // Tasks hold the state by reference: the worker is joined before the state goes.
-    api->work.post([a = api.get(), id = app->id, after = *after, limit = *limit, respond = std::move(respond)] {
-      list_events(*a, id, after, limit, respond);
-    });
+    list_events(*api, app->id, *after, *limit, respond);
   });
 
   http.stream_route("GET", "/v2/apps/me/events/stream", [api](const http_request& req, std::shared_ptr<http_stream> out) {
@@ -279,23 +246,23 @@ void install_event_routes(http_server& http, rest_context& ctx) {
     auto after = last_event_id.empty() ? after_of(req) : parse_position(last_event_id, "Last-Event-ID");
     if (!after)
       return out->respond(error_of(after.error()));
-    if (api->streams.load() >= max_streams)
+    if (api->streams.fetch_add(1) >= max_streams) {
+      --api->streams;
       return out->respond(error_response(503, "TOO_MANY_STREAMS",
                                          "too many event streams are open; retry later"));
+    }
     auto session = std::make_shared<sse_session>(*api, app->id, *after, out);
+    // Posted in this order, so they run on the loop in it: a client gone already is finished after begin.
     out->start(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
-    session->begin();
-    out->loop().post([session] { session->tick(); }); // what is already there, without waiting a tick
+    out->loop().post([session] { session->begin(); });
     out->on_close([session] { session->finish(); });
   });
 
   http.route("GET", "/metrics", [api](const http_request&, responder respond) {
-    api->work.post([a = api.get(), respond = std::move(respond)] {
-      http_response r;
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = process_metrics(*a);
-      respond(std::move(r));
-    });
+    http_response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = process_metrics(*api);
+    respond(std::move(r));
   });
 }
 

@@ -155,6 +155,7 @@ domain::result<std::uint16_t> server::start() {
   ho.listen = *listen;
   ho.max_connections = cfg_.http_max_connections;
   ho.threads = cfg_.http_threads != 0 ? cfg_.http_threads : cores.usable;
+  ho.handler_threads = std::max<std::size_t>(2, cores.usable); // the REST handlers read RocksDB there
   http_ = std::make_unique<http_server>(ho);
   admin_token_ = actors::random_token(24);
   install_routes();
