@@ -39,6 +39,16 @@ struct recorder : rtmp::session::handler {
   void on_unpublish() override { ++unpublished; }
 };
 
+// A session and the recorder that answers it (`auto& [h, s] = peer;` names the two).
+struct rtmp_peer {
+  recorder h;
+  rtmp::session s{h};
+  explicit rtmp_peer(recorder::answer mode = recorder::answer::accept) {
+    h.mode = mode;
+    h.s = &s;
+  }
+};
+
 bytes read_file(const std::filesystem::path& p) {
   std::ifstream in{p, std::ios::binary};
   return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
@@ -108,9 +118,8 @@ BOOST_AUTO_TEST_SUITE(session)
 BOOST_AUTO_TEST_CASE(captured_ffmpeg_publish) {
   const auto capture = read_file(std::filesystem::path{__FILE__}.parent_path() / "../fuzz/corpus/rtmp_session/ffmpeg_publish");
   BOOST_REQUIRE(capture.size() > 10000u);
-  recorder h;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p;
+  auto& [h, s] = p;
   bytes out;
   BOOST_REQUIRE_EQUAL(feed(s, capture, out), "");
   BOOST_TEST(s.handshake_done());
@@ -135,9 +144,8 @@ BOOST_AUTO_TEST_CASE(captured_ffmpeg_publish) {
   BOOST_TEST(s.totals().width == 160);
   BOOST_TEST(s.totals().height == 90);
   // Byte-at-a-time delivery gives the same result.
-  recorder h1;
-  rtmp::session s1{h1};
-  h1.s = &s1;
+  rtmp_peer p1;
+  auto& [h1, s1] = p1;
   bytes out1;
   BOOST_REQUIRE_EQUAL(feed(s1, capture, out1, 1), "");
   BOOST_TEST(h1.media.size() == h.media.size());
@@ -148,10 +156,8 @@ BOOST_AUTO_TEST_CASE(obs_style_mode_in_the_key_and_tcurl_mode) {
   for (const auto& [tc, key, want_key, want_mode] :
        {std::tuple{"rtmp://h/live", "abc?mode=CMAF", "abc", "CMAF"},
         std::tuple{"rtmp://h/live?mode=RTMP_CMAF", "abc", "abc", "RTMP_CMAF"}}) {
-    recorder h;
-    h.mode = recorder::answer::later;
-    rtmp::session s{h};
-    h.s = &s;
+    rtmp_peer p{recorder::answer::later};
+    auto& [h, s] = p;
     bytes in = connect_and_create(tc);
     command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string(key), make_string("live")});
     bytes out;
@@ -167,9 +173,8 @@ BOOST_AUTO_TEST_CASE(obs_style_mode_in_the_key_and_tcurl_mode) {
 
 BOOST_AUTO_TEST_CASE(enhanced_rtmp_hevc_is_accepted_and_relayed) {
   using namespace rtmp::amf0;
-  recorder h;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p;
+  auto& [h, s] = p;
   bytes in = publishing_session_input();
   // ex-header: [1|frame type 1|packet type] 'hvc1' …: SequenceStart, CodedFrames (key), CodedFramesX (inter)
   rtmp::write_message(in, 6, 9, 1, 0, bytes{0x90, 'h', 'v', 'c', '1', 1, 2, 3, 4}, 128);
@@ -192,10 +197,8 @@ BOOST_AUTO_TEST_CASE(a_peer_gets_a_publisher_s_message_size_only_once_its_publis
   for (const auto when : {"before publish", "while the publish waits for its key"}) {
     BOOST_TEST_CONTEXT(when) {
       // A large message is refused, whatever its type
-      recorder h;
-      h.mode = recorder::answer::later;
-      rtmp::session s{h};
-      h.s = &s;
+      rtmp_peer p{recorder::answer::later};
+      auto& [h, s] = p;
       bytes in = connect_and_create("rtmp://h/live");
       if (std::string_view{when} != "before publish")
         command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("k"), make_string("live")});
@@ -207,9 +210,8 @@ BOOST_AUTO_TEST_CASE(a_peer_gets_a_publisher_s_message_size_only_once_its_publis
   }
   {
     // Once accepted (here at once, in the same bytes): the same message is media
-    recorder h;
-    rtmp::session s{h};
-    h.s = &s;
+    rtmp_peer p;
+    auto& [h, s] = p;
     bytes in = publishing_session_input();
     rtmp::write_message(in, 6, 9, 1, 0, big, 128);
     bytes out;
@@ -221,9 +223,8 @@ BOOST_AUTO_TEST_CASE(a_peer_gets_a_publisher_s_message_size_only_once_its_publis
 
 BOOST_AUTO_TEST_CASE(enhanced_rtmp_v2_audio_side_data_tracks_and_commands) {
   using namespace rtmp::amf0;
-  recorder h;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p;
+  auto& [h, s] = p;
   bytes in = publishing_session_input();
   // Opus as ffmpeg 7.1 sends it: [9|SequenceStart] 'Opus' OpusHead, then a coded frame
   rtmp::write_message(in, 4, 8, 1, 0, bytes{0x90, 'O', 'p', 'u', 's', 'O', 'p', 'u', 's', 'H', 'e', 'a', 'd'}, 128);
@@ -271,9 +272,8 @@ void sub_message(bytes& out, std::uint8_t type, std::uint32_t ts, const bytes& b
 } // namespace
 
 BOOST_AUTO_TEST_CASE(given_an_aggregate_message_when_published_then_each_sub_message_is_relayed_on_its_time) {
-  recorder h;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p;
+  auto& [h, s] = p;
   bytes in = publishing_session_input();
   // Sub-message times are the sender's own (here from 5000); the aggregate's timestamp (1000) is
   // the first one's, and the others keep their distance from it.
@@ -310,9 +310,8 @@ BOOST_AUTO_TEST_CASE(given_a_malformed_aggregate_message_when_published_then_the
   sub_message(foreign, 20, 0, {2, 0, 1, 'x'}); // a command inside an aggregate
   const std::vector<bad_case> cases{{bytes{9, 0, 0}, "truncated"}, {overrun, "overruns"}, {foreign, "type 20"}};
   for (const auto& c : cases) {
-    recorder h;
-    rtmp::session s{h};
-    h.s = &s;
+    rtmp_peer p;
+    auto& [h, s] = p;
     bytes in = publishing_session_input();
     rtmp::write_message(in, 6, rtmp::msg_type::aggregate, 1, 0, c.agg, 128);
     bytes out;
@@ -324,10 +323,8 @@ BOOST_AUTO_TEST_CASE(given_a_malformed_aggregate_message_when_published_then_the
 
 BOOST_AUTO_TEST_CASE(refused_publish_gets_badname_and_closes) {
   using namespace rtmp::amf0;
-  recorder h;
-  h.mode = recorder::answer::reject;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p{recorder::answer::reject};
+  auto& [h, s] = p;
   bytes in = connect_and_create("rtmp://h/live");
   command(in, 1, {make_string("publish"), make_number(5), make_null(), make_string("bad"), make_string("live")});
   bytes media;
@@ -343,9 +340,8 @@ BOOST_AUTO_TEST_CASE(refused_publish_gets_badname_and_closes) {
 BOOST_AUTO_TEST_CASE(an_encoder_that_unpublishes_can_publish_again_on_the_same_connection) {
   using namespace rtmp::amf0;
   // Given a publishing session that relayed a frame
-  recorder h;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p;
+  auto& [h, s] = p;
   bytes in = publishing_session_input();
   rtmp::write_message(in, 6, 9, 1, 0, bytes{0x17, 1, 0, 0, 0, 1, 2}, 128);
   // When the encoder stops (FCUnpublish, deleteStream) and starts again without reconnecting
@@ -372,10 +368,8 @@ BOOST_AUTO_TEST_CASE(an_encoder_that_unpublishes_can_publish_again_on_the_same_c
 BOOST_AUTO_TEST_CASE(an_encoder_that_unpublishes_while_its_key_is_decided_is_not_started) {
   using namespace rtmp::amf0;
   // Given a publish whose decision is pending
-  recorder h;
-  h.mode = recorder::answer::later;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p{recorder::answer::later};
+  auto& [h, s] = p;
   bytes in = publishing_session_input();
   // When the encoder stops before the answer
   command(in, 0, {make_string("FCUnpublish"), make_number(6), make_null(), make_string("k")});
@@ -395,9 +389,8 @@ BOOST_AUTO_TEST_CASE(an_encoder_that_unpublishes_while_its_key_is_decided_is_not
 
 BOOST_AUTO_TEST_CASE(play_replies_and_ping) {
   using namespace rtmp::amf0;
-  recorder h;
-  rtmp::session s{h};
-  h.s = &s;
+  rtmp_peer p;
+  auto& [h, s] = p;
   bytes in = client_prefix();
   command(in, 0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
   command(in, 0, {make_string("createStream"), make_number(2), make_null()});
@@ -425,18 +418,16 @@ BOOST_AUTO_TEST_CASE(play_replies_and_ping) {
 BOOST_AUTO_TEST_CASE(commands_before_connect_and_bad_amf0_are_errors) {
   using namespace rtmp::amf0;
   {
-    recorder h;
-    rtmp::session s{h};
-    h.s = &s;
+    rtmp_peer p;
+    auto& [h, s] = p;
     bytes in = client_prefix();
     command(in, 0, {make_string("publish"), make_number(1), make_null(), make_string("k")});
     bytes out;
     BOOST_TEST(!feed(s, in, out).empty());
   }
   {
-    recorder h;
-    rtmp::session s{h};
-    h.s = &s;
+    rtmp_peer p;
+    auto& [h, s] = p;
     bytes in = client_prefix();
     rtmp::write_message(in, 3, rtmp::msg_type::command_amf0, 0, 0, bytes{0x02, 0x00, 0x09, 'c'}, 128);
     bytes out;
