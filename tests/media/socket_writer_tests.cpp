@@ -166,4 +166,25 @@ BOOST_AUTO_TEST_CASE(given_a_closed_peer_when_sending_then_the_socket_error_is_r
   BOOST_TEST((err == EPIPE || err == ECONNRESET));
 }
 
+BOOST_AUTO_TEST_CASE(given_a_queue_behind_earlier_bytes_when_the_socket_is_writable_then_one_write_takes_all_it_can) {
+  // As a new HTTP-FLV viewer's GOP cache waits behind the reply's headers: libevent writes a
+  // bufferevent's output 16 KiB per write event unless told otherwise, one loop turn each.
+  pair_fixture p;
+  const auto headers = message_of(40, 0xAA)->flv();
+  p.writer.copy(headers);
+  std::vector<fanout::message_ptr> gop;
+  for (std::uint8_t i = 0; i < 12; ++i)
+    gop.push_back(message_of(8000, i));
+  const auto expected = concat(gop);
+  BOOST_TEST(p.writer.send(gop, &flv_bytes).error == 0);
+  BOOST_TEST(p.writer.queued() == headers.size() + expected.size());
+
+  event_base_loop(p.base, EVLOOP_ONCE | EVLOOP_NONBLOCK); // one write event
+
+  BOOST_TEST(p.writer.queued() == 0U);
+  auto want = headers;
+  want.insert(want.end(), expected.begin(), expected.end());
+  BOOST_TEST(p.receive(want.size()) == want, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
