@@ -229,6 +229,10 @@ struct viewer {
   // figures
   std::uint64_t t_connect = 0, t_first_video = 0, t_first_key = 0, t_last_video = 0;
   std::uint64_t t_arrival = 0; // kernel arrival stamp of the bytes being parsed (0: none)
+  // Time to first frame by step: RTMP handshake answered, connect answered, createStream answered
+  // (play sent), first media message; HTTP-FLV: reply headers, first tag. And the first key
+  // frame's kernel arrival stamp.
+  std::uint64_t t_step[4] = {0, 0, 0, 0}, t_key_arrival = 0;
   std::uint64_t video_frames = 0, audio_frames = 0;
   std::uint64_t w_bytes0 = 0, w_frames0 = 0, w_max_gap = 0;
   bool w_stalled = false;
@@ -618,6 +622,34 @@ private:
                 pct(d, 50) / 1e3, pct(d, 99) / 1e3, d.empty() ? 0.0 : *std::max_element(d.begin(), d.end()) / 1e3,
                 d.size(), pct(g_window.read_delays_us, 50) / 1e3, pct(g_window.read_delays_us, 99) / 1e3,
                 self1 - w_self0_);
+    // Where time to first frame went: each step's share, p50/p99 over the viewers of each kind.
+    for (int k = 0; k < 2; ++k) {
+      static const char* const names[2][5] = {
+          {"handshake", "connect", "createStream", "play to first media", "to key frame"},
+          {"reply headers", "", "", "headers to first tag", "to key frame"}};
+      std::vector<std::uint32_t> step[6];
+      for (auto& v : viewers_) {
+        if (v->is_flv != (k == 1) || !v->t_first_key)
+          continue;
+        std::uint64_t prev = v->t_connect;
+        for (int i = 0; i < 5; ++i) {
+          const std::uint64_t t = i < 4 ? v->t_step[i] : v->t_first_key;
+          if (t == 0)
+            continue;
+          step[i].push_back(static_cast<std::uint32_t>(t - prev));
+          prev = t;
+        }
+        if (v->t_key_arrival && v->t_first_key > v->t_key_arrival)
+          step[5].push_back(static_cast<std::uint32_t>(v->t_first_key - v->t_key_arrival));
+      }
+      if (step[4].empty())
+        continue;
+      std::printf("time to first frame by step, %s p50/p99 ms:", k ? "HTTP-FLV" : "RTMP");
+      for (int i = 0; i < 5; ++i)
+        if (!step[i].empty())
+          std::printf(" %s %.1f/%.1f;", names[k][i], pct(step[i], 50) / 1e3, pct(step[i], 99) / 1e3);
+      std::printf(" key frame's arrival to its parse %.1f/%.1f\n", pct(step[5], 50) / 1e3, pct(step[5], 99) / 1e3);
+    }
     if (!example.empty())
       std::printf("example of a viewer not held: %s\n", example.c_str());
     std::fflush(stdout);
@@ -719,6 +751,7 @@ private:
       constexpr std::size_t s = 1 + 2 * rtmp::handshake_size;
       if (in.size() < s)
         return;
+      v.t_step[0] = now_us();
       send_bytes(v, in.subspan(1, rtmp::handshake_size)); // C2 = S1
       const bytes cmd = connect_command(play_url_);
       send_bytes(v, cmd);
@@ -754,6 +787,8 @@ private:
 
   void on_rtmp_message(viewer& v, const rtmp::message& m) {
     const auto b = m.bytes();
+    if (!v.t_step[3] && (m.type_id == rtmp::msg_type::video || m.type_id == rtmp::msg_type::audio))
+      v.t_step[3] = now_us();
     switch (m.type_id) {
     case rtmp::msg_type::video:
       return on_video(v, b);
@@ -779,10 +814,12 @@ private:
       const auto& name = d.values[0].string;
       bytes out;
       if (name == "_result" && d.values[1].number == 1) {
+        v.t_step[1] = now_us();
         command(out, 0, {amf0::make_string("createStream"), amf0::make_number(2), amf0::make_null()});
         send_bytes(v, out);
       } else if (name == "_result" && d.values[1].number == 2 && d.values.size() >= 4) {
         const auto sid = static_cast<std::uint32_t>(d.values[3].number);
+        v.t_step[2] = now_us();
         command(out, sid, {amf0::make_string("play"), amf0::make_number(0), amf0::make_null(),
                            amf0::make_string(play_url_.name), amf0::make_number(-1000)});
         bytes p{0, 3}; // SetBufferLength stream 1000 ms
@@ -811,6 +848,7 @@ private:
       v.t_first_video = now;
     if (!v.t_first_key && (b[0] >> 4) == 1) {
       v.t_first_key = now;
+      v.t_key_arrival = v.t_arrival;
       event_priority_set(v.ev, prio_playing); // called from its own callback: not active now
     }
     if (!v.t_first_key)
@@ -848,6 +886,7 @@ private:
       std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
       v.chunked = head.find("transfer-encoding: chunked") != std::string::npos;
       v.state = viewer::st::body;
+      v.t_step[0] = now_us();
       const bytes rest(v.pend.begin() + static_cast<std::ptrdiff_t>(end + 4), v.pend.end());
       v.pend.clear();
       return on_flv_bytes(v, rest);
@@ -888,6 +927,8 @@ private:
     if (!r.error.empty())
       return fail_viewer(v, r.error);
     v.body.erase(v.body.begin(), v.body.begin() + static_cast<std::ptrdiff_t>(r.used));
+    if (!v.t_step[3] && !r.tags.empty())
+      v.t_step[3] = now_us();
     for (auto& t : r.tags) {
       if (t.type == flv::tag_type::video)
         on_video(v, *t.payload);
