@@ -1,6 +1,48 @@
 #include "media/frame.hpp"
 
+#include <array>
+#include <utility>
+
 namespace onair::media {
+
+namespace {
+constexpr std::array codec_names{
+    std::pair{codec::h264, std::string_view{"h264"}}, std::pair{codec::hevc, std::string_view{"hevc"}},
+    std::pair{codec::av1, std::string_view{"av1"}},   std::pair{codec::vp9, std::string_view{"vp9"}},
+    std::pair{codec::vp8, std::string_view{"vp8"}},   std::pair{codec::aac, std::string_view{"aac"}},
+    std::pair{codec::opus, std::string_view{"opus"}}, std::pair{codec::mp3, std::string_view{"mp3"}},
+    std::pair{codec::flac, std::string_view{"flac"}}, std::pair{codec::ac3, std::string_view{"ac3"}},
+    std::pair{codec::eac3, std::string_view{"eac3"}},
+};
+} // namespace
+
+codec codec_from_name(std::string_view name) noexcept {
+  if (name.empty())
+    return codec::none;
+  for (const auto& [c, n] : codec_names)
+    if (n == name)
+      return c;
+  return codec::other;
+}
+
+std::string_view to_string(codec c) noexcept {
+  if (c == codec::none)
+    return "none";
+  for (const auto& [k, n] : codec_names)
+    if (k == c)
+      return n;
+  return "other";
+}
+
+void frame::set_data(std::span<const std::uint8_t> within) {
+  const auto all = bytes();
+  if (within.empty() || all.empty() || within.data() < all.data() || within.data() + within.size() > all.data() + all.size()) {
+    data_offset = data_size = 0;
+    return;
+  }
+  data_offset = static_cast<std::uint32_t>(within.data() - all.data());
+  data_size = static_cast<std::uint32_t>(within.size());
+}
 
 frame make_frame(frame_kind kind, std::uint32_t timestamp_ms, std::span<const std::uint8_t> data, bool keyframe,
                  bool sequence_header) {

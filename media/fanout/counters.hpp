@@ -21,6 +21,11 @@ struct counters {
   std::atomic<std::uint64_t> bytes_out{0};
   std::atomic<std::uint64_t> dropped_gops{0};
   std::atomic<std::uint64_t> dropped_frames{0};
+  // In-process consumers (recorder, transcoder): attached now, failed (lossless, fell behind or
+  // threw), samples a droppable one skipped.
+  std::atomic<std::int64_t> consumers_active{0};
+  std::atomic<std::uint64_t> consumer_failures{0};
+  std::atomic<std::uint64_t> consumer_dropped_samples{0};
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
   static void add(std::atomic<std::int64_t>& c, std::int64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }

@@ -4,58 +4,37 @@
 #include <chrono>
 #include <cstdio>
 
-#include "media/flv/tag.hpp"
+#include <stdexcept>
+
 #include "media/net/event_loop.hpp"
-#include "media/rtmp/chunk.hpp"
 
 namespace onair::media::fanout {
 
 namespace {
-std::uint8_t type_of(frame_kind k) {
-  switch (k) {
-  case frame_kind::audio:
-    return 8;
-  case frame_kind::video:
-    return 9;
-  case frame_kind::script:
-    return 18;
-  }
-  return 18;
-}
-std::uint32_t csid_of(frame_kind k) { return k == frame_kind::audio ? 4 : k == frame_kind::video ? 6 : 5; }
+std::atomic<std::size_t> formats_taken{0};
 } // namespace
 
-message::message(frame_kind k, std::uint32_t ts, std::shared_ptr<const std::vector<std::uint8_t>> p, bool key, bool sh)
-    : kind{k}, timestamp{ts}, keyframe{key}, sequence_header{sh}, payload{std::move(p)} {}
-
-const std::vector<std::uint8_t>& message::rtmp() const {
-  std::call_once(rtmp_once_, [this] {
-    const std::span<const std::uint8_t> body = payload ? std::span<const std::uint8_t>{*payload} : std::span<const std::uint8_t>{};
-    rtmp::write_message(rtmp_, csid_of(kind), type_of(kind), rtmp_media_stream_id, timestamp, body, rtmp_out_chunk_size);
-  });
-  return rtmp_;
+wire_format::wire_format(make_fn make) : slot_{formats_taken.fetch_add(1)}, make_{make} {
+  if (slot_ >= max_formats)
+    throw std::logic_error("fanout::wire_format: more than " + std::to_string(max_formats) + " output formats");
 }
 
-const std::vector<std::uint8_t>& message::flv() const {
-  std::call_once(flv_once_, [this] {
-    const std::span<const std::uint8_t> body = payload ? std::span<const std::uint8_t>{*payload} : std::span<const std::uint8_t>{};
-    flv::write_tag(flv_, type_of(kind), timestamp, body);
-  });
-  return flv_;
+message::message(const frame& f, std::uint32_t ts, std::int64_t dts)
+    : kind{f.kind}, timestamp{ts}, dts_ms{dts}, composition_offset_ms{f.composition_offset_ms},
+      keyframe{f.keyframe && f.kind == frame_kind::video}, sequence_header{f.sequence_header},
+      codec_metadata{f.codec_metadata}, end_of_sequence{f.end_of_sequence}, track{f.track}, codec{f.codec},
+      payload{f.payload}, data_offset_{f.data_offset}, data_size_{f.data_size} {}
+
+std::span<const std::uint8_t> message::data() const {
+  if (!payload || std::size_t{data_offset_} + data_size_ > payload->size())
+    return {};
+  return std::span<const std::uint8_t>{*payload}.subspan(data_offset_, data_size_);
 }
 
-const std::vector<std::uint8_t>& message::flv_chunk() const {
-  std::call_once(flv_chunk_once_, [this] {
-    const auto& tag = flv();
-    char size_line[24];
-    const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", tag.size());
-    flv_chunk_.reserve(static_cast<std::size_t>(n) + tag.size() + 2);
-    flv_chunk_.insert(flv_chunk_.end(), size_line, size_line + n);
-    flv_chunk_.insert(flv_chunk_.end(), tag.begin(), tag.end());
-    flv_chunk_.push_back('\r');
-    flv_chunk_.push_back('\n');
-  });
-  return flv_chunk_;
+const std::vector<std::uint8_t>& message::encoded(const wire_format& format) const {
+  cache& c = caches_[format.slot()];
+  std::call_once(c.once, [&] { format.make()(*this, c.bytes); });
+  return c.bytes;
 }
 
 hub::hub(std::string name, hub_options opts, counters* c) : name_{std::move(name)}, opts_{opts}, counters_{c} {}
@@ -65,6 +44,10 @@ std::uint64_t hub::begin_publish() {
   ++session_;
   publishing_ = true;
   session_fresh_ = true;
+  if (publisher_gone_ && !closed_)
+    for (const auto& t : taps_)
+      t->publisher_back();
+  publisher_gone_ = false;
   // Frames of the previous session must not start a new viewer against new sequence headers.
   gop_start_ = prev_gop_start_ = none;
   return session_;
@@ -75,6 +58,10 @@ void hub::end_publish(std::uint64_t session) {
   if (session != session_)
     return; // a newer publisher took over already
   publishing_ = false;
+  if (!closed_ && !publisher_gone_)
+    for (const auto& t : taps_)
+      t->publisher_gone();
+  publisher_gone_ = true;
   if (viewers_ == 0) {
     // Nobody to serve until the next publisher: drop the cache, keep the timeline.
     base_ += log_.size();
@@ -88,7 +75,7 @@ bool hub::publishing() const {
   return publishing_;
 }
 
-std::uint32_t hub::rebase_locked(std::uint32_t ts) {
+std::int64_t hub::rebase_locked(std::uint32_t ts) {
   if (session_fresh_) {
     session_fresh_ = false;
     in_ = in_base_ = ts;
@@ -112,7 +99,7 @@ std::uint32_t hub::rebase_locked(std::uint32_t ts) {
   if (!have_output_ || out > last_out_)
     last_out_ = out;
   have_output_ = true;
-  return static_cast<std::uint32_t>(out); // wraps as the wire format does
+  return out;
 }
 
 message_ptr hub::publish(const frame& f, std::uint64_t session) {
@@ -121,17 +108,13 @@ message_ptr hub::publish(const frame& f, std::uint64_t session) {
     std::lock_guard lock{mu_};
     if (closed_ || (session != 0 && (session != session_ || !publishing_)))
       return nullptr; // a publisher that was taken over must not interleave with the new one
-    const std::uint32_t ts = rebase_locked(f.timestamp_ms);
-    m = std::make_shared<const message>(f.kind, ts, f.payload, f.keyframe && f.kind == frame_kind::video,
-                                        f.sequence_header);
-    if (f.kind == frame_kind::script) {
-      metadata_ = m;
-    } else if (f.sequence_header) {
-      (f.kind == frame_kind::video ? video_header_ : audio_header_) = m;
-      (f.kind == frame_kind::video ? video_side_data_ : audio_side_data_) = nullptr; // a new config's own follows
-    } else if (f.codec_metadata) {
-      (f.kind == frame_kind::video ? video_side_data_ : audio_side_data_) = m;
-    }
+    const std::int64_t dts = rebase_locked(f.timestamp_ms);
+    m = std::make_shared<const message>(f, static_cast<std::uint32_t>(dts), dts); // wraps as the wire formats do
+    if (f.kind == frame_kind::script || f.sequence_header || f.codec_metadata)
+      configure_locked(f, m);
+    else if (!f.end_of_sequence && f.track == 0)
+      for (const auto& t : taps_)
+        t->sample(m);
     const std::uint64_t seq = base_ + log_.size();
     if (m->keyframe) {
       prev_gop_start_ = gop_start_;
@@ -162,10 +145,86 @@ void hub::trim_locked() {
   }
 }
 
-void hub::close() {
+void hub::configure_locked(const frame& f, const message_ptr& m) {
+  if (f.kind == frame_kind::script) {
+    metadata_ = m;
+    return;
+  }
+  const bool video = f.kind == frame_kind::video;
+  if (f.sequence_header) {
+    (video ? video_header_ : audio_header_) = m;
+    (video ? video_side_data_ : audio_side_data_) = nullptr; // a new config's own follows
+  } else {
+    (video ? video_side_data_ : audio_side_data_) = m;
+  }
+  // Consumers hear of a change only: a reconnecting publisher repeats its headers.
+  auto& heard = f.sequence_header ? (video ? heard_video_header_ : heard_audio_header_)
+                                  : (video ? heard_video_side_data_ : heard_audio_side_data_);
+  const auto a = heard ? heard->data() : std::span<const std::uint8_t>{};
+  const auto b = m->data();
+  if (heard && heard->codec == m->codec && std::equal(a.begin(), a.end(), b.begin(), b.end()))
+    return;
+  heard = m;
+  if (!taps_.empty()) {
+    const auto info = info_locked();
+    for (const auto& t : taps_)
+      t->config_changed(info);
+  }
+}
+
+stream_info_ptr hub::info_locked() const {
+  return std::make_shared<const stream_info>(
+      stream_info{video_header_, audio_header_, video_side_data_, audio_side_data_, metadata_});
+}
+
+std::shared_ptr<tap> hub::attach(std::shared_ptr<consumer> c, consumer_options opts) {
+  auto t = std::make_shared<tap>(std::move(c), std::move(opts), counters_);
   {
     std::lock_guard lock{mu_};
+    t->opened(info_locked());
+    if (closed_) {
+      t->closed();
+    } else {
+      if (gop_start_ != none)
+        for (std::uint64_t i = gop_start_; i < base_ + log_.size(); ++i) {
+          const auto& m = log_[i - base_].msg;
+          if (m->kind != frame_kind::script && !m->sequence_header && !m->codec_metadata && !m->end_of_sequence &&
+              m->track == 0)
+            t->sample(m);
+        }
+      if (publisher_gone_)
+        t->publisher_gone();
+      taps_.push_back(t);
+    }
+  }
+  t->start();
+  return t;
+}
+
+void hub::detach(const std::shared_ptr<tap>& t) {
+  if (!t)
+    return;
+  {
+    std::lock_guard lock{mu_};
+    std::erase(taps_, t);
+  }
+  t->stop();
+}
+
+std::size_t hub::consumer_count() const {
+  std::lock_guard lock{mu_};
+  return taps_.size();
+}
+
+void hub::close() {
+  std::vector<std::shared_ptr<tap>> taps;
+  {
+    std::lock_guard lock{mu_};
+    if (!closed_)
+      for (const auto& t : taps_)
+        t->closed();
     closed_ = true;
+    taps.swap(taps_);
   }
   notify(true);
 }

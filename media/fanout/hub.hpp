@@ -1,10 +1,13 @@
 #pragma once
 // The fan-out of one live stream: one publisher in, any number of viewers (RTMP or HTTP-FLV, on
-// any event loop) out. Each message is serialised once per output format into a buffer shared by
-// every viewer; viewers read through a cursor into one shared log (no per-viewer queue copies).
+// any event loop) and in-process consumers (consumer.hpp) out. Each message is serialised once per
+// output format into a buffer shared by every viewer of that format (wire_format: the outputs
+// define them, the hub knows no protocol); viewers read through a cursor into one shared log (no
+// per-viewer queue copies).
 // The log doubles as the GOP cache: a new viewer starts at the latest key frame. A viewer that
 // falls more than max_lag_bytes behind skips whole GOPs to the latest key frame (counted); the
 // publisher never waits for anyone.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -13,9 +16,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "media/fanout/consumer.hpp"
 #include "media/fanout/counters.hpp"
 #include "media/frame.hpp"
 
@@ -25,30 +30,57 @@ class event_loop;
 
 namespace onair::media::fanout {
 
-// Output framing shared by every RTMP viewer (the session announces this chunk size and always
-// answers createStream with stream id 1).
-inline constexpr std::uint32_t rtmp_out_chunk_size = 4096;
-inline constexpr std::uint32_t rtmp_media_stream_id = 1;
+class message;
 
-class message {
+// One output format (RTMP chunks, FLV tags, …): how a message is serialised for it. The output
+// that defines it owns it; the hub knows none of them. Each takes one of a message's cache slots,
+// so a message is serialised once per format, on first use, for every viewer of that format.
+class wire_format {
 public:
-  message(frame_kind kind, std::uint32_t timestamp, std::shared_ptr<const std::vector<std::uint8_t>> payload,
-          bool keyframe, bool sequence_header);
-  const frame_kind kind;
-  const std::uint32_t timestamp;
-  const bool keyframe;
-  const bool sequence_header;
-  const std::shared_ptr<const std::vector<std::uint8_t>> payload;
-  [[nodiscard]] std::size_t size() const { return payload ? payload->size() : 0; }
-  // Made on first use (from whichever viewer's thread), then shared.
-  [[nodiscard]] const std::vector<std::uint8_t>& rtmp() const;
-  [[nodiscard]] const std::vector<std::uint8_t>& flv() const;
-  // The FLV tag framed as one HTTP/1.1 chunk ("size CRLF tag CRLF").
-  [[nodiscard]] const std::vector<std::uint8_t>& flv_chunk() const;
+  using make_fn = void (*)(const message&, std::vector<std::uint8_t>& out);
+  static constexpr std::size_t max_formats = 4;
+  // Takes the next free slot; throws std::logic_error past max_formats. Define one per format,
+  // at namespace scope in the output's own file.
+  explicit wire_format(make_fn make);
+  wire_format(const wire_format&) = delete;
+  wire_format& operator=(const wire_format&) = delete;
+  [[nodiscard]] std::size_t slot() const noexcept { return slot_; }
+  [[nodiscard]] make_fn make() const noexcept { return make_; }
 
 private:
-  mutable std::once_flag rtmp_once_, flv_once_, flv_chunk_once_;
-  mutable std::vector<std::uint8_t> rtmp_, flv_, flv_chunk_;
+  std::size_t slot_;
+  make_fn make_;
+};
+
+// A sample as the hub stores and shares it: the ingest's parse, on the hub's timeline.
+class message {
+public:
+  message(const frame& f, std::uint32_t timestamp, std::int64_t dts_ms);
+  const frame_kind kind;
+  const std::uint32_t timestamp; // the hub's timeline in ms, wrapped to 32 bits as RTMP and FLV carry it
+  const std::int64_t dts_ms;     // the same, unwrapped: what in-process consumers go by
+  const std::int32_t composition_offset_ms;
+  const bool keyframe;
+  const bool sequence_header;
+  const bool codec_metadata;
+  const bool end_of_sequence;
+  const std::uint8_t track;
+  const media::codec codec;
+  const std::shared_ptr<const std::vector<std::uint8_t>> payload;
+  [[nodiscard]] std::size_t size() const { return payload ? payload->size() : 0; }
+  [[nodiscard]] std::int64_t pts_ms() const { return dts_ms + composition_offset_ms; }
+  // The codec's own bytes (configuration record or coded frame), within payload.
+  [[nodiscard]] std::span<const std::uint8_t> data() const;
+  // This message in `format`: made on first use (from whichever viewer's thread), then shared.
+  [[nodiscard]] const std::vector<std::uint8_t>& encoded(const wire_format& format) const;
+
+private:
+  const std::uint32_t data_offset_, data_size_;
+  struct cache {
+    std::once_flag once;
+    std::vector<std::uint8_t> bytes;
+  };
+  mutable std::array<cache, wire_format::max_formats> caches_;
 };
 using message_ptr = std::shared_ptr<const message>;
 
@@ -120,6 +152,15 @@ public:
   // and sequence headers, then the log from the cursor, until about budget_bytes.
   read_result read(cursor& c, std::vector<message_ptr>& out, std::size_t budget_bytes);
 
+  // In-process consumer (recorder, transcoder), delivered to on a thread of its own: first the
+  // configuration in force, then the cached GOP (from the latest key frame), then the stream as it
+  // comes. Attached until the returned tap is stopped (detach) or the hub closes. A closed hub
+  // tells it on_closed at once.
+  std::shared_ptr<tap> attach(std::shared_ptr<consumer> c, consumer_options opts = {});
+  // Detaches and stops the tap (joins its thread unless called from it).
+  void detach(const std::shared_ptr<tap>& t);
+  [[nodiscard]] std::size_t consumer_count() const;
+
   [[nodiscard]] std::size_t viewer_count() const;
   [[nodiscard]] std::size_t cached_messages() const;
 
@@ -143,8 +184,11 @@ private:
   };
 
   void start_locked(cursor& c, std::vector<message_ptr>& out);
+  [[nodiscard]] stream_info_ptr info_locked() const;
+  // A sequence header or side data replaces the one in force; consumers hear of a real change.
+  void configure_locked(const frame& f, const message_ptr& m);
   void trim_locked();
-  std::uint32_t rebase_locked(std::uint32_t ts);
+  std::int64_t rebase_locked(std::uint32_t ts); // unwrapped
   // urgent: serve the viewers now; otherwise within the merge window.
   void notify(bool urgent);
   static void serve(loop_group& g);
@@ -170,6 +214,8 @@ private:
   std::uint64_t prev_gop_start_ = none; // the one before: the cache keeps at most two GOPs
   message_ptr metadata_, video_header_, audio_header_;
   message_ptr video_side_data_, audio_side_data_; // codec_metadata after each header
+  // What consumers last heard of as the configuration (a repeated header is no change).
+  message_ptr heard_video_header_, heard_audio_header_, heard_video_side_data_, heard_audio_side_data_;
   // Timeline. RTMP and FLV timestamps are 32-bit milliseconds and wrap after 49.7 days (or
   // sooner, for an encoder whose clock starts high; at 2^31, 24.8 days, for one that writes 31
   // bits, as ffmpeg does): input is unwrapped onto 64 bits by the signed step from the previous
@@ -185,6 +231,8 @@ private:
   bool closed_ = false;
   std::vector<std::shared_ptr<loop_group>> groups_;
   std::size_t viewers_ = 0;
+  std::vector<std::shared_ptr<tap>> taps_;
+  bool publisher_gone_ = false; // a publish ended and none has begun since
 };
 
 // Hubs by name (the key id or preview id the decision names), shared by the RTMP server,

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "media/fanout/socket_writer.hpp"
+#include "media/flv/output.hpp"
 #include "media/flv/tag.hpp"
 #include "media/net/event_loop.hpp"
 
@@ -84,8 +85,7 @@ public:
     if (done_ || failed_)
       return;
     // Up to out_buffer queued; resumed by chunk_sent once the socket drains.
-    const auto which = chunked_ ? +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv_chunk(); }
-                                : +[](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.flv(); };
+    const auto which = chunked_ ? &http_chunk_of : &tag_of;
     const auto r = writer_.serve(*hub_, cursor_, opts_.out_buffer, which);
     if (r.error != 0) {
       // evhttp sees the broken connection on its side and calls close_cb.

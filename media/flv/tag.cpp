@@ -214,9 +214,11 @@ std::optional<video_info> parse_video(std::span<const std::uint8_t> b) {
       if (end - at < 3)
         return std::nullopt;
       v.composition_offset = static_cast<std::int32_t>(be24(b.data() + at) << 8) >> 8;
+      at += 3;
     }
+    v.data = b.subspan(at, end - at); // the first track's, not the tracks after it
     if (v.sequence_header)
-      v.config = b.subspan(at, end - at); // the first track's, not the tracks after it
+      v.config = v.data;
     return v;
   }
   const unsigned frame_type = first >> 4;
@@ -234,10 +236,12 @@ std::optional<video_info> parse_video(std::span<const std::uint8_t> b) {
     v.end_of_sequence = b[1] == 2;
     v.composition_offset = static_cast<std::int32_t>(be24(b.data() + 2) << 8) >> 8;
     v.keyframe = frame_type == 1 && b[1] == 1;
+    v.data = b.subspan(5);
     if (v.sequence_header)
-      v.config = b.subspan(5);
+      v.config = v.data;
   } else {
     v.keyframe = frame_type == 1;
+    v.data = b.subspan(1);
   }
   return v;
 }
@@ -263,6 +267,7 @@ std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
     a.codec = codec_of(fourcc, audio_codecs);
     a.sequence_header = packet_type == sequence_start;
     a.codec_metadata = packet_type == multichannel_config;
+    a.data = b.subspan(at, end - at);
     return a;
   }
   static const int rates[] = {5512, 11025, 22050, 44100};
@@ -293,9 +298,11 @@ std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
   default:
     a.codec = "codec" + std::to_string(format);
   }
+  a.data = b.subspan(1);
   if (format == 10) {
     if (b.size() < 2)
       return std::nullopt;
+    a.data = b.subspan(2);
     a.sequence_header = b[1] == 0;
     if (a.sequence_header && b.size() >= 4) {
       // AudioSpecificConfig: object type:5, frequency index:4, channel config:4

@@ -50,6 +50,8 @@ struct video_info {
   std::string codec;          // "h264", "hevc", "av1", "vp9", "vp6", "flv1", …
   std::int32_t composition_offset = 0;
   std::span<const std::uint8_t> config; // the codec configuration record when sequence_header
+  // The codec's own bytes: the configuration record, or the coded frame (NAL units, OBUs).
+  std::span<const std::uint8_t> data;
 };
 struct audio_info {
   bool enhanced = false; // sound format 9: ex-header (FourCC)
@@ -59,6 +61,7 @@ struct audio_info {
   std::uint8_t track = 0;
   int sample_rate = 0; // legacy header or AAC config; 0: not in the header
   int channels = 0;
+  std::span<const std::uint8_t> data; // the codec's own bytes (AudioSpecificConfig, raw AAC, Opus packet, …)
 };
 
 [[nodiscard]] std::optional<video_info> parse_video(std::span<const std::uint8_t> body);

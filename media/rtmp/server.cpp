@@ -22,6 +22,7 @@
 #include "media/fanout/socket_writer.hpp"
 #include "media/net/cores.hpp"
 #include "media/net/event_loop.hpp"
+#include "media/rtmp/output.hpp"
 #include "media/rtmp/session.hpp"
 
 namespace onair::media::rtmp {
@@ -201,8 +202,7 @@ public:
     if (closed_ || !viewer_hub_ || !bev_)
       return;
     // Up to viewer_out_buffer queued; the write callback resumes once the socket drains.
-    const auto r = writer_.serve(*viewer_hub_, cursor_, srv_.cfg.viewer_out_buffer,
-                                 [](const fanout::message& m) -> const std::vector<std::uint8_t>& { return m.rtmp(); });
+    const auto r = writer_.serve(*viewer_hub_, cursor_, srv_.cfg.viewer_out_buffer, &chunks_of);
     if (r.dropped_frames > 0)
       spdlog::debug("rtmp: session={} slow viewer skipped {} frames ({} GOPs)", id_, r.dropped_frames, r.dropped_gops);
     if (r.bytes > 0)

@@ -1,4 +1,5 @@
 #include "media/rtmp/session.hpp"
+#include "media/rtmp/output.hpp"
 
 #include <algorithm>
 #include <string_view>
@@ -222,7 +223,7 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
     const std::uint8_t bp[5] = {static_cast<std::uint8_t>(bw >> 24), static_cast<std::uint8_t>(bw >> 16),
                                 static_cast<std::uint8_t>(bw >> 8), static_cast<std::uint8_t>(bw), 2};
     send_control(msg_type::set_peer_bandwidth, bp);
-    const std::uint32_t cs = fanout::rtmp_out_chunk_size;
+    const std::uint32_t cs = out_chunk_size;
     const std::uint8_t cp[4] = {static_cast<std::uint8_t>(cs >> 24), static_cast<std::uint8_t>(cs >> 16),
                                 static_cast<std::uint8_t>(cs >> 8), static_cast<std::uint8_t>(cs)};
     send_control(msg_type::set_chunk_size, cp);
@@ -242,7 +243,7 @@ void session::on_command(const message& m, std::span<const std::uint8_t> body, s
   }
   if (name == "createStream") {
     stream_created_ = true;
-    send_command(0, {make_string("_result"), make_number(txn), make_null(), make_number(fanout::rtmp_media_stream_id)});
+    send_command(0, {make_string("_result"), make_number(txn), make_null(), make_number(media_stream_id)});
   } else if (name == "releaseStream" || name == "FCSubscribe" || name == "_checkbw" || name == "checkBandwidth") {
     if (txn > 0)
       send_command(0, {make_string("_result"), make_number(txn), make_null(), amf0::make_undefined()});
@@ -376,7 +377,11 @@ void session::on_av(const message& m, std::string& error) {
     f.keyframe = info->keyframe && main_track;
     f.sequence_header = info->sequence_header && main_track;
     f.codec_metadata = info->codec_metadata && main_track;
+    f.end_of_sequence = info->end_of_sequence;
     f.composition_offset_ms = info->composition_offset;
+    f.track = info->track;
+    f.codec = codec_from_name(info->codec);
+    f.set_data(info->data);
     if (main_track) {
       totals_.video_codec = info->codec;
       if (info->sequence_header && info->codec == "h264")
@@ -396,6 +401,9 @@ void session::on_av(const message& m, std::string& error) {
     f.kind = frame_kind::audio;
     f.sequence_header = info->sequence_header && info->track == 0;
     f.codec_metadata = info->codec_metadata && info->track == 0;
+    f.track = info->track;
+    f.codec = codec_from_name(info->codec);
+    f.set_data(info->data);
     if (info->track == 0)
       totals_.audio_codec = info->codec;
   }
@@ -414,7 +422,7 @@ bool session::accept_publish() {
   }
   publishing_ = true;
   reader_.set_limits(opts_.limits); // a publisher's key frames
-  send_user_control(0, fanout::rtmp_media_stream_id); // StreamBegin
+  send_user_control(0, media_stream_id); // StreamBegin
   send_status("status", "NetStream.Publish.Start", "Start publishing");
   return true;
 }
@@ -433,12 +441,12 @@ void session::accept_play() {
     return;
   pending_ = false;
   playing_ = true;
-  send_user_control(0, fanout::rtmp_media_stream_id);
+  send_user_control(0, media_stream_id);
   send_status("status", "NetStream.Play.Reset", "Playing and resetting");
   send_status("status", "NetStream.Play.Start", "Started playing");
   std::vector<std::uint8_t> body;
   amf0::encode_all(body, {make_string("|RtmpSampleAccess"), amf0::make_bool(true), amf0::make_bool(true)});
-  write_message(out_, data_csid, msg_type::data_amf0, fanout::rtmp_media_stream_id, 0, body, out_chunk_size_);
+  write_message(out_, data_csid, msg_type::data_amf0, media_stream_id, 0, body, out_chunk_size_);
 }
 
 void session::reject_play(const std::string& description) {
@@ -460,7 +468,7 @@ void session::send_control(std::uint8_t type, std::span<const std::uint8_t> payl
 }
 
 void session::send_status(const std::string& level, const std::string& code, const std::string& description) {
-  send_command(fanout::rtmp_media_stream_id,
+  send_command(media_stream_id,
                {make_string("onStatus"), make_number(0), make_null(),
                 make_object({{"level", make_string(level)}, {"code", make_string(code)},
                              {"description", make_string(description)}})});

@@ -10,6 +10,7 @@
 #include "eventually.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/net/event_loop.hpp"
+#include "media/rtmp/output.hpp"
 
 using namespace onair::media;
 
@@ -100,7 +101,7 @@ BOOST_AUTO_TEST_CASE(new_viewer_starts_with_headers_at_the_latest_key_frame) {
   std::vector<fanout::message_ptr> out2;
   h.read(c2, out2, 1 << 20);
   BOOST_TEST(out2[2].get() == out[2].get());
-  BOOST_TEST(&out2[2]->rtmp() == &out[2]->rtmp());
+  BOOST_TEST(&rtmp::chunks_of(*out2[2]) == &rtmp::chunks_of(*out[2]));
 }
 
 BOOST_AUTO_TEST_CASE(a_late_viewer_gets_codec_side_data_with_the_headers_and_a_new_config_drops_the_old) {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "media/flv/tag.hpp"
+#include "media/frame.hpp"
 #include "media/rtmp/amf0.hpp"
 #include "media/rtmp/chunk.hpp"
 #include "media/rtmp/handshake.hpp"
@@ -438,6 +439,44 @@ BOOST_AUTO_TEST_CASE(enhanced_rtmp_fourcc_headers) {
   BOOST_TEST(av1->codec == "av1");
   BOOST_TEST(!av1->keyframe);
   BOOST_TEST(!flv::parse_video(bytes{0x90, 'h', 'v'}).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_codec_bytes_are_located_past_every_header_once_at_ingest) {
+  const auto bytes_of = [](std::span<const std::uint8_t> s) { return bytes(s.begin(), s.end()); };
+  // Legacy AVC: frame type/codec, packet type, 24-bit composition offset
+  const bytes avc{0x17, 1, 0, 0, 40, 0, 0, 0, 2, 0x65, 0x88};
+  auto v = flv::parse_video(avc);
+  BOOST_REQUIRE(v.has_value());
+  BOOST_TEST(bytes_of(v->data) == (bytes{0, 0, 0, 2, 0x65, 0x88}), boost::test_tools::per_element());
+  BOOST_TEST(v->composition_offset == 40);
+  // Enhanced HEVC coded frames: the composition offset is not part of the codec's bytes
+  const bytes h_tag{0x91, 'h', 'v', 'c', '1', 0, 0, 33, 7, 8};
+  auto h = flv::parse_video(h_tag);
+  BOOST_REQUIRE(h.has_value());
+  BOOST_TEST(bytes_of(h->data) == (bytes{7, 8}), boost::test_tools::per_element());
+  BOOST_TEST(h->composition_offset == 33);
+  // Enhanced CodedFramesX (no offset) and a sequence start: the record itself
+  const bytes x_tag{0x93, 'h', 'v', 'c', '1', 5, 6};
+  auto x = flv::parse_video(x_tag);
+  BOOST_REQUIRE(x.has_value());
+  BOOST_TEST(bytes_of(x->data) == (bytes{5, 6}), boost::test_tools::per_element());
+  const bytes seq_tag{0x90, 'a', 'v', '0', '1', 0x81, 1, 2};
+  auto seq = flv::parse_video(seq_tag);
+  BOOST_REQUIRE(seq.has_value());
+  BOOST_TEST(bytes_of(seq->data) == (bytes{0x81, 1, 2}), boost::test_tools::per_element());
+  // AAC: past the two header bytes, config and raw frames alike; enhanced Opus past its FourCC
+  const bytes aac_tag{0xAF, 1, 0x21, 0x10};
+  auto aac = flv::parse_audio(aac_tag);
+  BOOST_REQUIRE(aac.has_value());
+  BOOST_TEST(bytes_of(aac->data) == (bytes{0x21, 0x10}), boost::test_tools::per_element());
+  const bytes opus_tag{0x91, 'O', 'p', 'u', 's', 0xFC, 1};
+  auto opus = flv::parse_audio(opus_tag);
+  BOOST_REQUIRE(opus.has_value());
+  BOOST_TEST(bytes_of(opus->data) == (bytes{0xFC, 1}), boost::test_tools::per_element());
+  // The names map onto the codecs consumers switch on
+  BOOST_TEST((codec_from_name("hevc") == codec::hevc));
+  BOOST_TEST((codec_from_name("speex") == codec::other));
+  BOOST_TEST(to_string(codec::opus) == "opus");
 }
 
 BOOST_AUTO_TEST_CASE(enhanced_rtmp_v2_packet_types) {

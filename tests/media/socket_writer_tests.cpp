@@ -16,16 +16,16 @@
 #include <event2/event.h>
 
 #include "media/fanout/socket_writer.hpp"
+#include "media/flv/output.hpp"
 
 using namespace onair::media;
 
 namespace {
 
-const std::vector<std::uint8_t>& flv_bytes(const fanout::message& m) { return m.flv(); }
+const std::vector<std::uint8_t>& flv_bytes(const fanout::message& m) { return flv::tag_of(m); }
 
 fanout::message_ptr message_of(std::size_t size, std::uint8_t fill) {
-  auto payload = std::make_shared<const std::vector<std::uint8_t>>(size, fill);
-  return std::make_shared<const fanout::message>(frame_kind::video, 0, payload, false, false);
+  return std::make_shared<const fanout::message>(make_frame(frame_kind::video, 0, std::vector<std::uint8_t>(size, fill)), 0, 0);
 }
 
 // A connected socket pair: the writer's end on a bufferevent, the peer's end read by the test.
@@ -78,7 +78,7 @@ struct pair_fixture {
 std::vector<std::uint8_t> concat(const std::vector<fanout::message_ptr>& ms) {
   std::vector<std::uint8_t> all;
   for (const auto& m : ms)
-    all.insert(all.end(), m->flv().begin(), m->flv().end());
+    all.insert(all.end(), flv_bytes(*m).begin(), flv_bytes(*m).end());
   return all;
 }
 
@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(given_a_full_socket_when_sending_then_the_rest_is_queued_by
   const std::vector<std::uint8_t> control{'c', 't', 'l'};
   p.writer.copy(control);
   std::vector<fanout::message_ptr> later{message_of(300, 0xEE)};
-  const auto later_bytes = later.front()->flv();
+  const auto later_bytes = flv_bytes(*later.front());
   BOOST_TEST(p.writer.send(later, &flv_bytes).error == 0);
 
   auto want = expected;
@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(given_a_queue_behind_earlier_bytes_when_the_socket_is_writa
   // As a new HTTP-FLV viewer's GOP cache waits behind the reply's headers: libevent writes a
   // bufferevent's output 16 KiB per write event unless told otherwise, one loop turn each.
   pair_fixture p;
-  const auto headers = message_of(40, 0xAA)->flv();
+  const auto headers = flv_bytes(*message_of(40, 0xAA));
   p.writer.copy(headers);
   std::vector<fanout::message_ptr> gop;
   for (std::uint8_t i = 0; i < 12; ++i)
