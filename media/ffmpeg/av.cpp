@@ -1,0 +1,83 @@
+#include "media/ffmpeg/av.hpp"
+
+#include <new>
+
+namespace onair::media::ffmpeg {
+
+std::string error_text(int rc) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+  if (av_strerror(rc, buf, sizeof buf) < 0)
+    return "ffmpeg error " + std::to_string(rc);
+  return buf;
+}
+
+domain::error error_of(int rc, std::string_view what) {
+  return domain::make_error(domain::error_code::internal, std::string{what} + ": " + error_text(rc));
+}
+
+AVCodecID codec_id_of(media::codec c) noexcept {
+  switch (c) {
+  case codec::h264:
+    return AV_CODEC_ID_H264;
+  case codec::hevc:
+    return AV_CODEC_ID_HEVC;
+  case codec::av1:
+    return AV_CODEC_ID_AV1;
+  case codec::vp9:
+    return AV_CODEC_ID_VP9;
+  case codec::vp8:
+    return AV_CODEC_ID_VP8;
+  case codec::aac:
+    return AV_CODEC_ID_AAC;
+  case codec::opus:
+    return AV_CODEC_ID_OPUS;
+  case codec::mp3:
+    return AV_CODEC_ID_MP3;
+  case codec::flac:
+    return AV_CODEC_ID_FLAC;
+  case codec::ac3:
+    return AV_CODEC_ID_AC3;
+  case codec::eac3:
+    return AV_CODEC_ID_EAC3;
+  case codec::none:
+  case codec::other:
+    break;
+  }
+  return AV_CODEC_ID_NONE;
+}
+
+namespace {
+// The AVBufferRef's opaque: a heap copy of the shared_ptr that keeps the payload alive.
+void release_payload(void* opaque, std::uint8_t*) {
+  delete static_cast<std::shared_ptr<const std::vector<std::uint8_t>>*>(opaque);
+}
+} // namespace
+
+packet packet_of(const fanout::message& m, std::int64_t dts_ms, std::int64_t pts_ms, std::int64_t duration_ms) {
+  packet p{av_packet_alloc()};
+  if (!p)
+    throw std::bad_alloc{};
+  const auto data = m.data();
+  if (!data.empty()) {
+    auto* owner = new std::shared_ptr<const std::vector<std::uint8_t>>{m.payload};
+    // FFmpeg's buffers are writable in principle; nothing onair hands them to writes into a
+    // packet's data (muxers and decoders read it), so the shared payload stays immutable.
+    p->buf = av_buffer_create(const_cast<std::uint8_t*>(data.data()), static_cast<int>(data.size()), &release_payload,
+                              owner, AV_BUFFER_FLAG_READONLY);
+    if (!p->buf) {
+      delete owner;
+      throw std::bad_alloc{};
+    }
+    p->data = p->buf->data;
+    p->size = p->buf->size;
+  }
+  p->dts = dts_ms;
+  p->pts = pts_ms;
+  p->duration = duration_ms;
+  p->time_base = AVRational{1, 1000};
+  if (m.keyframe || m.kind == frame_kind::audio)
+    p->flags |= AV_PKT_FLAG_KEY;
+  return p;
+}
+
+} // namespace onair::media::ffmpeg

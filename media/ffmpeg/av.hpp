@@ -1,0 +1,77 @@
+#pragma once
+// The FFmpeg types onair uses, each owned by a std::unique_ptr with the library's own free
+// function, and the conversions between onair's samples and FFmpeg's packets, in one place.
+// Internal to media/ffmpeg: no other folder includes a libav* header (the build checks it).
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/error.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "domain/error.hpp"
+#include "media/fanout/hub.hpp"
+#include "media/frame.hpp"
+
+namespace onair::media::ffmpeg {
+
+struct output_context_free {
+  void operator()(AVFormatContext* c) const noexcept { avformat_free_context(c); }
+};
+struct codec_context_free {
+  void operator()(AVCodecContext* c) const noexcept { avcodec_free_context(&c); }
+};
+struct packet_free {
+  void operator()(AVPacket* p) const noexcept { av_packet_free(&p); }
+};
+struct frame_free {
+  void operator()(AVFrame* f) const noexcept { av_frame_free(&f); }
+};
+struct io_context_free {
+  void operator()(AVIOContext* c) const noexcept {
+    if (c)
+      av_freep(&c->buffer);
+    avio_context_free(&c);
+  }
+};
+struct parser_free {
+  void operator()(AVCodecParserContext* p) const noexcept { av_parser_close(p); }
+};
+struct sws_free {
+  void operator()(SwsContext* c) const noexcept { sws_freeContext(c); }
+};
+struct swr_free_ {
+  void operator()(SwrContext* c) const noexcept { swr_free(&c); }
+};
+
+using output_context = std::unique_ptr<AVFormatContext, output_context_free>; // avformat_alloc_output_context2
+using codec_context = std::unique_ptr<AVCodecContext, codec_context_free>;
+using packet = std::unique_ptr<AVPacket, packet_free>;
+using frame = std::unique_ptr<AVFrame, frame_free>;
+using io_context = std::unique_ptr<AVIOContext, io_context_free>;
+using parser_context = std::unique_ptr<AVCodecParserContext, parser_free>;
+using scaler = std::unique_ptr<SwsContext, sws_free>;
+using resampler = std::unique_ptr<SwrContext, swr_free_>;
+
+// av_strerror's text for an FFmpeg return code.
+[[nodiscard]] std::string error_text(int rc);
+// "what: text" as onair's error.
+[[nodiscard]] domain::error error_of(int rc, std::string_view what);
+
+// AV_CODEC_ID_NONE for a codec FFmpeg cannot take from onair (codec::other, none).
+[[nodiscard]] AVCodecID codec_id_of(media::codec c) noexcept;
+
+// A packet whose data is the sample's codec bytes, by reference (the packet's buffer holds the
+// shared payload; nothing is copied), timestamps in ms (time base 1/1000).
+[[nodiscard]] packet packet_of(const fanout::message& m, std::int64_t dts_ms, std::int64_t pts_ms,
+                               std::int64_t duration_ms);
+
+} // namespace onair::media::ffmpeg

@@ -1,0 +1,649 @@
+#include "media/record/recorder.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "media/ffmpeg/fmp4_writer.hpp"
+
+namespace onair::media::record {
+
+std::uint64_t progress::bytes() const {
+  std::uint64_t n = 0;
+  for (const auto& p : parts)
+    n += p.bytes;
+  return n;
+}
+
+std::int64_t progress::duration_ms() const {
+  std::int64_t n = 0;
+  for (const auto& p : parts)
+    n += p.end_ms - p.start_ms;
+  return n;
+}
+
+namespace {
+
+domain::error io_error(const std::string& what, const std::filesystem::path& path, int err) {
+  return domain::make_error(domain::error_code::storage_failure,
+                            "recording: " + what + " " + path.string() + ": " + std::strerror(err));
+}
+
+// An append-only file: every byte written is counted, synced on demand.
+class file {
+public:
+  static domain::result<std::unique_ptr<file>> open(const std::filesystem::path& path, std::uint64_t keep,
+                                                    std::function<int(std::size_t)> fault) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return io_error("opening", path, errno);
+    auto f = std::unique_ptr<file>{new file{fd, path, std::move(fault)}};
+    // Cut back to what is known complete, then append from there.
+    if (::ftruncate(fd, static_cast<off_t>(keep)) != 0 || ::lseek(fd, static_cast<off_t>(keep), SEEK_SET) < 0)
+      return io_error("cutting back", path, errno);
+    f->size_ = keep;
+    return f;
+  }
+  ~file() { ::close(fd_); }
+  file(const file&) = delete;
+  file& operator=(const file&) = delete;
+
+  domain::status write(std::span<const std::uint8_t> bytes) {
+    if (fault_)
+      if (const int err = fault_(bytes.size()); err != 0)
+        return io_error("writing", path_, err);
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        return io_error("writing", path_, errno);
+      }
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+      size_ += static_cast<std::uint64_t>(n);
+    }
+    return domain::ok_status();
+  }
+  domain::status sync() {
+    if (::fdatasync(fd_) != 0)
+      return io_error("syncing", path_, errno);
+    return domain::ok_status();
+  }
+  [[nodiscard]] std::uint64_t size() const { return size_; }
+
+private:
+  file(int fd, std::filesystem::path path, std::function<int(std::size_t)> fault)
+      : fd_{fd}, path_{std::move(path)}, fault_{std::move(fault)} {}
+  int fd_;
+  std::filesystem::path path_;
+  std::function<int(std::size_t)> fault_;
+  std::uint64_t size_ = 0;
+};
+
+class file_sink final : public ffmpeg::byte_sink {
+public:
+  explicit file_sink(file& f) : f_{f} {}
+  domain::status write(std::span<const std::uint8_t> bytes) override { return f_.write(bytes); }
+
+private:
+  file& f_;
+};
+
+// ---- little-endian fields with bounds: the journal and the tracks files are read after a crash
+
+void put(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+struct reader {
+  std::span<const std::uint8_t> in;
+  std::size_t at = 0;
+  bool ok = true;
+  std::uint64_t get(int bytes) {
+    if (in.size() - at < static_cast<std::size_t>(bytes)) {
+      ok = false;
+      return 0;
+    }
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i)
+      v |= std::uint64_t{in[at + i]} << (8 * i);
+    at += bytes;
+    return v;
+  }
+};
+
+std::uint32_t fnv1a(std::span<const std::uint8_t> b) {
+  std::uint32_t h = 2166136261u;
+  for (auto c : b)
+    h = (h ^ c) * 16777619u;
+  return h;
+}
+
+std::vector<std::uint8_t> read_all(const std::filesystem::path& path) {
+  std::vector<std::uint8_t> out;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return out;
+  std::array<std::uint8_t, 65536> buf{};
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n <= 0)
+      break;
+    out.insert(out.end(), buf.begin(), buf.begin() + n);
+  }
+  ::close(fd);
+  return out;
+}
+
+// One journal record: the state of a part once its bytes were synced.
+struct checkpoint {
+  std::uint32_t part = 0;
+  std::uint32_t next_fragment = 1;
+  std::uint64_t bytes = 0;
+  std::int64_t start_ms = 0, end_ms = 0;
+};
+constexpr std::uint32_t journal_magic = 0x314a524f; // "ORJ1"
+constexpr std::size_t journal_record = 4 + 4 + 4 + 8 + 8 + 8 + 4;
+
+std::vector<std::uint8_t> encode(const checkpoint& c) {
+  std::vector<std::uint8_t> out;
+  put(out, journal_magic, 4);
+  put(out, c.part, 4);
+  put(out, c.next_fragment, 4);
+  put(out, c.bytes, 8);
+  put(out, static_cast<std::uint64_t>(c.start_ms), 8);
+  put(out, static_cast<std::uint64_t>(c.end_ms), 8);
+  put(out, fnv1a(out), 4);
+  return out;
+}
+
+// Every whole, intact record, in order (a torn or damaged tail is left out).
+std::vector<checkpoint> read_journal(const std::filesystem::path& path) {
+  const auto bytes = read_all(path);
+  std::vector<checkpoint> out;
+  for (std::size_t at = 0; at + journal_record <= bytes.size(); at += journal_record) {
+    const std::span<const std::uint8_t> rec{bytes.data() + at, journal_record};
+    reader r{rec};
+    checkpoint c;
+    if (r.get(4) != journal_magic)
+      break;
+    c.part = static_cast<std::uint32_t>(r.get(4));
+    c.next_fragment = static_cast<std::uint32_t>(r.get(4));
+    c.bytes = r.get(8);
+    c.start_ms = static_cast<std::int64_t>(r.get(8));
+    c.end_ms = static_cast<std::int64_t>(r.get(8));
+    if (static_cast<std::uint32_t>(r.get(4)) != fnv1a(rec.first(journal_record - 4)))
+      break;
+    out.push_back(c);
+  }
+  return out;
+}
+
+using tracks = std::pair<std::optional<ffmpeg::track_params>, std::optional<ffmpeg::track_params>>;
+
+std::vector<std::uint8_t> encode(const tracks& t) {
+  std::vector<std::uint8_t> out;
+  for (const auto* p : {&t.first, &t.second}) {
+    put(out, p->has_value() ? 1 : 0, 1);
+    if (!*p)
+      continue;
+    const auto& v = **p;
+    put(out, static_cast<std::uint8_t>(v.codec), 1);
+    put(out, v.config.size(), 4);
+    out.insert(out.end(), v.config.begin(), v.config.end());
+    for (int x : {v.width, v.height, v.sample_rate, v.channels})
+      put(out, static_cast<std::uint32_t>(x), 4);
+  }
+  put(out, fnv1a(out), 4);
+  return out;
+}
+
+std::optional<tracks> decode_tracks(std::span<const std::uint8_t> in) {
+  if (in.size() < 4)
+    return std::nullopt;
+  reader r{in.first(in.size() - 4)};
+  reader sum{in.last(4)};
+  if (static_cast<std::uint32_t>(sum.get(4)) != fnv1a(in.first(in.size() - 4)))
+    return std::nullopt;
+  tracks t;
+  for (auto* p : {&t.first, &t.second}) {
+    if (r.get(1) == 0)
+      continue;
+    ffmpeg::track_params v;
+    v.codec = static_cast<media::codec>(r.get(1));
+    const auto n = r.get(4);
+    if (!r.ok || n > r.in.size() - r.at)
+      return std::nullopt;
+    v.config.assign(r.in.begin() + static_cast<std::ptrdiff_t>(r.at), r.in.begin() + static_cast<std::ptrdiff_t>(r.at + n));
+    r.at += n;
+    v.width = static_cast<int>(r.get(4));
+    v.height = static_cast<int>(r.get(4));
+    v.sample_rate = static_cast<int>(r.get(4));
+    v.channels = static_cast<int>(r.get(4));
+    *p = std::move(v);
+  }
+  if (!r.ok)
+    return std::nullopt;
+  return t;
+}
+
+std::string part_name(std::uint32_t index, std::string_view ext) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "part-%04u.%.*s", index, static_cast<int>(ext.size()), ext.data());
+  return buf;
+}
+
+domain::status write_file_synced(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+  const auto tmp = path.string() + ".tmp";
+  auto f = file::open(tmp, 0, {});
+  if (!f)
+    return f.error();
+  if (auto st = (*f)->write(bytes); !st)
+    return st;
+  if (auto st = (*f)->sync(); !st)
+    return st;
+  f->reset();
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec)
+    return io_error("renaming", tmp, ec.value());
+  return domain::ok_status();
+}
+
+} // namespace
+
+struct recorder::impl {
+  struct track_state {
+    fanout::message_ptr held; // written once the next sample gives its duration
+    std::int64_t held_dts = 0, held_pts = 0;
+    std::int64_t last_dts = std::numeric_limits<std::int64_t>::min(); // latest accepted, recording timeline
+    std::int64_t last_delta = 0;
+    std::int64_t adjust = 0; // repairs of this track's clock so far
+    std::int64_t written_end = 0;
+  };
+
+  recorder_options opts;
+  std::shared_ptr<listener> events;
+  fanout::stream_info info;
+  progress state;
+  bool failed = false;
+  bool done = false;
+  std::string error;
+
+  std::unique_ptr<file> media;
+  std::unique_ptr<file_sink> sink;
+  std::unique_ptr<ffmpeg::fmp4_writer> writer;
+  std::unique_ptr<file> journal;
+  tracks current; // the open part's tracks
+  std::uint32_t part_index = 0;
+  std::optional<std::int64_t> origin; // recording time = hub time - origin (+ a track's repairs)
+  std::int64_t base_ms = 0;           // where the recording's timeline starts or resumes
+  std::optional<checkpoint> resume;   // a part to continue after a crash, if its codecs are the same
+  std::optional<tracks> resume_tracks;
+  track_state video, audio;
+  std::uint64_t repairs = 0;
+  std::map<std::string, bool> skipped_codecs; // logged once each
+
+  track_state& track(frame_kind k) { return k == frame_kind::video ? video : audio; }
+
+  void recover() {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.dir, ec);
+    if (ec)
+      return fail(io_error("making the folder", opts.dir, ec.value()).message);
+    const auto records = read_journal(opts.dir / "journal");
+    std::map<std::uint32_t, checkpoint> last;
+    for (const auto& c : records)
+      last[c.part] = c;
+    for (const auto& [index, c] : last) {
+      part p;
+      p.index = index;
+      p.file = part_name(index, "mp4");
+      p.bytes = c.bytes;
+      p.start_ms = c.start_ms;
+      p.end_ms = c.end_ms;
+      if (auto t = decode_tracks(read_all(opts.dir / part_name(index, "tracks"))))
+        describe(p, *t);
+      state.parts.push_back(p);
+      part_index = index;
+    }
+    // Rewrite the journal with only its intact records: a torn tail must not hide later ones.
+    const auto path = opts.dir / "journal";
+    std::vector<std::uint8_t> intact;
+    for (const auto& c : records) {
+      const auto b = encode(c);
+      intact.insert(intact.end(), b.begin(), b.end());
+    }
+    auto j = file::open(path, 0, {});
+    if (!j)
+      return fail(j.error().message);
+    journal = std::move(*j);
+    if (auto st = journal->write(intact); !st)
+      return fail(st.error().message);
+    if (auto st = journal->sync(); !st)
+      return fail(st.error().message);
+    if (!last.empty()) {
+      const auto& c = last.rbegin()->second;
+      resume = c;
+      resume_tracks = decode_tracks(read_all(opts.dir / part_name(c.part, "tracks")));
+      base_ms = c.end_ms + opts.resume_gap_ms;
+      spdlog::info("recording resumes dir={} part={} bytes={} end_ms={}", opts.dir.string(), c.part, c.bytes, c.end_ms);
+    } else if (std::filesystem::exists(opts.dir / part_name(1, "mp4"))) {
+      spdlog::info("recording restarts dir={}: nothing was synced before it stopped", opts.dir.string());
+    }
+  }
+
+  static void describe(part& p, const tracks& t) {
+    if (t.first) {
+      p.video_codec = std::string{to_string(t.first->codec)};
+      p.width = t.first->width;
+      p.height = t.first->height;
+    }
+    if (t.second)
+      p.audio_codec = std::string{to_string(t.second->codec)};
+  }
+
+  void fail(std::string why) {
+    if (failed)
+      return;
+    failed = true;
+    error = std::move(why);
+    spdlog::error("recording failed dir={} error=\"{}\"", opts.dir.string(), error);
+    // What made it to the disk stays readable: the open fragment is finished if the disk lets us.
+    if (writer)
+      (void)writer->finish();
+    writer.reset();
+    if (events)
+      events->on_failed(state, error);
+  }
+
+  void skip_codec(std::string_view kind, media::codec c) {
+    const std::string name = std::string{kind} + " " + std::string{to_string(c)};
+    if (!skipped_codecs.emplace(name, true).second)
+      return;
+    spdlog::warn("recording leaves out {}: the fMP4 recording takes h264, hevc, av1, aac and opus dir={}", name,
+                 opts.dir.string());
+  }
+
+  // Opens a part at this sample (a video key frame, or any audio sample of an audio-only stream).
+  bool open_part(const fanout::message& first) {
+    tracks t;
+    if (info.video_config) {
+      if (ffmpeg::recordable(info.video_config->codec)) {
+        if (first.kind != frame_kind::video)
+          return false; // wait for the key frame
+        auto v = ffmpeg::describe_video(*info.video_config, first);
+        if (!v) {
+          fail(v.error().message);
+          return false;
+        }
+        t.first = std::move(*v);
+      } else {
+        skip_codec("video", info.video_config->codec);
+      }
+    }
+    if (info.audio_config) {
+      if (ffmpeg::recordable(info.audio_config->codec)) {
+        auto a = ffmpeg::describe_audio(*info.audio_config);
+        if (a)
+          t.second = std::move(*a);
+        else
+          spdlog::warn("recording leaves out the audio dir={} error=\"{}\"", opts.dir.string(), a.error().message);
+      } else {
+        skip_codec("audio", info.audio_config->codec);
+      }
+    }
+    if (!t.first && !t.second)
+      return false;
+    if (!t.first && first.kind != frame_kind::audio)
+      return false;
+
+    const bool continue_part = resume && resume_tracks && *resume_tracks == t;
+    std::uint64_t keep = 0;
+    std::uint32_t next_fragment = 1;
+    if (continue_part) {
+      part_index = resume->part;
+      keep = resume->bytes;
+      next_fragment = resume->next_fragment;
+    } else {
+      ++part_index;
+      if (auto st = write_file_synced(opts.dir / part_name(part_index, "tracks"), encode(t)); !st) {
+        fail(st.error().message);
+        return false;
+      }
+    }
+    auto f = file::open(opts.dir / part_name(part_index, "mp4"), keep, opts.write_fault);
+    if (!f) {
+      fail(f.error().message);
+      return false;
+    }
+    media = std::move(*f);
+    sink = std::make_unique<file_sink>(*media);
+    auto w = ffmpeg::fmp4_writer::open(
+        *sink, t.first, t.second,
+        ffmpeg::fmp4_options{.fragment_ms = opts.fragment_ms, .continuation = continue_part, .first_fragment = next_fragment});
+    if (!w) {
+      fail(w.error().message);
+      return false;
+    }
+    writer = std::move(*w);
+    current = std::move(t);
+    if (!origin)
+      origin = first.dts_ms - base_ms;
+    const std::int64_t start = first.dts_ms - *origin;
+    if (continue_part) {
+      state.parts.back().end_ms = std::max(state.parts.back().end_ms, start);
+    } else {
+      part p;
+      p.index = part_index;
+      p.file = part_name(part_index, "mp4");
+      p.start_ms = p.end_ms = start;
+      describe(p, current);
+      state.parts.push_back(p);
+    }
+    state.parts.back().bytes = media->size();
+    resume.reset();
+    video = track_state{};
+    audio = track_state{};
+    spdlog::info("recording part started dir={} part={} video={} audio={} {}x{} continued={}", opts.dir.string(),
+                 part_index, state.parts.back().video_codec, state.parts.back().audio_codec, state.parts.back().width,
+                 state.parts.back().height, continue_part);
+    if (!sync())
+      return false;
+    if (events)
+      events->on_part_started(state);
+    return true;
+  }
+
+  // The part's bytes to the disk, then a journal record that says so.
+  bool sync() {
+    if (!media)
+      return true;
+    if (auto st = media->sync(); !st) {
+      fail(st.error().message);
+      return false;
+    }
+    auto& p = state.parts.back();
+    p.bytes = media->size();
+    checkpoint c{part_index, writer ? writer->next_fragment() : 1, p.bytes, p.start_ms, p.end_ms};
+    if (auto st = journal->write(encode(c)); !st) {
+      fail(st.error().message);
+      return false;
+    }
+    if (auto st = journal->sync(); !st) {
+      fail(st.error().message);
+      return false;
+    }
+    return true;
+  }
+
+  // Writes t's held sample, ending at `end` (its successor's DTS).
+  bool write_held(frame_kind k, std::int64_t end) {
+    auto& t = track(k);
+    if (!t.held)
+      return true;
+    const auto before = media->size();
+    const std::int64_t flushed_end = std::max(video.written_end, audio.written_end);
+    const auto duration = std::max<std::int64_t>(1, end - t.held_dts);
+    auto st = writer->write(k, *t.held, t.held_dts, t.held_pts, duration);
+    t.held.reset();
+    if (!st) {
+      fail(st.error().message);
+      return false;
+    }
+    t.written_end = t.held_dts + duration;
+    if (media->size() != before) {
+      // A fragment reached the file: everything written before this sample.
+      state.parts.back().end_ms = std::max(state.parts.back().end_ms, flushed_end);
+      return sync();
+    }
+    return true;
+  }
+
+  // Everything held, written with the last step as its duration; then the fragment.
+  bool drain() {
+    for (auto k : {frame_kind::video, frame_kind::audio}) {
+      auto& t = track(k);
+      if (t.held && !write_held(k, t.held_dts + std::max<std::int64_t>(t.last_delta, 1)))
+        return false;
+    }
+    return true;
+  }
+
+  bool close_part() {
+    if (!writer)
+      return true;
+    if (!drain())
+      return false;
+    if (auto st = writer->finish(); !st) {
+      fail(st.error().message);
+      return false;
+    }
+    state.parts.back().end_ms = std::max({state.parts.back().end_ms, video.written_end, audio.written_end});
+    writer.reset();
+    const bool ok = sync();
+    media.reset();
+    sink.reset();
+    return ok;
+  }
+
+  void sample(const fanout::message_ptr& mp) {
+    const fanout::message& m = *mp;
+    if (failed || done || (m.kind != frame_kind::video && m.kind != frame_kind::audio))
+      return;
+    if (!writer && !open_part(m))
+      return;
+    const bool in_part = m.kind == frame_kind::video ? current.first.has_value() : current.second.has_value();
+    if (!in_part)
+      return;
+    auto& t = track(m.kind);
+    std::int64_t dts = m.dts_ms - *origin + t.adjust;
+    if (t.last_dts != std::numeric_limits<std::int64_t>::min()) {
+      const std::int64_t step = dts - t.last_dts;
+      if (step > opts.jump_ms || step < -1000) {
+        // The publisher's clock jumped: this track goes on one step after its last sample.
+        const std::int64_t to = t.last_dts + std::max<std::int64_t>(t.last_delta, 1);
+        t.adjust += to - dts;
+        spdlog::warn("recording repaired a timestamp jump dir={} track={} step_ms={}", opts.dir.string(),
+                     m.kind == frame_kind::video ? "video" : "audio", step);
+        dts = to;
+        ++repairs;
+      } else if (step <= 0) {
+        if (++repairs % 100 == 1)
+          spdlog::warn("recording repaired a non-monotonic timestamp dir={} track={} step_ms={} repaired={}",
+                       opts.dir.string(), m.kind == frame_kind::video ? "video" : "audio", step, repairs);
+        dts = t.last_dts + 1;
+      }
+    } else if (dts < 0) {
+      return; // before the part's first key frame (audio a little ahead of it)
+    }
+    if (t.last_dts != std::numeric_limits<std::int64_t>::min())
+      t.last_delta = dts - t.last_dts;
+    t.last_dts = dts;
+    if (!write_held(m.kind, dts))
+      return;
+    t.held = mp;
+    t.held_dts = dts;
+    t.held_pts = dts + std::max(0, m.composition_offset_ms);
+  }
+};
+
+recorder::recorder(recorder_options opts, std::shared_ptr<listener> l) : impl_{std::make_unique<impl>()} {
+  impl_->opts = std::move(opts);
+  impl_->events = std::move(l);
+  impl_->recover();
+}
+
+recorder::~recorder() = default;
+
+const progress& recorder::state() const { return impl_->state; }
+
+void recorder::on_opened(const fanout::stream_info& info) { impl_->info = info; }
+
+void recorder::on_config_changed(const fanout::stream_info& info) {
+  auto& p = *impl_;
+  p.info = info;
+  if (!p.writer || p.failed)
+    return;
+  const auto changed = [](const fanout::message_ptr& header, const std::optional<ffmpeg::track_params>& t) {
+    if (!header)
+      return t.has_value();
+    if (!t)
+      return ffmpeg::recordable(header->codec);
+    const auto d = header->data();
+    return header->codec != t->codec || !std::equal(d.begin(), d.end(), t->config.begin(), t->config.end());
+  };
+  if (changed(info.video_config, p.current.first) || changed(info.audio_config, p.current.second)) {
+    spdlog::info("recording: codec configuration changed dir={}: a new part starts at the next key frame",
+                 p.opts.dir.string());
+    p.close_part();
+  }
+}
+
+void recorder::on_sample(const fanout::message_ptr& m) {
+  impl_->sample(m);
+}
+
+void recorder::on_publisher_gone() {
+  auto& p = *impl_;
+  if (p.failed || !p.writer)
+    return;
+  // The fragment so far goes to the disk; the held samples wait for their successors, whose DTS
+  // (after the gap the hub removed) gives their duration.
+  if (auto st = p.writer->flush(); !st)
+    return p.fail(st.error().message);
+  auto& part = p.state.parts.back();
+  part.end_ms = std::max({part.end_ms, p.video.written_end, p.audio.written_end});
+  if (!p.sync())
+    return;
+  if (p.events)
+    p.events->on_paused(p.state);
+}
+
+void recorder::on_closed() {
+  auto& p = *impl_;
+  if (p.failed || p.done)
+    return;
+  if (!p.close_part())
+    return;
+  p.done = true;
+  spdlog::info("recording finished dir={} parts={} bytes={} duration_ms={}", p.opts.dir.string(), p.state.parts.size(),
+               p.state.bytes(), p.state.duration_ms());
+  if (p.events)
+    p.events->on_finished(p.state);
+}
+
+void recorder::on_failed(std::string_view why) {
+  impl_->fail("the recorder fell behind the stream and stopped: " + std::string{why});
+}
+
+} // namespace onair::media::record

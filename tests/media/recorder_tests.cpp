@@ -1,0 +1,321 @@
+// The recorder, fed by a hub with samples parsed from what the ffmpeg CLI encodes, read back by
+// ffprobe: one part across a publisher's gap, a crash and a resume, a configuration change, a
+// full disk, timestamps that jump.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "eventually.hpp"
+#include "media/fanout/hub.hpp"
+#include "media/flv/tag.hpp"
+#include "media/record/recorder.hpp"
+
+using namespace onair::media;
+using onair::testing::eventually;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr std::chrono::seconds wait_limit{20};
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  BOOST_REQUIRE(p);
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p))
+    out += buf;
+  ::pclose(p);
+  return out;
+}
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    char tmpl[] = "/tmp/onair-rec-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// A source encoded by the ffmpeg CLI as FLV (what an RTMP publisher sends), parsed into frames as
+// the RTMP session parses them.
+std::vector<frame> encode(const fs::path& dir, const std::string& name, int seconds, const std::string& size, int gop) {
+  const auto file = dir / (name + ".flv");
+  const auto cmd = "ffmpeg -v error -y -f lavfi -i testsrc=size=" + size + ":rate=30 -f lavfi -i sine=frequency=440:sample_rate=44100 -t " +
+                   std::to_string(seconds) + " -c:v libx264 -preset ultrafast -g " + std::to_string(gop) +
+                   " -c:a aac -b:a 64k -f flv " + file.string() + " 2>&1";
+  BOOST_REQUIRE_MESSAGE(run(cmd).empty(), "ffmpeg encodes the source");
+  std::ifstream in{file, std::ios::binary};
+  const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>{in}, {}};
+  flv::reader r;
+  auto res = r.consume(bytes);
+  BOOST_REQUIRE(res.error.empty());
+  std::vector<frame> out;
+  for (auto& t : res.tags) {
+    if (t.type == flv::tag_type::script)
+      continue;
+    frame f;
+    f.timestamp_ms = t.timestamp;
+    f.payload = t.payload;
+    if (t.type == flv::tag_type::video) {
+      const auto v = flv::parse_video(*t.payload);
+      BOOST_REQUIRE(v);
+      f.kind = frame_kind::video;
+      f.keyframe = v->keyframe;
+      f.sequence_header = v->sequence_header;
+      f.end_of_sequence = v->end_of_sequence;
+      f.composition_offset_ms = v->composition_offset;
+      f.codec = codec_from_name(v->codec);
+      f.set_data(v->data);
+    } else {
+      const auto a = flv::parse_audio(*t.payload);
+      BOOST_REQUIRE(a);
+      f.kind = frame_kind::audio;
+      f.sequence_header = a->sequence_header;
+      f.codec = codec_from_name(a->codec);
+      f.set_data(a->data);
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::size_t video_frames(const std::vector<frame>& fs) {
+  return static_cast<std::size_t>(std::count_if(fs.begin(), fs.end(), [](const frame& f) {
+    return f.kind == frame_kind::video && !f.sequence_header && !f.end_of_sequence;
+  }));
+}
+
+struct probe {
+  std::string errors;
+  long frames = 0;
+  double duration = 0, video_start = 0, audio_start = 0;
+  std::string size;
+};
+probe ffprobe(const fs::path& file) {
+  probe p;
+  p.errors = run("ffprobe -v error -count_frames -show_entries stream=codec_type -of csv=p=0 " + file.string() + " 2>&1 >/dev/null");
+  const auto num = [&](const std::string& args) {
+    return run("ffprobe -v error " + args + " -of default=nw=1:nk=1 " + file.string() + " 2>/dev/null");
+  };
+  p.frames = std::atol(num("-count_frames -select_streams v:0 -show_entries stream=nb_read_frames").c_str());
+  p.duration = std::atof(num("-show_entries format=duration").c_str());
+  p.video_start = std::atof(num("-select_streams v:0 -show_entries stream=start_time").c_str());
+  p.audio_start = std::atof(num("-select_streams a:0 -show_entries stream=start_time").c_str());
+  auto s = num("-select_streams v:0 -show_entries stream=width,height");
+  std::replace(s.begin(), s.end(), '\n', 'x');
+  p.size = s.substr(0, s.empty() ? 0 : s.size() - 1);
+  return p;
+}
+
+struct events : record::listener {
+  std::mutex mu;
+  std::optional<record::progress> finished, failed;
+  std::string error;
+  int parts_started = 0, pauses = 0;
+  void on_part_started(const record::progress&) override {
+    std::lock_guard lock{mu};
+    ++parts_started;
+  }
+  void on_paused(const record::progress&) override {
+    std::lock_guard lock{mu};
+    ++pauses;
+  }
+  void on_finished(const record::progress& p) override {
+    std::lock_guard lock{mu};
+    finished = p;
+  }
+  void on_failed(const record::progress& p, std::string_view why) override {
+    std::lock_guard lock{mu};
+    failed = p;
+    error = why;
+  }
+  bool ended() {
+    std::lock_guard lock{mu};
+    return finished || failed;
+  }
+};
+
+// A hub with a recorder into dir attached.
+struct recording {
+  std::shared_ptr<fanout::hub> hub = std::make_shared<fanout::hub>("k");
+  std::shared_ptr<events> heard = std::make_shared<events>();
+  std::shared_ptr<fanout::tap> tap;
+  explicit recording(const fs::path& dir, std::function<int(std::size_t)> fault = {}) {
+    record::recorder_options o;
+    o.dir = dir;
+    o.write_fault = std::move(fault);
+    tap = hub->attach(std::make_shared<record::recorder>(o, heard), {.name = "recorder"});
+  }
+  void publish(const std::vector<frame>& frames, std::int64_t shift_ms = 0) {
+    const auto s = hub->begin_publish();
+    for (auto f : frames) {
+      f.timestamp_ms = static_cast<std::uint32_t>(f.timestamp_ms + shift_ms);
+      BOOST_REQUIRE(hub->publish(f, s));
+    }
+    hub->end_publish(s);
+  }
+  void finish() {
+    hub->close();
+    BOOST_REQUIRE(eventually([&] { return heard->ended(); }, wait_limit));
+    hub->detach(tap);
+  }
+};
+
+struct sources {
+  temp_dir dir;
+  std::vector<frame> a = encode(dir.path, "a", 3, "320x240", 300);  // one GOP: every frame recorded
+  std::vector<frame> b = encode(dir.path, "b", 3, "320x240", 30);
+  std::vector<frame> wide = encode(dir.path, "wide", 2, "640x360", 30);
+};
+sources& source() {
+  static sources s;
+  return s;
+}
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(recorder)
+
+BOOST_AUTO_TEST_CASE(a_publisher_gap_lands_in_one_part_with_every_frame_and_the_gap_removed) {
+  auto& src = source();
+  temp_dir out;
+  // Given a recording of a stream
+  recording r{out.path};
+  // When the publisher sends 3 s, leaves, comes back and sends 3 s more (its clock restarted)
+  r.publish(src.a);
+  r.publish(src.b);
+  r.finish();
+  // Then one part holds every frame, 6 s long, audio and video starting together
+  BOOST_REQUIRE(r.heard->finished);
+  const auto& p = *r.heard->finished;
+  BOOST_REQUIRE(p.parts.size() == 1u);
+  BOOST_TEST(p.parts[0].video_codec == "h264");
+  BOOST_TEST(p.parts[0].audio_codec == "aac");
+  BOOST_TEST(p.parts[0].width == 320);
+  BOOST_TEST(p.bytes() == fs::file_size(out.path / "part-0001.mp4"));
+  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  BOOST_TEST(probe.errors == "");
+  BOOST_TEST(probe.frames == static_cast<long>(video_frames(src.a) + video_frames(src.b)));
+  BOOST_TEST(probe.duration == 6.0, boost::test_tools::tolerance(0.3 / 6));
+  BOOST_TEST(std::abs(probe.video_start - probe.audio_start) <= 0.040);
+  BOOST_TEST(std::abs(p.duration_ms() - 6000) <= 300);
+  BOOST_TEST(r.heard->pauses == 2); // after each session
+}
+
+BOOST_AUTO_TEST_CASE(after_a_crash_the_part_is_cut_back_to_what_was_synced_and_goes_on) {
+  auto& src = source();
+  temp_dir out;
+  {
+    // Given a recorder that stops mid-stream without finishing (as on kill -9)
+    recording r{out.path};
+    const auto s = r.hub->begin_publish();
+    for (const auto& f : src.a)
+      r.hub->publish(f, s);
+    BOOST_REQUIRE(eventually([&] { return fs::exists(out.path / "journal") && fs::file_size(out.path / "journal") > 64; }, wait_limit));
+    r.hub->detach(r.tap);
+    // and a torn tail after what it synced
+    std::ofstream{out.path / "part-0001.mp4", std::ios::app | std::ios::binary} << std::string(777, 'x');
+  }
+  // When a new recorder takes the folder over and the publisher comes back
+  recording r{out.path};
+  r.publish(src.b);
+  r.finish();
+  // Then the part reads cleanly, holding all but at most the last second before the stop
+  BOOST_REQUIRE(r.heard->finished);
+  BOOST_TEST(r.heard->finished->parts.size() == 1u);
+  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  BOOST_TEST(probe.errors == "");
+  const long all = static_cast<long>(video_frames(src.a) + video_frames(src.b));
+  BOOST_TEST(probe.frames <= all);
+  BOOST_TEST(probe.frames >= all - 31);
+  BOOST_TEST(probe.duration >= 5.0);
+  BOOST_TEST(probe.duration <= 6.1);
+}
+
+BOOST_AUTO_TEST_CASE(a_codec_configuration_change_starts_a_new_part) {
+  auto& src = source();
+  temp_dir out;
+  recording r{out.path};
+  r.publish(src.b);
+  r.publish(src.wide); // the encoder came back at another resolution
+  r.finish();
+  BOOST_REQUIRE(r.heard->finished);
+  const auto& p = *r.heard->finished;
+  BOOST_REQUIRE(p.parts.size() == 2u);
+  BOOST_TEST(p.parts[1].width == 640);
+  BOOST_TEST(p.parts[1].start_ms >= p.parts[0].end_ms);
+  const auto one = ffprobe(out.path / "part-0001.mp4");
+  const auto two = ffprobe(out.path / "part-0002.mp4");
+  BOOST_TEST(one.errors == "");
+  BOOST_TEST(two.errors == "");
+  BOOST_TEST(one.size == "320x240");
+  BOOST_TEST(two.size == "640x360");
+  BOOST_TEST(one.frames + two.frames == static_cast<long>(video_frames(src.b) + video_frames(src.wide)));
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_fails_the_recording_and_the_stream_goes_on) {
+  auto& src = source();
+  temp_dir out;
+  std::atomic<std::size_t> written{0};
+  recording r{out.path, [&](std::size_t n) { return (written += n) > 50'000 ? ENOSPC : 0; }};
+  const auto s = r.hub->begin_publish();
+  for (const auto& f : src.b)
+    BOOST_REQUIRE(r.hub->publish(f, s)); // the publisher never notices
+  BOOST_REQUIRE(eventually([&] { return r.heard->ended(); }, wait_limit));
+  BOOST_REQUIRE(r.heard->failed);
+  BOOST_TEST(r.heard->error.find("No space left on device") != std::string::npos);
+  BOOST_TEST(r.heard->error.find("part-0001.mp4") != std::string::npos);
+  r.hub->close();
+  r.hub->detach(r.tap);
+}
+
+BOOST_AUTO_TEST_CASE(timestamps_that_jump_or_go_back_are_repaired) {
+  auto& src = source();
+  temp_dir out;
+  recording r{out.path};
+  auto frames = src.b;
+  // The publisher's clock jumps 60 s forward halfway
+  for (std::size_t i = frames.size() / 2; i < frames.size(); ++i)
+    frames[i].timestamp_ms += 60'000;
+  r.publish(frames);
+  r.finish();
+  BOOST_REQUIRE(r.heard->finished);
+  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  BOOST_TEST(probe.errors == "");
+  BOOST_TEST(probe.frames == static_cast<long>(video_frames(src.b)));
+  BOOST_TEST(probe.duration < 3.5);
+}
+
+BOOST_AUTO_TEST_CASE(a_codec_the_recording_cannot_take_is_left_out) {
+  auto& src = source();
+  temp_dir out;
+  recording r{out.path};
+  auto frames = src.b;
+  for (auto& f : frames)
+    if (f.kind == frame_kind::video)
+      f.codec = codec::other; // e.g. VP6 or an unknown FourCC
+  r.publish(frames);
+  r.finish();
+  BOOST_REQUIRE(r.heard->finished);
+  BOOST_REQUIRE(r.heard->finished->parts.size() == 1u);
+  BOOST_TEST(r.heard->finished->parts[0].video_codec == "");
+  BOOST_TEST(r.heard->finished->parts[0].audio_codec == "aac");
+  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  BOOST_TEST(probe.errors == "");
+  BOOST_TEST(probe.duration == 3.0, boost::test_tools::tolerance(0.1));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
