@@ -231,6 +231,15 @@ ingest::hub_ptr ingest::open_playback_now(const std::string& playback_id) {
   return nullptr;
 }
 
+ingest::hub_ptr ingest::open_live_hub(domain::app_id app, std::int64_t key_id) {
+  std::lock_guard lock{hubs_mu_};
+  auto k = storage::get_view<stream_key_aggregate>(rt_.views(), app, std::to_string(key_id));
+  if (!k || (k->state.state != key_state::active_live && k->state.state != key_state::active_live_prep &&
+             k->state.state != key_state::inactive_live))
+    return nullptr;
+  return hubs_.find_or_create(hub_name(app, key_id));
+}
+
 void ingest::open_playback(std::string playback_id, std::function<void(hub_ptr)> answer) {
   rt_.post([this, id = std::move(playback_id), answer = std::move(answer)] { answer(open_playback_now(id)); });
 }

@@ -55,6 +55,11 @@ public:
   using hub_ptr = std::shared_ptr<media::fanout::hub>;
   void open_playback(std::string playback_id, std::function<void(hub_ptr)> answer);
 
+  // The hub of a key whose room is on air (ACTIVE_LIVE, ACTIVE_LIVE_PREP, INACTIVE_LIVE), opened
+  // in step with closing it, for an in-process consumer (the recorder); null otherwise. Reads the
+  // views: not on an event loop.
+  [[nodiscard]] hub_ptr open_live_hub(domain::app_id app, std::int64_t key_id);
+
   [[nodiscard]] static std::string hub_name(domain::app_id app, std::int64_t key_id);
 
 private:

@@ -53,6 +53,42 @@ json video_post_json(const rest_context& ctx, domain::app_id app, const video_ro
 
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
+// The room's broadcast (the current one, or the last) and its recording: parts, bytes, duration,
+// codecs, and the error of a recording that failed.
+json broadcast_json(const rest_context& ctx, domain::app_id app, const video_room& r) {
+  if (!r.broadcast_id)
+    return nullptr;
+  auto b = storage::get_view<domain::broadcast_aggregate>(ctx.rt.views(), app, std::to_string(*r.broadcast_id));
+  if (!b || !b->state.exists)
+    return nullptr;
+  const auto& bs = b->state;
+  const auto& rec = bs.recording;
+  json parts = json::array();
+  for (const auto& p : rec.parts)
+    parts.push_back(json{{"index", p.index},
+                         {"file", p.file},
+                         {"videoCodec", text_or_null(p.video_codec)},
+                         {"audioCodec", text_or_null(p.audio_codec)},
+                         {"width", p.width},
+                         {"height", p.height},
+                         {"bytes", p.bytes},
+                         {"startMs", p.start_ms},
+                         {"endMs", p.end_ms}});
+  return json{{"id", bs.id},
+              {"state", std::string{domain::to_string(bs.state)}},
+              {"startedAt", time_json(bs.started_at)},
+              {"endedAt", time_json(bs.ended_at)},
+              {"forced", bs.forced},
+              {"ingestSessions", bs.sessions.size()},
+              {"recording", json{{"state", std::string{domain::to_string(rec.state)}},
+                                 {"bytes", rec.bytes},
+                                 {"durationMs", rec.duration_ms},
+                                 {"parts", parts},
+                                 {"error", text_or_null(rec.error)},
+                                 {"startedAt", time_json(rec.started_at)},
+                                 {"endedAt", time_json(rec.ended_at)}}}};
+}
+
 } // namespace
 
 json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version, const video_room& r) {
@@ -94,6 +130,7 @@ json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version
               {"cmafHlsPlayUrl", hls_play},
               {"cmafDashPlayUrl", dash_play},
               {"videoPost", video_post_json(ctx, app, r)},
+              {"broadcast", broadcast_json(ctx, app, r)},
               {"version", version},
               {"createdAt", time_json(r.created_at)},
               {"lastModifiedAt", time_json(r.last_modified_at)}};

@@ -16,6 +16,7 @@
 #include "api/idempotency.hpp"
 #include "api/kafka_service.hpp"
 #include "actors/ingest.hpp"
+#include "actors/recordings.hpp"
 #include "media/fanout/counters.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/flv/http_flv.hpp"
@@ -141,6 +142,9 @@ domain::result<std::uint16_t> server::start() {
   media_stats_ = std::make_unique<media::counters>();
   hubs_ = std::make_unique<media::fanout::registry>(media::fanout::hub_options{}, media_stats_.get());
   ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);
+  // Every broadcast recorded; those a stop left open are taken up before publishers can return.
+  recordings_ = std::make_unique<actors::recordings>(*rt_, *ingest_, fs::path{cfg_.data_dir}, media_stats_.get());
+  recordings_->resume();
   rtmp_ = std::make_unique<media::rtmp::server>(rc, *ingest_, *media_stats_);
   try {
     rtmp_->start();
@@ -205,6 +209,7 @@ void server::stop() {
     fs::remove(fs::path{cfg_.data_dir} / "admin.token", ec);
   }
   rtmp_.reset();
+  recordings_.reset(); // recorders stop; what they synced is taken up on the next start
   ingest_.reset();
   hubs_.reset();
   kafka_.reset();
@@ -238,6 +243,15 @@ std::string server::media_metrics() const {
   line("onair_media_bytes_out_total", "counter", "bytes sent to players", get(c.bytes_out));
   line("onair_media_dropped_gops_total", "counter", "whole GOPs skipped for slow players", get(c.dropped_gops));
   line("onair_media_dropped_frames_total", "counter", "frames skipped for slow players", get(c.dropped_frames));
+  line("onair_media_consumers_active", "gauge", "in-process consumers attached (recorders, transcoders)",
+       get(c.consumers_active));
+  line("onair_media_consumer_failures_total", "counter",
+       "in-process consumers failed (a lossless one fell behind its bound, or threw)", get(c.consumer_failures));
+  line("onair_media_consumer_dropped_samples_total", "counter", "samples a droppable in-process consumer skipped",
+       get(c.consumer_dropped_samples));
+  line("onair_recordings_active", "gauge", "broadcasts being recorded", get(c.recordings_active));
+  line("onair_recordings_failed_total", "counter", "recordings failed (write error, fell behind)",
+       get(c.recordings_failed));
   return out;
 }
 

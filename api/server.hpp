@@ -32,6 +32,7 @@ class server;
 
 namespace onair::actors {
 class ingest;
+class recordings;
 }
 
 namespace onair::api {
@@ -67,6 +68,7 @@ private:
   std::unique_ptr<media::counters> media_stats_;
   std::unique_ptr<media::fanout::registry> hubs_;
   std::unique_ptr<actors::ingest> ingest_;
+  std::unique_ptr<actors::recordings> recordings_;
   std::unique_ptr<media::rtmp::server> rtmp_;
   std::uint16_t rtmp_port_ = 0;
   std::string admin_token_;

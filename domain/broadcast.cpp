@@ -17,6 +17,27 @@ bool known_session(const broadcast& s, std::string_view session_id) {
                      [&](const ingest_session& session) { return session.session_id == session_id; });
 }
 
+std::int64_t total_bytes(const std::vector<recording_part>& parts) {
+  std::int64_t n = 0;
+  for (const auto& p : parts)
+    n += p.bytes;
+  return n;
+}
+
+std::int64_t total_duration(const std::vector<recording_part>& parts) {
+  std::int64_t n = 0;
+  for (const auto& p : parts)
+    n += p.end_ms - p.start_ms;
+  return n;
+}
+
+error recording_over(const broadcast& s) {
+  return make_error(error_code::invalid_parameter,
+                    "the recording of broadcast " + std::to_string(s.id) + " is " + std::string{to_string(s.recording.state)});
+}
+
+bool recording_open(const broadcast& s) { return s.recording.state == recording_state::recording; }
+
 } // namespace
 
 broadcast broadcast_aggregate::initial_state() { return broadcast{}; }
@@ -63,6 +84,41 @@ result<events> broadcast_aggregate::decide(const command& cmd, const state& s, c
               return events{};
             return events{broadcast_ended{.forced = c.forced, .at = ctx.now}};
           },
+          [&](const start_recording& c) -> result<events> {
+            if (s.recording.state != recording_state::not_started)
+              return events{};
+            if (s.state == broadcast_state::ended)
+              return ended(s);
+            if (c.path.empty())
+              return make_error(error_code::invalid_parameter, "a recording needs its folder", "path");
+            return events{recording_started{.path = c.path, .at = ctx.now}};
+          },
+          [&](const record_progress& c) -> result<events> {
+            if (!recording_open(s))
+              return s.recording.state == recording_state::not_started ? result<events>{recording_over(s)}
+                                                                          : result<events>{events{}};
+            if (c.parts == s.recording.parts)
+              return events{};
+            return events{recording_progressed{
+                .parts = c.parts, .bytes = total_bytes(c.parts), .duration_ms = total_duration(c.parts), .at = ctx.now}};
+          },
+          [&](const complete_recording& c) -> result<events> {
+            if (!recording_open(s))
+              return s.recording.state == recording_state::not_started ? result<events>{recording_over(s)}
+                                                                          : result<events>{events{}};
+            return events{recording_completed{
+                .parts = c.parts, .bytes = total_bytes(c.parts), .duration_ms = total_duration(c.parts), .at = ctx.now}};
+          },
+          [&](const fail_recording& c) -> result<events> {
+            if (!recording_open(s))
+              return s.recording.state == recording_state::not_started ? result<events>{recording_over(s)}
+                                                                          : result<events>{events{}};
+            return events{recording_failed{.parts = c.parts,
+                                           .bytes = total_bytes(c.parts),
+                                           .duration_ms = total_duration(c.parts),
+                                           .error = c.error.empty() ? "the recording failed" : c.error,
+                                           .at = ctx.now}};
+          },
       },
       cmd);
 }
@@ -95,6 +151,31 @@ broadcast broadcast_aggregate::evolve(state s, const event& ev) {
                    for (auto& session : s.sessions)
                      if (!session.ended_at)
                        session.ended_at = e.at;
+                 },
+                 [&](const recording_started& e) {
+                   s.recording.state = recording_state::recording;
+                   s.recording.path = e.path;
+                   s.recording.started_at = e.at;
+                 },
+                 [&](const recording_progressed& e) {
+                   s.recording.parts = e.parts;
+                   s.recording.bytes = e.bytes;
+                   s.recording.duration_ms = e.duration_ms;
+                 },
+                 [&](const recording_completed& e) {
+                   s.recording.state = recording_state::complete;
+                   s.recording.parts = e.parts;
+                   s.recording.bytes = e.bytes;
+                   s.recording.duration_ms = e.duration_ms;
+                   s.recording.ended_at = e.at;
+                 },
+                 [&](const recording_failed& e) {
+                   s.recording.state = recording_state::failed;
+                   s.recording.parts = e.parts;
+                   s.recording.bytes = e.bytes;
+                   s.recording.duration_ms = e.duration_ms;
+                   s.recording.error = e.error;
+                   s.recording.ended_at = e.at;
                  },
              },
              ev);

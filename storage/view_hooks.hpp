@@ -87,6 +87,22 @@ struct view_hooks<domain::video_room_aggregate> {
   }
 };
 
+// Broadcasts whose recording is (or is about to be) written are in the `open_recording` set: on
+// start their recorders take the recordings up again, or finish those whose broadcast ended.
+template <>
+struct view_hooks<domain::broadcast_aggregate> {
+  static void apply(domain::app_id app, std::string_view id, const domain::broadcast*, const domain::broadcast& after,
+                    const domain::broadcast_aggregate::event&, kv_writer& w) {
+    const auto rec = after.recording.state;
+    const bool open = rec == domain::recording_state::recording ||
+                      (rec == domain::recording_state::not_started && after.state == domain::broadcast_state::live);
+    if (open)
+      w.put(keys::set_member("open_recording", app, id), "");
+    else
+      w.del(keys::set_member("open_recording", app, id));
+  }
+};
+
 // Flows still running are in the `open_flow` set: the process manager resumes them on start.
 template <>
 struct view_hooks<domain::flow_aggregate> {

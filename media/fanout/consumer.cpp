@@ -1,5 +1,9 @@
 #include "media/fanout/consumer.hpp"
 
+#include <pthread.h>
+
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "media/fanout/hub.hpp"
@@ -158,6 +162,9 @@ void tap::closed() {
 }
 
 void tap::run() {
+  // Named after the consumer's kind ("recorder …" → "recorder"): top -H and the benchmarks find it.
+  const std::string thread = opts_.name.substr(0, std::min<std::size_t>(opts_.name.find(' '), 15));
+  pthread_setname_np(pthread_self(), thread.c_str());
   for (;;) {
     item it;
     std::string why;

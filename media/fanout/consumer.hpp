@@ -53,7 +53,7 @@ public:
 enum class delivery : std::uint8_t { lossless, droppable };
 
 struct consumer_options {
-  std::string name = "consumer"; // in logs
+  std::string name = "consumer"; // in logs; its first word names the delivery thread
   delivery policy = delivery::lossless;
   std::size_t max_queued_bytes = 64 * 1024 * 1024;
   std::size_t max_queued_items = 64 * 1024;

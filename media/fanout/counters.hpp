@@ -26,6 +26,8 @@ struct counters {
   std::atomic<std::int64_t> consumers_active{0};
   std::atomic<std::uint64_t> consumer_failures{0};
   std::atomic<std::uint64_t> consumer_dropped_samples{0};
+  std::atomic<std::int64_t> recordings_active{0};
+  std::atomic<std::uint64_t> recordings_failed{0};
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
   static void add(std::atomic<std::int64_t>& c, std::int64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
