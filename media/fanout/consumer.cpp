@@ -124,7 +124,13 @@ void tap::sample(message_ptr m) {
         wait_key_ = true;
       }
     } else {
+      // Audio waits for the next video sample (or a batch of its own) to wake the consumer: one
+      // wake-up per video frame, not one per sample.
+      const bool wake = m->kind == frame_kind::video || ++unwoken_ >= opts_.audio_batch;
       push_locked({what::sample, std::move(m), nullptr}, bytes);
+      if (!wake)
+        return;
+      unwoken_ = 0;
     }
   }
   cv_.notify_one();

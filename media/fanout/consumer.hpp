@@ -57,6 +57,9 @@ struct consumer_options {
   delivery policy = delivery::lossless;
   std::size_t max_queued_bytes = 64 * 1024 * 1024;
   std::size_t max_queued_items = 64 * 1024;
+  // Audio samples that wait for a video sample before the consumer is woken (lifecycle calls and
+  // video wake it at once); 1: every sample wakes it.
+  std::size_t audio_batch = 8;
 };
 
 // One consumer's queue and its delivery thread. Producer calls come from the hub (under its lock,
@@ -105,6 +108,7 @@ private:
   bool failed_ = false;
   bool done_ = false;     // closed or failed: nothing more is queued
   bool wait_key_ = false; // droppable, after a drop: samples wait for a video key frame
+  std::size_t unwoken_ = 0; // audio samples queued since the consumer was last woken
   std::uint64_t dropped_ = 0;
   std::string why_;
   std::thread thread_;

@@ -53,10 +53,10 @@ void release_payload(void* opaque, std::uint8_t*) {
 }
 } // namespace
 
-packet packet_of(const fanout::message& m, std::int64_t dts_ms, std::int64_t pts_ms, std::int64_t duration_ms) {
-  packet p{av_packet_alloc()};
-  if (!p)
-    throw std::bad_alloc{};
+void fill_packet(AVPacket& pkt, const fanout::message& m, std::int64_t dts_ms, std::int64_t pts_ms,
+                 std::int64_t duration_ms) {
+  av_packet_unref(&pkt);
+  AVPacket* p = &pkt;
   const auto data = m.data();
   if (!data.empty()) {
     auto* owner = new std::shared_ptr<const std::vector<std::uint8_t>>{m.payload};
@@ -77,7 +77,6 @@ packet packet_of(const fanout::message& m, std::int64_t dts_ms, std::int64_t pts
   p->time_base = AVRational{1, 1000};
   if (m.keyframe || m.kind == frame_kind::audio)
     p->flags |= AV_PKT_FLAG_KEY;
-  return p;
 }
 
 } // namespace onair::media::ffmpeg

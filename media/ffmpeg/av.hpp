@@ -69,9 +69,9 @@ using resampler = std::unique_ptr<SwrContext, swr_free_>;
 // AV_CODEC_ID_NONE for a codec FFmpeg cannot take from onair (codec::other, none).
 [[nodiscard]] AVCodecID codec_id_of(media::codec c) noexcept;
 
-// A packet whose data is the sample's codec bytes, by reference (the packet's buffer holds the
-// shared payload; nothing is copied), timestamps in ms (time base 1/1000).
-[[nodiscard]] packet packet_of(const fanout::message& m, std::int64_t dts_ms, std::int64_t pts_ms,
-                               std::int64_t duration_ms);
+// Fills p (unreferenced first) with the sample's codec bytes, by reference (the packet's buffer
+// holds the shared payload; nothing is copied), timestamps in ms (time base 1/1000).
+void fill_packet(AVPacket& p, const fanout::message& m, std::int64_t dts_ms, std::int64_t pts_ms,
+                 std::int64_t duration_ms);
 
 } // namespace onair::media::ffmpeg

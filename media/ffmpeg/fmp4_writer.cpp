@@ -131,6 +131,7 @@ struct fmp4_writer::impl {
   int video = -1, audio = -1; // stream indexes
   bool finished = false;
   std::uint32_t first_fragment = 1;
+  packet pkt{av_packet_alloc()}; // reused for every sample
 
   // Every byte the muxer flushes; a continuation drops the init segment (the file has it).
   static int on_write(void* opaque, std::uint8_t* buf, int size, AVIODataMarkerType type, std::int64_t) {
@@ -162,6 +163,8 @@ domain::result<std::unique_ptr<fmp4_writer>> fmp4_writer::open(byte_sink& out, s
   if (!video && !audio)
     return fail("fmp4: a recording needs a video or an audio track");
   auto p = std::make_unique<impl>();
+  if (!p->pkt)
+    throw std::bad_alloc{};
   p->sink = &out;
   p->continuation = opts.continuation;
   p->first_fragment = opts.first_fragment;
@@ -247,10 +250,13 @@ domain::status fmp4_writer::write(frame_kind track, const fanout::message& m, st
   const int index = track == frame_kind::video ? p.video : track == frame_kind::audio ? p.audio : -1;
   if (index < 0)
     return fail("fmp4: no such track in this file");
-  auto pkt = packet_of(m, dts_ms, pts_ms, duration_ms);
+  AVPacket* pkt = p.pkt.get();
+  fill_packet(*pkt, m, dts_ms, pts_ms, duration_ms);
   pkt->stream_index = index;
-  av_packet_rescale_ts(pkt.get(), AVRational{1, 1000}, p.ctx->streams[index]->time_base);
-  if (const int rc = av_write_frame(p.ctx.get(), pkt.get()); rc < 0)
+  av_packet_rescale_ts(pkt, AVRational{1, 1000}, p.ctx->streams[index]->time_base);
+  const int rc = av_write_frame(p.ctx.get(), pkt);
+  av_packet_unref(pkt); // the shared payload is let go now, not at the next sample
+  if (rc < 0)
     return p.error(rc, "fmp4: writing a sample");
   // Whatever the muxer completed (a fragment) reaches the sink now, whole.
   avio_flush(p.ctx->pb);
