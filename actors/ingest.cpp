@@ -73,6 +73,10 @@ void ingest::attach(media::rtmp::server* server) {
   server_ = server;
 }
 
+void ingest::watch_streams(std::function<void(const stream_started&)> watcher) {
+  watchers_.push_back(std::move(watcher));
+}
+
 std::string ingest::hub_name(domain::app_id app, std::int64_t key_id) {
   return "key/" + std::to_string(app) + "/" + std::to_string(key_id);
 }
@@ -151,6 +155,8 @@ void ingest::decide_publish(const media::rtmp::publish_request& req,
                       std::lock_guard lock{hubs_mu_};
                       hub = hubs_.find_or_create(hub_name(app, key_id));
                     }
+                    for (const auto& w : watchers_)
+                      w(stream_started{app, key_id, r->state.mode, hub});
                     answer({std::move(hub), {}});
                   });
 }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/runtime.hpp"
 #include "domain/output_mode.hpp"
@@ -39,6 +40,18 @@ public:
 
   // The server whose publishers are cut when their key is ended from elsewhere (set once started).
   void attach(media::rtmp::server* server);
+
+  // A publish accepted: where its media goes and in which mode. What attaches in-process
+  // consumers as a stream starts (the CMAF transcoder when the mode includes CMAF) watches these;
+  // the watcher runs on a runtime thread before the publisher is answered, so it sees the first
+  // frame. Set before the server starts.
+  struct stream_started {
+    domain::app_id app = 0;
+    std::int64_t key_id = 0;
+    domain::output_mode mode = domain::output_mode::rtmp;
+    std::shared_ptr<media::fanout::hub> hub;
+  };
+  void watch_streams(std::function<void(const stream_started&)> watcher);
 
   void authorize_publish(const media::rtmp::publish_request& req,
                          std::function<void(media::rtmp::publish_decision)> answer) override;
@@ -83,6 +96,7 @@ private:
   std::map<std::uint64_t, publishing> sessions_;                          // accepted publishes
   std::map<std::pair<domain::app_id, std::int64_t>, std::uint64_t> by_key_; // key → its session
   media::rtmp::server* server_ = nullptr;
+  std::vector<std::function<void(const stream_started&)>> watchers_; // set before the server starts
   // Held while a player's hub is opened against the views and while a hub is closed: a hub is
   // opened only when the views, read under it, say it plays, and once closed stays closed (a
   // player whose lookup read the views just before its broadcast ended gets the closed hub, and

@@ -124,7 +124,7 @@ recordings::~recordings() {
     all.swap(active_);
   }
   for (auto& [k, e] : all) {
-    e.hub->detach(e.tap);
+    e.hub->detach(e.tap, true); // what the recorder was given is written (and synced when its publisher left)
     if (stats_)
       media::counters::add(stats_->recordings_active, -1);
   }

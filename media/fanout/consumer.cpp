@@ -33,10 +33,12 @@ void tap::start() {
   thread_ = std::thread{[self = shared_from_this()] { self->run(); }};
 }
 
-void tap::stop() {
+void tap::stop(bool drain) {
   {
     std::lock_guard lock{mu_};
     stopping_ = true;
+    draining_ = drain;
+    done_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id())
@@ -177,7 +179,7 @@ void tap::run() {
     {
       std::unique_lock lock{mu_};
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_)
+      if (stopping_ && (!draining_ || queue_.empty()))
         break;
       it = std::move(queue_.front());
       queue_.pop_front();

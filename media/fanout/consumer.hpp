@@ -73,7 +73,9 @@ public:
 
   void start(); // starts the delivery thread
   // No more deliveries; joins the thread, or, called from it, lets it end after the current call.
-  void stop();
+  // drain: what is queued is delivered first (nothing more is taken), e.g. at shutdown, so a
+  // recorder writes what it was given.
+  void stop(bool drain = false);
 
   void opened(stream_info_ptr info);
   void config_changed(stream_info_ptr info);
@@ -105,6 +107,7 @@ private:
   std::deque<item> queue_;
   std::size_t queued_bytes_ = 0;
   bool stopping_ = false;
+  bool draining_ = false;
   bool failed_ = false;
   bool done_ = false;     // closed or failed: nothing more is queued
   bool wait_key_ = false; // droppable, after a drop: samples wait for a video key frame

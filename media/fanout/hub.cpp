@@ -201,14 +201,14 @@ std::shared_ptr<tap> hub::attach(std::shared_ptr<consumer> c, consumer_options o
   return t;
 }
 
-void hub::detach(const std::shared_ptr<tap>& t) {
+void hub::detach(const std::shared_ptr<tap>& t, bool drain) {
   if (!t)
     return;
   {
     std::lock_guard lock{mu_};
     std::erase(taps_, t);
   }
-  t->stop();
+  t->stop(drain);
 }
 
 std::size_t hub::consumer_count() const {

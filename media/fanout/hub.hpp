@@ -157,8 +157,9 @@ public:
   // comes. Attached until the returned tap is stopped (detach) or the hub closes. A closed hub
   // tells it on_closed at once.
   std::shared_ptr<tap> attach(std::shared_ptr<consumer> c, consumer_options opts = {});
-  // Detaches and stops the tap (joins its thread unless called from it).
-  void detach(const std::shared_ptr<tap>& t);
+  // Detaches and stops the tap (joins its thread unless called from it); drain: after it has
+  // delivered what was queued.
+  void detach(const std::shared_ptr<tap>& t, bool drain = false);
   [[nodiscard]] std::size_t consumer_count() const;
 
   [[nodiscard]] std::size_t viewer_count() const;

@@ -2,6 +2,7 @@
 // event loop that asks, and hubs opened in step with the broadcasts that close them.
 #include "runtime_fixture.hpp"
 
+#include <mutex>
 #include <thread>
 
 #include "actors/ingest.hpp"
@@ -75,6 +76,29 @@ BOOST_AUTO_TEST_CASE(the_loop_that_asks_never_reads_the_views_itself) {
   BOOST_TEST((known.thread != loop));
   BOOST_TEST(!nowhere.decision.hub);
   BOOST_TEST((nowhere.thread != loop));
+}
+
+BOOST_AUTO_TEST_CASE(a_watcher_hears_of_each_accepted_publish_with_its_mode_and_hub_before_the_publisher) {
+  // Given a watcher of streams (as the CMAF transcoder's factory is)
+  std::mutex mu;
+  std::vector<ingest::stream_started> heard;
+  in->watch_streams([&](const ingest::stream_started& s) {
+    std::lock_guard lock{mu};
+    heard.push_back(s);
+  });
+  const auto m = register_member("alice");
+  const auto k = key(m.stream_key_id);
+  // When a publish in CMAF mode is accepted, and a wrong key refused
+  rtmp::publish_request req{1, "live", k.value, "CMAF", "rtmp://127.0.0.1/live", "127.0.0.1:50000", 1};
+  const auto d = wait_for<rtmp::publish_decision>([&](auto done) { in->authorize_publish(req, done); });
+  const auto refused = authorize("not-a-key", 2);
+  // Then the watcher heard of the accepted one only, before its answer, with its mode and hub
+  std::lock_guard lock{mu};
+  BOOST_REQUIRE(heard.size() == 1U);
+  BOOST_TEST((heard[0].mode == onair::domain::output_mode::cmaf));
+  BOOST_TEST(heard[0].key_id == m.stream_key_id);
+  BOOST_TEST((heard[0].hub == d.hub));
+  BOOST_TEST(!refused.decision.hub);
 }
 
 BOOST_AUTO_TEST_CASE(a_player_answered_just_before_the_preview_ends_gets_the_closed_hub_not_a_new_one) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "eventually.hpp"
@@ -256,6 +257,30 @@ BOOST_AUTO_TEST_CASE(a_consumer_attached_to_a_closed_hub_is_told_at_once) {
   BOOST_TEST(c->snapshot() == lines({"opened", "closed"}), boost::test_tools::per_element());
   BOOST_TEST(h.consumer_count() == 0u);
   h.detach(t);
+}
+
+BOOST_AUTO_TEST_CASE(a_consumer_detached_with_drain_gets_what_was_queued_first) {
+  // Given a consumer that has samples waiting
+  fanout::hub h{"k"};
+  auto c = std::make_shared<recording_consumer>();
+  c->hold = true;
+  auto t = h.attach(c);
+  auto s = h.begin_publish();
+  for (std::uint32_t i = 0; i < 5; ++i)
+    h.publish(video(i * 33, i == 0), s);
+  h.end_publish(s);
+  // When it is detached with drain (at shutdown) while it works
+  std::thread release{[&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds{50}); // detach must wait for it, not skip
+    c->release();
+  }};
+  h.detach(t, true);
+  release.join();
+  // Then everything queued reached it, the publisher's leaving included
+  BOOST_TEST(c->snapshot() == lines({"opened", "v0", "v33", "v66", "v99", "v132", "gone"}), boost::test_tools::per_element());
+  // And nothing after the detach does
+  h.publish(video(165, false), s);
+  BOOST_TEST(c->snapshot().size() == 7u);
 }
 
 BOOST_AUTO_TEST_CASE(a_consumer_that_throws_fails_alone) {
