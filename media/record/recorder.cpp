@@ -120,6 +120,19 @@ std::string part_name(std::uint32_t index, std::string_view ext) {
   return buf;
 }
 
+// A new name in a folder is durable once the folder is synced.
+domain::status sync_dir(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return io_error("opening", dir, errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0)
+    return io_error("syncing", dir, err);
+  return domain::ok_status();
+}
+
 domain::status write_file_synced(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
   const auto tmp = path.string() + ".tmp";
   auto f = file::open(tmp, 0, {});
@@ -134,7 +147,7 @@ domain::status write_file_synced(const std::filesystem::path& path, std::span<co
   std::filesystem::rename(tmp, path, ec);
   if (ec)
     return io_error("renaming", tmp, ec.value());
-  return domain::ok_status();
+  return sync_dir(path.parent_path());
 }
 
 } // namespace
@@ -194,20 +207,15 @@ struct recorder::impl {
       state.parts.push_back(p);
       part_index = index;
     }
-    // Rewrite the journal with only its intact records: a torn tail must not hide later ones.
-    const auto path = opts.dir / "journal";
-    std::vector<std::uint8_t> intact;
-    for (const auto& c : records) {
-      const auto b = encode(c);
-      intact.insert(intact.end(), b.begin(), b.end());
-    }
-    auto j = file::open(path, 0, {});
+    // The journal is cut back to its intact records (a prefix): a torn tail must not hide the
+    // records appended after it.
+    auto j = file::open(opts.dir / "journal", records.size() * journal_record, {});
     if (!j)
       return fail(j.error().message);
     journal = std::move(*j);
-    if (auto st = journal->write(intact); !st)
-      return fail(st.error().message);
     if (auto st = journal->sync(); !st)
+      return fail(st.error().message);
+    if (auto st = sync_dir(opts.dir); !st)
       return fail(st.error().message);
     if (!last.empty()) {
       const auto& c = last.rbegin()->second;
@@ -305,6 +313,11 @@ struct recorder::impl {
       return false;
     }
     media = std::move(*f);
+    if (!continue_part)
+      if (auto st = sync_dir(opts.dir); !st) {
+        fail(st.error().message);
+        return false;
+      }
     sink = std::make_unique<file_sink>(*media);
     auto w = ffmpeg::fmp4_writer::open(
         *sink, t.first, t.second,
