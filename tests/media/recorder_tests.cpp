@@ -18,6 +18,7 @@
 #include "eventually.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/flv/tag.hpp"
+#include "media/record/journal.hpp"
 #include "media/record/recorder.hpp"
 
 using namespace onair::media;
@@ -243,6 +244,55 @@ BOOST_AUTO_TEST_CASE(after_a_crash_the_part_is_cut_back_to_what_was_synced_and_g
   BOOST_TEST(probe.frames >= all - 31);
   BOOST_TEST(probe.duration >= 5.0);
   BOOST_TEST(probe.duration <= 6.1);
+}
+
+BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
+  auto& src = source();
+  temp_dir out;
+  const auto file = out.path / "part-0001.mp4";
+  {
+    // Given a part recorded up to a sync, then 4.5 GiB more of it (a sparse `free` box, which
+    // players skip) recorded in its journal, as a long recording's would be
+    recording r{out.path};
+    const auto s = r.hub->begin_publish();
+    for (const auto& f : src.a)
+      r.hub->publish(f, s);
+    r.hub->end_publish(s); // the fragment reaches the disk
+    BOOST_REQUIRE(eventually([&] { return r.heard->pauses == 1; }, wait_limit));
+    r.hub->detach(r.tap);
+  }
+  std::ifstream in{out.path / "journal", std::ios::binary};
+  const std::vector<std::uint8_t> journal{std::istreambuf_iterator<char>{in}, {}};
+  auto last = record::decode_journal(journal).back();
+  constexpr std::uint64_t filler = 4'500'000'000ull;
+  {
+    std::ofstream f{file, std::ios::binary | std::ios::app};
+    // size 1: the 64-bit size follows the type
+    std::uint8_t header[16] = {0, 0, 0, 1, 'f', 'r', 'e', 'e'};
+    for (int i = 0; i < 8; ++i)
+      header[8 + i] = static_cast<std::uint8_t>(filler >> (56 - 8 * i));
+    f.write(reinterpret_cast<const char*>(header), sizeof header);
+  }
+  fs::resize_file(file, last.bytes + filler);
+  last.bytes += filler;
+  const auto rec = record::encode(last);
+  std::ofstream{out.path / "journal", std::ios::binary | std::ios::app}.write(reinterpret_cast<const char*>(rec.data()),
+                                                                               static_cast<std::streamsize>(rec.size()));
+  // When the recording is taken up and the publisher goes on
+  recording r{out.path};
+  r.publish(src.b);
+  r.finish();
+  // Then the fragments after 4 GiB are read back with the ones before
+  BOOST_REQUIRE(r.heard->finished);
+  BOOST_TEST(r.heard->finished->bytes() > filler);
+  BOOST_TEST(fs::file_size(file) == r.heard->finished->bytes());
+  const auto probe = ffprobe(file);
+  BOOST_TEST(probe.errors == "");
+  // every frame but the one held for its duration when the first recorder stopped
+  const long all = static_cast<long>(video_frames(src.a) + video_frames(src.b));
+  BOOST_TEST(probe.frames <= all);
+  BOOST_TEST(probe.frames >= all - 1);
+  BOOST_TEST(probe.duration > 5.5);
 }
 
 BOOST_AUTO_TEST_CASE(a_codec_configuration_change_starts_a_new_part) {
