@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/stream_names.hpp"
 #include "domain/app.hpp"
 #include "domain/stream_key.hpp"
 #include "domain/video_room.hpp"
@@ -17,24 +18,6 @@ using domain::key_state;
 using domain::stream_key_aggregate;
 
 namespace {
-
-// "stream_key/{app}/{id}" → (app, id)
-std::optional<std::pair<domain::app_id, std::int64_t>> key_of_stream(std::string_view stream) {
-  constexpr std::string_view prefix = "stream_key/";
-  if (stream.substr(0, prefix.size()) != prefix)
-    return std::nullopt;
-  stream.remove_prefix(prefix.size());
-  const auto slash = stream.find('/');
-  if (slash == std::string_view::npos)
-    return std::nullopt;
-  domain::app_id app = 0;
-  std::int64_t id = 0;
-  const auto a = std::from_chars(stream.data(), stream.data() + slash, app);
-  const auto b = std::from_chars(stream.data() + slash + 1, stream.data() + stream.size(), id);
-  if (a.ec != std::errc{} || b.ec != std::errc{} || b.ptr != stream.data() + stream.size())
-    return std::nullopt;
-  return std::pair{app, id};
-}
 
 std::string random_boot_id() {
   std::random_device rd;
@@ -274,7 +257,7 @@ void ingest::on_durable(std::string_view stream, std::string_view type) {
   const bool ends_hub = ends_publisher || type == domain::live_detached::type;
   if (!ends_hub)
     return;
-  auto key = key_of_stream(stream);
+  auto key = parse_stream(stream, domain::stream_key_aggregate::category);
   if (!key)
     return;
   std::optional<std::uint64_t> cut;

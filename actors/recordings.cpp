@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/stream_names.hpp"
 #include "media/record/recorder.hpp"
 #include "storage/views.hpp"
 
@@ -12,24 +13,6 @@ namespace onair::actors {
 using domain::broadcast_aggregate;
 
 namespace {
-
-// "broadcast/{app}/{id}" → (app, id)
-std::optional<std::pair<domain::app_id, std::int64_t>> broadcast_of(std::string_view stream) {
-  constexpr std::string_view prefix = "broadcast/";
-  if (stream.substr(0, prefix.size()) != prefix)
-    return std::nullopt;
-  stream.remove_prefix(prefix.size());
-  const auto slash = stream.find('/');
-  if (slash == std::string_view::npos)
-    return std::nullopt;
-  domain::app_id app = 0;
-  std::int64_t id = 0;
-  const auto a = std::from_chars(stream.data(), stream.data() + slash, app);
-  const auto b = std::from_chars(stream.data() + slash + 1, stream.data() + stream.size(), id);
-  if (a.ec != std::errc{} || b.ec != std::errc{} || b.ptr != stream.data() + stream.size())
-    return std::nullopt;
-  return std::pair{app, id};
-}
 
 std::vector<domain::recording_part> parts_of(const media::record::progress& p) {
   std::vector<domain::recording_part> out;
@@ -142,7 +125,7 @@ std::size_t recordings::active() const {
 void recordings::on_durable(std::string_view stream, std::string_view type) {
   if (type != domain::broadcast_started::type)
     return;
-  if (auto b = broadcast_of(stream))
+  if (auto b = parse_stream(stream, broadcast_aggregate::category))
     rt_.post([guard = guard_, app = b->first, id = b->second] {
       // Not held across start(): its commands' observers take the same lock. The server drains
       // the runtime's jobs before it destroys this object.

@@ -1,6 +1,7 @@
 #include "domain/broadcast.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "domain/overloaded.hpp"
 
@@ -36,7 +37,22 @@ error recording_over(const broadcast& s) {
                     "the recording of broadcast " + std::to_string(s.id) + " is " + std::string{to_string(s.recording.state)});
 }
 
-bool recording_open(const broadcast& s) { return s.recording.state == recording_state::recording; }
+// A report of the recorder's to a recording that is not open: refused before it started, a no-op
+// once it is over (a late or repeated report); none when it is open.
+std::optional<result<events>> not_open(const broadcast& s) {
+  if (s.recording.state == recording_state::recording)
+    return std::nullopt;
+  if (s.recording.state == recording_state::not_started)
+    return result<events>{recording_over(s)};
+  return result<events>{events{}};
+}
+
+template <class E>
+void take_parts(recording& r, const E& e) {
+  r.parts = e.parts;
+  r.bytes = e.bytes;
+  r.duration_ms = e.duration_ms;
+}
 
 } // namespace
 
@@ -94,25 +110,22 @@ result<events> broadcast_aggregate::decide(const command& cmd, const state& s, c
             return events{recording_started{.path = c.path, .at = ctx.now}};
           },
           [&](const record_progress& c) -> result<events> {
-            if (!recording_open(s))
-              return s.recording.state == recording_state::not_started ? result<events>{recording_over(s)}
-                                                                          : result<events>{events{}};
+            if (auto refused = not_open(s))
+              return *std::move(refused);
             if (c.parts == s.recording.parts)
               return events{};
             return events{recording_progressed{
                 .parts = c.parts, .bytes = total_bytes(c.parts), .duration_ms = total_duration(c.parts), .at = ctx.now}};
           },
           [&](const complete_recording& c) -> result<events> {
-            if (!recording_open(s))
-              return s.recording.state == recording_state::not_started ? result<events>{recording_over(s)}
-                                                                          : result<events>{events{}};
+            if (auto refused = not_open(s))
+              return *std::move(refused);
             return events{recording_completed{
                 .parts = c.parts, .bytes = total_bytes(c.parts), .duration_ms = total_duration(c.parts), .at = ctx.now}};
           },
           [&](const fail_recording& c) -> result<events> {
-            if (!recording_open(s))
-              return s.recording.state == recording_state::not_started ? result<events>{recording_over(s)}
-                                                                          : result<events>{events{}};
+            if (auto refused = not_open(s))
+              return *std::move(refused);
             return events{recording_failed{.parts = c.parts,
                                            .bytes = total_bytes(c.parts),
                                            .duration_ms = total_duration(c.parts),
@@ -157,23 +170,15 @@ broadcast broadcast_aggregate::evolve(state s, const event& ev) {
                    s.recording.path = e.path;
                    s.recording.started_at = e.at;
                  },
-                 [&](const recording_progressed& e) {
-                   s.recording.parts = e.parts;
-                   s.recording.bytes = e.bytes;
-                   s.recording.duration_ms = e.duration_ms;
-                 },
+                 [&](const recording_progressed& e) { take_parts(s.recording, e); },
                  [&](const recording_completed& e) {
+                   take_parts(s.recording, e);
                    s.recording.state = recording_state::complete;
-                   s.recording.parts = e.parts;
-                   s.recording.bytes = e.bytes;
-                   s.recording.duration_ms = e.duration_ms;
                    s.recording.ended_at = e.at;
                  },
                  [&](const recording_failed& e) {
+                   take_parts(s.recording, e);
                    s.recording.state = recording_state::failed;
-                   s.recording.parts = e.parts;
-                   s.recording.bytes = e.bytes;
-                   s.recording.duration_ms = e.duration_ms;
                    s.recording.error = e.error;
                    s.recording.ended_at = e.at;
                  },
