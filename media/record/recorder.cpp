@@ -13,7 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "media/ffmpeg/fmp4_writer.hpp"
-#include "media/record/journal.hpp"
+#include "media/record/checkpoint.hpp"
 
 namespace onair::media::record {
 
@@ -173,12 +173,17 @@ struct recorder::impl {
   std::unique_ptr<file> media;
   std::unique_ptr<file_sink> sink;
   std::unique_ptr<ffmpeg::fmp4_writer> writer;
-  std::unique_ptr<file> journal;
+  std::uint32_t writer_first_fragment = 1; // the fragment the current writer began with
+  std::uint32_t next_fragment = 1;         // as of the latest checkpoint
   tracks current; // the open part's tracks
   std::uint32_t part_index = 0;
   std::optional<std::int64_t> origin; // recording time = hub time - origin (+ a track's repairs)
   std::int64_t base_ms = 0;           // where the recording's timeline starts or resumes
-  std::optional<checkpoint> resume;   // a part to continue after a crash, if its codecs are the same
+  struct resumable {
+    std::uint32_t part = 0;
+    checkpoint at;
+  };
+  std::optional<resumable> resume; // a part to continue after a crash, if its codecs are the same
   std::optional<tracks> resume_tracks;
   track_state video, audio;
   std::uint64_t repairs = 0;
@@ -186,44 +191,43 @@ struct recorder::impl {
 
   track_state& track(frame_kind k) { return k == frame_kind::video ? video : audio; }
 
+  // The parts on disk, each cut back to its last checkpoint when it is continued.
   void recover() {
     std::error_code ec;
     std::filesystem::create_directories(opts.dir, ec);
     if (ec)
       return fail(io_error("making the folder", opts.dir, ec.value()).message);
-    const auto records = decode_journal(read_all(opts.dir / "journal"));
-    std::map<std::uint32_t, checkpoint> last;
-    for (const auto& c : records)
-      last[c.part] = c;
-    for (const auto& [index, c] : last) {
+    std::vector<std::uint32_t> indexes;
+    for (const auto& entry : std::filesystem::directory_iterator{opts.dir, ec}) {
+      unsigned index = 0;
+      char tail = 0;
+      const auto name = entry.path().filename().string();
+      if (std::sscanf(name.c_str(), "part-%u.mp%c", &index, &tail) == 2 && tail == '4' && name == part_name(index, "mp4"))
+        indexes.push_back(index);
+    }
+    std::sort(indexes.begin(), indexes.end());
+    for (const auto index : indexes) {
+      const auto c = last_checkpoint(opts.dir / part_name(index, "mp4"));
+      if (!c)
+        continue; // nothing of it was synced: written anew if it comes next
       part p;
       p.index = index;
       p.file = part_name(index, "mp4");
-      p.bytes = c.bytes;
-      p.start_ms = c.start_ms;
-      p.end_ms = c.end_ms;
+      p.bytes = c->bytes;
+      p.start_ms = c->start_ms;
+      p.end_ms = c->end_ms;
       if (auto t = decode_tracks(read_all(opts.dir / part_name(index, "tracks"))))
         describe(p, *t);
       state.parts.push_back(p);
       part_index = index;
+      resume = resumable{index, *c};
     }
-    // The journal is cut back to its intact records (a prefix): a torn tail must not hide the
-    // records appended after it.
-    auto j = file::open(opts.dir / "journal", records.size() * journal_record, {});
-    if (!j)
-      return fail(j.error().message);
-    journal = std::move(*j);
-    if (auto st = journal->sync(); !st)
-      return fail(st.error().message);
-    if (auto st = sync_dir(opts.dir); !st)
-      return fail(st.error().message);
-    if (!last.empty()) {
-      const auto& c = last.rbegin()->second;
-      resume = c;
-      resume_tracks = decode_tracks(read_all(opts.dir / part_name(c.part, "tracks")));
-      base_ms = c.end_ms + opts.resume_gap_ms;
-      spdlog::info("recording resumes dir={} part={} bytes={} end_ms={}", opts.dir.string(), c.part, c.bytes, c.end_ms);
-    } else if (std::filesystem::exists(opts.dir / part_name(1, "mp4"))) {
+    if (resume) {
+      resume_tracks = decode_tracks(read_all(opts.dir / part_name(resume->part, "tracks")));
+      base_ms = resume->at.end_ms + opts.resume_gap_ms;
+      spdlog::info("recording resumes dir={} part={} bytes={} end_ms={}", opts.dir.string(), resume->part,
+                   resume->at.bytes, resume->at.end_ms);
+    } else if (!indexes.empty()) {
       spdlog::info("recording restarts dir={}: nothing was synced before it stopped", opts.dir.string());
     }
   }
@@ -293,13 +297,12 @@ struct recorder::impl {
     if (!t.first && first.kind != frame_kind::audio)
       return false;
 
-    const bool continue_part = resume && resume_tracks && *resume_tracks == t;
+    const bool continue_part = resume && resume_tracks && *resume_tracks == t && resume->part == part_index;
     std::uint64_t keep = 0;
-    std::uint32_t next_fragment = 1;
+    next_fragment = 1;
     if (continue_part) {
-      part_index = resume->part;
-      keep = resume->bytes;
-      next_fragment = resume->next_fragment;
+      keep = resume->at.bytes;
+      next_fragment = resume->at.next_fragment;
     } else {
       ++part_index;
       if (auto st = write_file_synced(opts.dir / part_name(part_index, "tracks"), encode(t)); !st) {
@@ -327,6 +330,7 @@ struct recorder::impl {
       return false;
     }
     writer = std::move(*w);
+    writer_first_fragment = next_fragment;
     current = std::move(t);
     if (!origin)
       origin = first.dts_ms - base_ms;
@@ -355,25 +359,50 @@ struct recorder::impl {
     return true;
   }
 
-  // The part's bytes to the disk, then a journal record that says so.
+  // A checkpoint after what the part holds, then the part to the disk: one sync makes both durable.
   bool sync() {
     if (!media)
       return true;
+    auto& p = state.parts.back();
+    if (writer)
+      next_fragment = writer->next_fragment();
+    const checkpoint c{next_fragment, media->size() + checkpoint_box_size, p.start_ms, p.end_ms};
+    if (auto st = media->write(encode_box(c)); !st) {
+      fail(st.error().message);
+      return false;
+    }
     if (auto st = media->sync(); !st) {
       fail(st.error().message);
       return false;
     }
-    auto& p = state.parts.back();
     p.bytes = media->size();
-    checkpoint c{part_index, writer ? writer->next_fragment() : 1, p.bytes, p.start_ms, p.end_ms};
-    if (auto st = journal->write(encode(c)); !st) {
+    return true;
+  }
+
+  // The muxer keeps a little for every fragment it wrote (its fragment index): a long part is
+  // handed to a fresh one now and then, which continues it as a crash's successor would.
+  bool renew_writer() {
+    if (auto st = writer->flush(); !st) {
       fail(st.error().message);
       return false;
     }
-    if (auto st = journal->sync(); !st) {
+    auto& part = state.parts.back();
+    part.end_ms = std::max({part.end_ms, video.written_end, audio.written_end});
+    if (!sync())
+      return false;
+    if (auto st = writer->finish(); !st) {
       fail(st.error().message);
       return false;
     }
+    auto w = ffmpeg::fmp4_writer::open(*sink, current.first, current.second,
+                                       ffmpeg::fmp4_options{.fragment_ms = opts.fragment_ms, .continuation = true,
+                                                            .first_fragment = next_fragment});
+    if (!w) {
+      fail(w.error().message);
+      return false;
+    }
+    writer = std::move(*w);
+    writer_first_fragment = next_fragment;
     return true;
   }
 
@@ -395,7 +424,10 @@ struct recorder::impl {
     if (media->size() != before) {
       // A fragment reached the file: everything written before this sample.
       state.parts.back().end_ms = std::max(state.parts.back().end_ms, flushed_end);
-      return sync();
+      if (!sync())
+        return false;
+      if (writer->next_fragment() - writer_first_fragment >= opts.renew_fragments)
+        return renew_writer();
     }
     return true;
   }
@@ -420,8 +452,8 @@ struct recorder::impl {
       return false;
     }
     state.parts.back().end_ms = std::max({state.parts.back().end_ms, video.written_end, audio.written_end});
-    writer.reset();
     const bool ok = sync();
+    writer.reset();
     media.reset();
     sink.reset();
     return ok;

@@ -2,14 +2,13 @@
 // The recorder: a lossless hub consumer that writes a broadcast's source as received (no
 // re-encode) into fragmented MP4 parts under the broadcast's folder.
 //
-//   part-0001.mp4     init segment, then a fragment at each key frame or at most every second
+//   part-0001.mp4     init segment, then a fragment at each key frame or at most every second,
+//                     each followed by a checkpoint (checkpoint.hpp) and synced with it
 //   part-0001.tracks  the part's codecs and configuration, written once (to continue the part)
-//   journal           a checksummed record after each fragment reaches the disk: the part, its
-//                     synced size, the next fragment number, the timeline's end
 //
 // Interruptions of the publisher land in the same part: the hub's timeline removes the gap. A
-// codec configuration change starts a new part. After a crash the recorder finds the last synced
-// record, cuts the part back to it, and goes on from there (a continuation with no second init
+// codec configuration change starts a new part. After a crash the recorder finds the part's last
+// checkpoint, cuts the part back to it, and goes on from there (a continuation with no second init
 // segment), so the file never holds a torn tail for long and nothing synced is lost. Memory does
 // not grow with the recording (one sample per track is held, for its duration).
 #include <cstdint>
@@ -57,6 +56,7 @@ struct recorder_options {
   std::int64_t fragment_ms = 1000; // at most this long between fragments (and syncs)
   std::int64_t resume_gap_ms = 40; // after a crash, the timeline resumes this long after its end
   std::int64_t jump_ms = 5000;     // a timestamp step forward past this is a jump, repaired
+  std::uint32_t renew_fragments = 600; // a fresh muxer every so many fragments (its index grows)
   // Fault injection for tests: an errno to fail a file write of this many bytes with (0: none).
   std::function<int(std::size_t)> write_fault;
 };

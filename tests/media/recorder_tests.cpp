@@ -12,13 +12,15 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "eventually.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/flv/tag.hpp"
-#include "media/record/journal.hpp"
+#include "media/record/checkpoint.hpp"
 #include "media/record/recorder.hpp"
 
 using namespace onair::media;
@@ -121,6 +123,7 @@ probe ffprobe(const fs::path& file) {
   p.size = s.substr(0, s.empty() ? 0 : s.size() - 1);
   return p;
 }
+
 
 struct events : record::listener {
   std::mutex mu;
@@ -225,7 +228,10 @@ BOOST_AUTO_TEST_CASE(after_a_crash_the_part_is_cut_back_to_what_was_synced_and_g
     const auto s = r.hub->begin_publish();
     for (const auto& f : src.a)
       r.hub->publish(f, s);
-    BOOST_REQUIRE(eventually([&] { return fs::exists(out.path / "journal") && fs::file_size(out.path / "journal") > 64; }, wait_limit));
+    BOOST_REQUIRE(eventually([&] {
+      const auto c = record::last_checkpoint(out.path / "part-0001.mp4");
+      return c && c->end_ms >= 1000;
+    }, wait_limit));
     r.hub->detach(r.tap);
     // and a torn tail after what it synced
     std::ofstream{out.path / "part-0001.mp4", std::ios::app | std::ios::binary} << std::string(777, 'x');
@@ -252,7 +258,7 @@ BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
   const auto file = out.path / "part-0001.mp4";
   {
     // Given a part recorded up to a sync, then 4.5 GiB more of it (a sparse `free` box, which
-    // players skip) recorded in its journal, as a long recording's would be
+    // players skip) and a checkpoint after it, as a long recording's would have
     recording r{out.path};
     const auto s = r.hub->begin_publish();
     for (const auto& f : src.a)
@@ -261,9 +267,9 @@ BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
     BOOST_REQUIRE(eventually([&] { return r.heard->pauses == 1; }, wait_limit));
     r.hub->detach(r.tap);
   }
-  std::ifstream in{out.path / "journal", std::ios::binary};
-  const std::vector<std::uint8_t> journal{std::istreambuf_iterator<char>{in}, {}};
-  auto last = record::decode_journal(journal).back();
+  auto last = record::last_checkpoint(file);
+  BOOST_REQUIRE(last);
+  fs::resize_file(file, last->bytes);
   constexpr std::uint64_t filler = 4'500'000'000ull;
   {
     std::ofstream f{file, std::ios::binary | std::ios::app};
@@ -273,11 +279,11 @@ BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
       header[8 + i] = static_cast<std::uint8_t>(filler >> (56 - 8 * i));
     f.write(reinterpret_cast<const char*>(header), sizeof header);
   }
-  fs::resize_file(file, last.bytes + filler);
-  last.bytes += filler;
-  const auto rec = record::encode(last);
-  std::ofstream{out.path / "journal", std::ios::binary | std::ios::app}.write(reinterpret_cast<const char*>(rec.data()),
-                                                                               static_cast<std::streamsize>(rec.size()));
+  fs::resize_file(file, last->bytes + filler);
+  last->bytes += filler + record::checkpoint_box_size;
+  const auto box = record::encode_box(*last);
+  std::ofstream{file, std::ios::binary | std::ios::app}.write(reinterpret_cast<const char*>(box.data()),
+                                                             static_cast<std::streamsize>(box.size()));
   // When the recording is taken up and the publisher goes on
   recording r{out.path};
   r.publish(src.b);
@@ -285,6 +291,7 @@ BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
   // Then the fragments after 4 GiB are read back with the ones before
   BOOST_REQUIRE(r.heard->finished);
   BOOST_TEST(r.heard->finished->bytes() > filler);
+  BOOST_TEST(record::last_checkpoint(file)->bytes == fs::file_size(file));
   BOOST_TEST(fs::file_size(file) == r.heard->finished->bytes());
   const auto probe = ffprobe(file);
   BOOST_TEST(probe.errors == "");
@@ -293,6 +300,29 @@ BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
   BOOST_TEST(probe.frames <= all);
   BOOST_TEST(probe.frames >= all - 1);
   BOOST_TEST(probe.duration > 5.5);
+}
+
+BOOST_AUTO_TEST_CASE(the_muxer_is_renewed_within_a_part_without_a_trace) {
+  auto& src = source();
+  temp_dir out;
+  record::recorder_options o;
+  o.dir = out.path;
+  o.renew_fragments = 1; // a fresh muxer after every fragment
+  auto heard = std::make_shared<events>();
+  auto hub = std::make_shared<fanout::hub>("k");
+  auto tap = hub->attach(std::make_shared<record::recorder>(o, heard), {.name = "recorder"});
+  const auto s = hub->begin_publish();
+  for (const auto& f : src.b)
+    hub->publish(f, s);
+  hub->close();
+  BOOST_REQUIRE(eventually([&] { return heard->ended(); }, wait_limit));
+  hub->detach(tap);
+  BOOST_REQUIRE(heard->finished);
+  BOOST_TEST(heard->finished->parts.size() == 1u);
+  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  BOOST_TEST(probe.errors == "");
+  BOOST_TEST(probe.frames == static_cast<long>(video_frames(src.b)));
+  BOOST_TEST(probe.duration == 3.0, boost::test_tools::tolerance(0.1));
 }
 
 BOOST_AUTO_TEST_CASE(a_codec_configuration_change_starts_a_new_part) {
