@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <map>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -187,7 +187,7 @@ struct recorder::impl {
   std::optional<tracks> resume_tracks;
   track_state video, audio;
   std::uint64_t repairs = 0;
-  std::map<std::string, bool> skipped_codecs; // logged once each
+  std::set<std::string> skipped_codecs; // logged once each
 
   track_state& track(frame_kind k) { return k == frame_kind::video ? video : audio; }
 
@@ -258,7 +258,7 @@ struct recorder::impl {
 
   void skip_codec(std::string_view kind, media::codec c) {
     const std::string name = std::string{kind} + " " + std::string{to_string(c)};
-    if (!skipped_codecs.emplace(name, true).second)
+    if (!skipped_codecs.insert(name).second)
       return;
     spdlog::warn("recording leaves out {}: the fMP4 recording takes h264, hevc, av1, aac and opus dir={}", name,
                  opts.dir.string());

@@ -3,11 +3,10 @@
 // complete recording that ffprobe reads cleanly, with every frame published (or all but the last
 // second before a kill).
 #include "e2e.hpp"
-
-#include <fstream>
-#include <span>
-
+#include "file_probe.hpp"
 #include "media/record/checkpoint.hpp"
+
+using onair::testing::probe_file;
 
 namespace {
 
@@ -22,37 +21,6 @@ std::string publish_clip(const std::string& url, int seconds) {
          " -c:v libx264 -preset ultrafast -tune zerolatency -g " + std::to_string(fps * seconds) +
          " -c:a aac -f flv '" + url + "'";
 }
-
-struct media_probe {
-  std::string errors;
-  long frames = 0;
-  double duration = 0, video_start = 0, audio_start = 0;
-};
-
-std::string shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  BOOST_REQUIRE(p);
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p))
-    out += buf;
-  ::pclose(p);
-  return out;
-}
-
-media_probe probe_file(const fs::path& file) {
-  media_probe p;
-  const auto q = [&](const std::string& args) {
-    return shell("ffprobe -v error " + args + " -of default=nw=1:nk=1 '" + file.string() + "' 2>/dev/null");
-  };
-  p.errors = shell("ffprobe -v error -count_frames -show_entries stream=index -of csv=p=0 '" + file.string() + "' 2>&1 >/dev/null");
-  p.frames = std::atol(q("-count_frames -select_streams v:0 -show_entries stream=nb_read_frames").c_str());
-  p.duration = std::atof(q("-show_entries format=duration").c_str());
-  p.video_start = std::atof(q("-select_streams v:0 -show_entries stream=start_time").c_str());
-  p.audio_start = std::atof(q("-select_streams a:0 -show_entries stream=start_time").c_str());
-  return p;
-}
-
 
 json recording_of(live_server& s, std::int64_t room_id) {
   const auto r = s.room(room_id);

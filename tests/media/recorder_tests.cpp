@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "eventually.hpp"
+#include "file_probe.hpp"
 #include "media/fanout/hub.hpp"
 #include "media/flv/tag.hpp"
 #include "media/record/checkpoint.hpp"
@@ -25,21 +26,13 @@
 
 using namespace onair::media;
 using onair::testing::eventually;
+using onair::testing::probe_file;
+using onair::testing::shell_output;
 namespace fs = std::filesystem;
 
 namespace {
 constexpr std::chrono::seconds wait_limit{20};
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  BOOST_REQUIRE(p);
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p))
-    out += buf;
-  ::pclose(p);
-  return out;
-}
 
 struct temp_dir {
   fs::path path;
@@ -60,7 +53,7 @@ std::vector<frame> encode(const fs::path& dir, const std::string& name, int seco
   const auto cmd = "ffmpeg -v error -y -f lavfi -i testsrc=size=" + size + ":rate=30 -f lavfi -i sine=frequency=440:sample_rate=44100 -t " +
                    std::to_string(seconds) + " -c:v libx264 -preset ultrafast -g " + std::to_string(gop) +
                    " -c:a aac -b:a 64k -f flv " + file.string() + " 2>&1";
-  BOOST_REQUIRE_MESSAGE(run(cmd).empty(), "ffmpeg encodes the source");
+  BOOST_REQUIRE_MESSAGE(shell_output(cmd).empty(), "ffmpeg encodes the source");
   std::ifstream in{file, std::ios::binary};
   const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>{in}, {}};
   flv::reader r;
@@ -101,29 +94,6 @@ std::size_t video_frames(const std::vector<frame>& fs) {
     return f.kind == frame_kind::video && !f.sequence_header && !f.end_of_sequence;
   }));
 }
-
-struct probe {
-  std::string errors;
-  long frames = 0;
-  double duration = 0, video_start = 0, audio_start = 0;
-  std::string size;
-};
-probe ffprobe(const fs::path& file) {
-  probe p;
-  p.errors = run("ffprobe -v error -count_frames -show_entries stream=codec_type -of csv=p=0 " + file.string() + " 2>&1 >/dev/null");
-  const auto num = [&](const std::string& args) {
-    return run("ffprobe -v error " + args + " -of default=nw=1:nk=1 " + file.string() + " 2>/dev/null");
-  };
-  p.frames = std::atol(num("-count_frames -select_streams v:0 -show_entries stream=nb_read_frames").c_str());
-  p.duration = std::atof(num("-show_entries format=duration").c_str());
-  p.video_start = std::atof(num("-select_streams v:0 -show_entries stream=start_time").c_str());
-  p.audio_start = std::atof(num("-select_streams a:0 -show_entries stream=start_time").c_str());
-  auto s = num("-select_streams v:0 -show_entries stream=width,height");
-  std::replace(s.begin(), s.end(), '\n', 'x');
-  p.size = s.substr(0, s.empty() ? 0 : s.size() - 1);
-  return p;
-}
-
 
 struct events : record::listener {
   std::mutex mu;
@@ -210,7 +180,7 @@ BOOST_AUTO_TEST_CASE(a_publisher_gap_lands_in_one_part_with_every_frame_and_the_
   BOOST_TEST(p.parts[0].audio_codec == "aac");
   BOOST_TEST(p.parts[0].width == 320);
   BOOST_TEST(p.bytes() == fs::file_size(out.path / "part-0001.mp4"));
-  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  const auto probe = probe_file(out.path / "part-0001.mp4");
   BOOST_TEST(probe.errors == "");
   BOOST_TEST(probe.frames == static_cast<long>(video_frames(src.a) + video_frames(src.b)));
   BOOST_TEST(probe.duration == 6.0, boost::test_tools::tolerance(0.3 / 6));
@@ -243,7 +213,7 @@ BOOST_AUTO_TEST_CASE(after_a_crash_the_part_is_cut_back_to_what_was_synced_and_g
   // Then the part reads cleanly, holding all but at most the last second before the stop
   BOOST_REQUIRE(r.heard->finished);
   BOOST_TEST(r.heard->finished->parts.size() == 1u);
-  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  const auto probe = probe_file(out.path / "part-0001.mp4");
   BOOST_TEST(probe.errors == "");
   const long all = static_cast<long>(video_frames(src.a) + video_frames(src.b));
   BOOST_TEST(probe.frames <= all);
@@ -293,7 +263,7 @@ BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
   BOOST_TEST(r.heard->finished->bytes() > filler);
   BOOST_TEST(record::last_checkpoint(file)->bytes == fs::file_size(file));
   BOOST_TEST(fs::file_size(file) == r.heard->finished->bytes());
-  const auto probe = ffprobe(file);
+  const auto probe = probe_file(file);
   BOOST_TEST(probe.errors == "");
   // every frame but the one held for its duration when the first recorder stopped
   const long all = static_cast<long>(video_frames(src.a) + video_frames(src.b));
@@ -319,7 +289,7 @@ BOOST_AUTO_TEST_CASE(the_muxer_is_renewed_within_a_part_without_a_trace) {
   hub->detach(tap);
   BOOST_REQUIRE(heard->finished);
   BOOST_TEST(heard->finished->parts.size() == 1u);
-  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  const auto probe = probe_file(out.path / "part-0001.mp4");
   BOOST_TEST(probe.errors == "");
   BOOST_TEST(probe.frames == static_cast<long>(video_frames(src.b)));
   BOOST_TEST(probe.duration == 3.0, boost::test_tools::tolerance(0.1));
@@ -337,8 +307,8 @@ BOOST_AUTO_TEST_CASE(a_codec_configuration_change_starts_a_new_part) {
   BOOST_REQUIRE(p.parts.size() == 2u);
   BOOST_TEST(p.parts[1].width == 640);
   BOOST_TEST(p.parts[1].start_ms >= p.parts[0].end_ms);
-  const auto one = ffprobe(out.path / "part-0001.mp4");
-  const auto two = ffprobe(out.path / "part-0002.mp4");
+  const auto one = probe_file(out.path / "part-0001.mp4");
+  const auto two = probe_file(out.path / "part-0002.mp4");
   BOOST_TEST(one.errors == "");
   BOOST_TEST(two.errors == "");
   BOOST_TEST(one.size == "320x240");
@@ -373,7 +343,7 @@ BOOST_AUTO_TEST_CASE(timestamps_that_jump_or_go_back_are_repaired) {
   r.publish(frames);
   r.finish();
   BOOST_REQUIRE(r.heard->finished);
-  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  const auto probe = probe_file(out.path / "part-0001.mp4");
   BOOST_TEST(probe.errors == "");
   BOOST_TEST(probe.frames == static_cast<long>(video_frames(src.b)));
   BOOST_TEST(probe.duration < 3.5);
@@ -393,7 +363,7 @@ BOOST_AUTO_TEST_CASE(a_codec_the_recording_cannot_take_is_left_out) {
   BOOST_REQUIRE(r.heard->finished->parts.size() == 1u);
   BOOST_TEST(r.heard->finished->parts[0].video_codec == "");
   BOOST_TEST(r.heard->finished->parts[0].audio_codec == "aac");
-  const auto probe = ffprobe(out.path / "part-0001.mp4");
+  const auto probe = probe_file(out.path / "part-0001.mp4");
   BOOST_TEST(probe.errors == "");
   BOOST_TEST(probe.duration == 3.0, boost::test_tools::tolerance(0.1));
 }
