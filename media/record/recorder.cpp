@@ -191,7 +191,7 @@ struct recorder::impl {
 
   track_state& track(frame_kind k) { return k == frame_kind::video ? video : audio; }
 
-  // The parts on disk, each cut back to its last checkpoint when it is continued.
+  // The parts on disk, each cut back to its last checkpoint.
   void recover() {
     std::error_code ec;
     std::filesystem::create_directories(opts.dir, ec);
@@ -207,9 +207,16 @@ struct recorder::impl {
     }
     std::sort(indexes.begin(), indexes.end());
     for (const auto index : indexes) {
-      const auto c = last_checkpoint(opts.dir / part_name(index, "mp4"));
-      if (!c)
-        continue; // nothing of it was synced: written anew if it comes next
+      const auto path = opts.dir / part_name(index, "mp4");
+      const auto c = last_checkpoint(path);
+      if (!c) {
+        // Nothing of it was synced: it holds no recording.
+        std::filesystem::remove(path, ec);
+        continue;
+      }
+      // What follows its last checkpoint is a torn tail: cut now, whether or not it is continued.
+      if (std::filesystem::file_size(path, ec) > c->bytes && ::truncate(path.c_str(), static_cast<off_t>(c->bytes)) != 0)
+        return fail(io_error("cutting back", path, errno).message);
       part p;
       p.index = index;
       p.file = part_name(index, "mp4");

@@ -222,6 +222,36 @@ BOOST_AUTO_TEST_CASE(after_a_crash_the_part_is_cut_back_to_what_was_synced_and_g
   BOOST_TEST(probe.duration <= 6.1);
 }
 
+BOOST_AUTO_TEST_CASE(after_a_crash_a_part_that_is_not_continued_is_cut_back_too) {
+  auto& src = source();
+  temp_dir out;
+  {
+    // Given a recorder that stopped mid-stream, a torn tail after what it synced
+    recording r{out.path};
+    const auto s = r.hub->begin_publish();
+    for (const auto& f : src.b)
+      r.hub->publish(f, s);
+    BOOST_REQUIRE(eventually([&] {
+      const auto c = record::last_checkpoint(out.path / "part-0001.mp4");
+      return c && c->end_ms >= 1000;
+    }, wait_limit));
+    r.hub->detach(r.tap);
+    std::ofstream{out.path / "part-0001.mp4", std::ios::app | std::ios::binary} << std::string(777, 'x');
+  }
+  // When the publisher comes back with other codecs (another resolution)
+  recording r{out.path};
+  r.publish(src.wide);
+  r.finish();
+  // Then the old part ends at its last checkpoint and reads cleanly; the new one follows it
+  BOOST_REQUIRE(r.heard->finished);
+  const auto& p = *r.heard->finished;
+  BOOST_REQUIRE(p.parts.size() == 2u);
+  BOOST_TEST(p.parts[0].bytes == fs::file_size(out.path / "part-0001.mp4"));
+  BOOST_TEST(probe_file(out.path / "part-0001.mp4").errors == "");
+  BOOST_TEST(probe_file(out.path / "part-0002.mp4").errors == "");
+  BOOST_TEST(probe_file(out.path / "part-0002.mp4").size == "640x360");
+}
+
 BOOST_AUTO_TEST_CASE(a_part_goes_on_past_4_gib) {
   auto& src = source();
   temp_dir out;
