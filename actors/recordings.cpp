@@ -123,7 +123,9 @@ std::size_t recordings::active() const {
 }
 
 void recordings::on_durable(std::string_view stream, std::string_view type) {
-  if (type != domain::broadcast_started::type)
+  // A broadcast that starts is recorded; one that ends with its recording still open and no
+  // recorder on it (its key was not live when the recorder was to be attached) is finished.
+  if (type != domain::broadcast_started::type && type != domain::broadcast_ended::type)
     return;
   if (auto b = parse_stream(stream, broadcast_aggregate::category))
     rt_.post([guard = guard_, app = b->first, id = b->second] {
@@ -156,9 +158,18 @@ void recordings::start(domain::app_id app, std::int64_t id) {
   const key k{app, id};
   {
     std::lock_guard lock{mu_};
-    if (stopping_ || active_.contains(k))
+    if (stopping_ || active_.contains(k) || starting_.contains(k))
       return;
+    starting_.insert(k); // one recorder per folder, even when its start and end race
   }
+  struct unmark {
+    recordings& self;
+    key k;
+    ~unmark() {
+      std::lock_guard lock{self.mu_};
+      self.starting_.erase(k);
+    }
+  } starting{*this, k};
   auto b = rt_.get_sync<broadcast_aggregate>({app, std::to_string(id)});
   if (!b || !b->state.exists) {
     spdlog::warn("recording not started: broadcast not found app={} broadcast={}", app, id);
@@ -194,9 +205,16 @@ void recordings::start(domain::app_id app, std::int64_t id) {
   if (bs.state == domain::broadcast_state::live)
     hub = ingest_.open_live_hub(app, bs.stream_key_id);
   if (!hub) {
+    auto now = rt_.get_sync<broadcast_aggregate>({app, std::to_string(id)});
+    if (!now || now->state.state != domain::broadcast_state::ended) {
+      // Its key is not on air: the recording waits for the broadcast's end to be finished.
+      spdlog::warn("recording waits: the key of the broadcast is not on air app={} broadcast={} key={}", app, id,
+                   bs.stream_key_id);
+      return;
+    }
     // The broadcast is over (it ended while onair was down, or just now): what was synced is the
     // recording; it is finished here.
-    spdlog::info("recording finished from its journal app={} broadcast={}", app, id);
+    spdlog::info("recording finished from what was synced app={} broadcast={}", app, id);
     rec->on_closed();
     return;
   }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -57,6 +58,7 @@ private:
   media::counters* stats_;
   mutable std::mutex mu_;
   std::map<key, entry> active_;
+  std::set<key> starting_; // start() under way
   bool stopping_ = false;
   std::shared_ptr<recordings_guard> guard_;
 };
