@@ -149,6 +149,21 @@ struct recording {
   }
 };
 
+// A recorder into dir that stops mid-stream without finishing (as on kill -9) once a second of
+// frames is synced, leaving a torn tail after its last checkpoint.
+void crash_mid_stream(const fs::path& dir, const std::vector<frame>& frames) {
+  recording r{dir};
+  const auto s = r.hub->begin_publish();
+  for (const auto& f : frames)
+    r.hub->publish(f, s);
+  BOOST_REQUIRE(eventually([&] {
+    const auto c = record::last_checkpoint(dir / "part-0001.mp4");
+    return c && c->end_ms >= 1000;
+  }, wait_limit));
+  r.hub->detach(r.tap);
+  std::ofstream{dir / "part-0001.mp4", std::ios::app | std::ios::binary} << std::string(777, 'x');
+}
+
 struct sources {
   temp_dir dir;
   std::vector<frame> a = encode(dir.path, "a", 3, "320x240", 300);  // one GOP: every frame recorded
@@ -192,20 +207,9 @@ BOOST_AUTO_TEST_CASE(a_publisher_gap_lands_in_one_part_with_every_frame_and_the_
 BOOST_AUTO_TEST_CASE(after_a_crash_the_part_is_cut_back_to_what_was_synced_and_goes_on) {
   auto& src = source();
   temp_dir out;
-  {
-    // Given a recorder that stops mid-stream without finishing (as on kill -9)
-    recording r{out.path};
-    const auto s = r.hub->begin_publish();
-    for (const auto& f : src.a)
-      r.hub->publish(f, s);
-    BOOST_REQUIRE(eventually([&] {
-      const auto c = record::last_checkpoint(out.path / "part-0001.mp4");
-      return c && c->end_ms >= 1000;
-    }, wait_limit));
-    r.hub->detach(r.tap);
-    // and a torn tail after what it synced
-    std::ofstream{out.path / "part-0001.mp4", std::ios::app | std::ios::binary} << std::string(777, 'x');
-  }
+  // Given a recorder that stops mid-stream without finishing (as on kill -9), a torn tail after
+  // what it synced
+  crash_mid_stream(out.path, src.a);
   // When a new recorder takes the folder over and the publisher comes back
   recording r{out.path};
   r.publish(src.b);
@@ -225,19 +229,8 @@ BOOST_AUTO_TEST_CASE(after_a_crash_the_part_is_cut_back_to_what_was_synced_and_g
 BOOST_AUTO_TEST_CASE(after_a_crash_a_part_that_is_not_continued_is_cut_back_too) {
   auto& src = source();
   temp_dir out;
-  {
-    // Given a recorder that stopped mid-stream, a torn tail after what it synced
-    recording r{out.path};
-    const auto s = r.hub->begin_publish();
-    for (const auto& f : src.b)
-      r.hub->publish(f, s);
-    BOOST_REQUIRE(eventually([&] {
-      const auto c = record::last_checkpoint(out.path / "part-0001.mp4");
-      return c && c->end_ms >= 1000;
-    }, wait_limit));
-    r.hub->detach(r.tap);
-    std::ofstream{out.path / "part-0001.mp4", std::ios::app | std::ios::binary} << std::string(777, 'x');
-  }
+  // Given a recorder that stopped mid-stream, a torn tail after what it synced
+  crash_mid_stream(out.path, src.b);
   // When the publisher comes back with other codecs (another resolution)
   recording r{out.path};
   r.publish(src.wide);
