@@ -60,6 +60,8 @@ void ingest::watch_streams(std::function<void(const stream_started&)> watcher) {
   watchers_.push_back(std::move(watcher));
 }
 
+void ingest::admit_streams(admission admit) { admit_ = std::move(admit); }
+
 std::string ingest::hub_name(domain::app_id app, std::int64_t key_id) {
   return "key/" + std::to_string(app) + "/" + std::to_string(key_id);
 }
@@ -103,6 +105,17 @@ void ingest::decide_publish(const media::rtmp::publish_request& req,
   if (auto app_key = storage::find_by(rt_.views(), "app_id", std::to_string(where->app)))
     if (auto app = storage::get_view<domain::app_aggregate>(rt_.views(), 0, app_key->id))
       cmd.app_default_mode = app->state.default_mode;
+  if (admit_) {
+    if (auto key = storage::get_view<stream_key_aggregate>(rt_.views(), where->app, where->id)) {
+      const auto mode = domain::publish_mode(key->state, cmd.requested_mode, cmd.app_default_mode);
+      if (auto why = admit_(where->app, key_id, mode)) {
+        // Kept as the key's error, so its owner sees why the encoder was turned away.
+        rt_.key_command(where->app, key_id, domain::report_key_error{{}, "PUBLISH_REFUSED", *why},
+                        [](domain::result<outcome<stream_key_aggregate>>) {});
+        return refuse(*why);
+      }
+    }
+  }
   cmd.remote_addr = req.peer_address;
   cmd.session_id = "rtmp-" + boot_ + "-" + std::to_string(req.session_id);
   if (req.publish_number > 1) // the same connection publishing again: a session of its own
@@ -139,7 +152,7 @@ void ingest::decide_publish(const media::rtmp::publish_request& req,
                       hub = hubs_.find_or_create(hub_name(app, key_id));
                     }
                     for (const auto& w : watchers_)
-                      w(stream_started{app, key_id, r->state.mode, hub});
+                      w(stream_started{app, key_id, r->state.mode, session, hub});
                     answer({std::move(hub), {}});
                   });
 }
@@ -202,21 +215,27 @@ void ingest::on_publish_end(std::uint64_t session_id, std::string_view reason) {
                   });
 }
 
-ingest::hub_ptr ingest::open_playback_now(const std::string& playback_id) {
+std::optional<std::pair<domain::app_id, std::int64_t>> ingest::playback_key(const std::string& playback_id) {
   const auto& views = rt_.views();
-  std::lock_guard lock{hubs_mu_};
   if (auto key = storage::find_by(views, "preview", playback_id)) {
     auto k = storage::get_view<stream_key_aggregate>(views, key->app, key->id);
     if (k && (k->state.state == key_state::active || k->state.state == key_state::active_live))
-      return hubs_.find_or_create(hub_name(key->app, k->state.id));
-    return nullptr;
+      return std::pair{key->app, k->state.id};
+    return std::nullopt;
   }
   if (auto room = storage::find_by(views, "room_public", playback_id)) {
     auto r = storage::get_view<domain::video_room_aggregate>(views, room->app, room->id);
     if (r && (r->state.state == domain::room_state::live || r->state.state == domain::room_state::live_inactive) &&
         r->state.stream_key_id)
-      return hubs_.find_or_create(hub_name(room->app, *r->state.stream_key_id));
+      return std::pair{room->app, *r->state.stream_key_id};
   }
+  return std::nullopt;
+}
+
+ingest::hub_ptr ingest::open_playback_now(const std::string& playback_id) {
+  std::lock_guard lock{hubs_mu_};
+  if (auto key = playback_key(playback_id))
+    return hubs_.find_or_create(hub_name(key->first, key->second));
   return nullptr;
 }
 

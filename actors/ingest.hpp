@@ -49,9 +49,15 @@ public:
     domain::app_id app = 0;
     std::int64_t key_id = 0;
     domain::output_mode mode = domain::output_mode::rtmp;
+    std::string session; // the key's session id (what mark_viewable and report_key_error name)
     std::shared_ptr<media::fanout::hub> hub;
   };
   void watch_streams(std::function<void(const stream_started&)> watcher);
+  // Asked before a publish is put to the key, with the mode it would get: a reason to refuse it
+  // (capacity), told to the encoder and kept as the key's error; nullopt admits it. Set before
+  // the server starts. Called on a runtime thread.
+  using admission = std::function<std::optional<std::string>(domain::app_id, std::int64_t key_id, domain::output_mode)>;
+  void admit_streams(admission admit);
 
   void authorize_publish(const media::rtmp::publish_request& req,
                          std::function<void(media::rtmp::publish_decision)> answer) override;
@@ -75,6 +81,10 @@ public:
 
   [[nodiscard]] static std::string hub_name(domain::app_id app, std::int64_t key_id);
 
+  // The key a playback id plays now (see open_playback), without opening its hub. Reads the
+  // views: not on an event loop.
+  [[nodiscard]] std::optional<std::pair<domain::app_id, std::int64_t>> playback_key(const std::string& playback_id);
+
 private:
   struct publishing {
     domain::app_id app = 0;
@@ -97,6 +107,7 @@ private:
   std::map<std::pair<domain::app_id, std::int64_t>, std::uint64_t> by_key_; // key → its session
   media::rtmp::server* server_ = nullptr;
   std::vector<std::function<void(const stream_started&)>> watchers_; // set before the server starts
+  admission admit_;
   // Held while a player's hub is opened against the views and while a hub is closed: a hub is
   // opened only when the views, read under it, say it plays, and once closed stays closed (a
   // player whose lookup read the views just before its broadcast ended gets the closed hub, and

@@ -1,5 +1,6 @@
 #include "api/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -22,6 +23,8 @@ const std::vector<setting_info>& settings() {
       {"rtmp-max-per-address", "ONAIR_RTMP_MAX_PER_ADDRESS", "open RTMP connections at most from one IP address [64]"},
       {"http-threads", "ONAIR_HTTP_THREADS", "HTTP event loops (threads) sharing the listen port [the usable cores]"},
       {"rtmp-threads", "ONAIR_RTMP_THREADS", "RTMP event loops (threads) the connections are spread over [the usable cores]"},
+      {"max-transcodes", "ONAIR_MAX_TRANSCODES", "CMAF streams transcoded at once; more are refused at publish [usable cores - 1, at least 1]"},
+      {"x264-preset", "ONAIR_X264_PRESET", "x264 preset of the live CMAF ladder: ultrafast ... medium [veryfast]"},
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"kafka-topic", "ONAIR_KAFKA_TOPIC", "topic of the event stream [onair.events]"},
@@ -86,6 +89,14 @@ domain::status apply(server_config& c, const std::string& key, const std::string
     ONAIR_TRY_COUNT(c.http_threads, 256);
   } else if (key == "rtmp-threads") {
     ONAIR_TRY_COUNT(c.rtmp_threads, 256u);
+  } else if (key == "max-transcodes") {
+    ONAIR_TRY_COUNT(c.max_transcodes, 1024);
+  } else if (key == "x264-preset") {
+    static constexpr std::string_view presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium"};
+    if (std::find(std::begin(presets), std::end(presets), value) == std::end(presets))
+      return make_error(error_code::invalid_parameter,
+                        origin + ": x264-preset must be ultrafast, superfast, veryfast, faster, fast or medium", key);
+    c.x264_preset = value;
   } else if (key == "web-dir") {
     c.web_dir = value;
   } else if (key == "public-host") {

@@ -18,6 +18,8 @@ struct server_config {
   unsigned rtmp_max_per_address = 64; // RTMP connections open at once from one IP address
   std::size_t http_threads = 0;       // HTTP event loops; 0: one per usable core (net::usable_cores)
   unsigned rtmp_threads = 0;          // RTMP event loops; 0: one per usable core
+  std::size_t max_transcodes = 0;     // concurrent CMAF transcodes; 0: from the usable cores
+  std::string x264_preset = "veryfast"; // the live ladder's x264 preset
   std::string public_host;            // host in the URLs handed out; default: the HTTP listen host
   std::string kafka = "embedded";     // embedded | off | HOST:PORT,...
   std::string kafka_topic = "onair.events";

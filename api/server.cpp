@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include <event2/http.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,9 @@
 #include "api/idempotency.hpp"
 #include "api/kafka_service.hpp"
 #include "actors/ingest.hpp"
+#include "actors/cmaf_streams.hpp"
+#include "media/cmaf/http.hpp"
+#include "media/cmaf/playlist.hpp"
 #include "actors/recordings.hpp"
 #include "media/fanout/counters.hpp"
 #include "media/fanout/hub.hpp"
@@ -145,6 +149,12 @@ domain::result<std::uint16_t> server::start() {
   // Every broadcast recorded; those a stop left open are taken up before publishers can return.
   recordings_ = std::make_unique<actors::recordings>(*rt_, *ingest_, fs::path{cfg_.data_dir}, media_stats_.get());
   recordings_->resume();
+  // The CMAF ladder of every CMAF and RTMP_CMAF publish, served as LL-HLS, HLS and DASH.
+  actors::cmaf_options co;
+  co.max_transcodes = cfg_.max_transcodes != 0 ? cfg_.max_transcodes : actors::default_max_transcodes(cores.usable);
+  co.preset = cfg_.x264_preset;
+  cmaf_ = std::make_unique<actors::cmaf_streams>(*rt_, *ingest_, co);
+  spdlog::info("cmaf transcodes at most {} streams at once, x264 preset {}", co.max_transcodes, co.preset);
   rtmp_ = std::make_unique<media::rtmp::server>(rc, *ingest_, *media_stats_);
   try {
     rtmp_->start();
@@ -210,6 +220,7 @@ void server::stop() {
   }
   rtmp_.reset();
   recordings_.reset(); // recorders stop; what they synced is taken up on the next start
+  cmaf_.reset();
   ingest_.reset();
   hubs_.reset();
   kafka_.reset();
@@ -265,7 +276,9 @@ void server::install_routes() {
                                                              const http_handler& next) {
     cache->handle(req, std::move(respond), next);
   });
-  rest_->extra_metrics = [this] { return kafka_->prometheus_text() + media_metrics(); };
+  rest_->extra_metrics = [this] {
+    return kafka_->prometheus_text() + media_metrics() + (cmaf_ ? cmaf_->prometheus_text() : std::string{});
+  };
   // REST resources (api/routes.hpp); each family adds its own line here.
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);
@@ -285,6 +298,48 @@ void server::install_routes() {
     // The lookup reads the views off this loop; the viewer starts back on it.
     ingest_->open_playback(file.substr(0, file.size() - ext.size()),
                            media::flv::serve_http_flv_later(loop, raw, std::move(on_close), media_stats_.get()));
+  });
+
+  // CMAF playback: /play/{playbackId}/index.m3u8 (HLS master), /{rendition}.m3u8 (media
+  // playlists), /manifest.mpd (DASH), and the stream's objects under its own folder
+  // /play/{playbackId}/{folder}/{rendition}/{file}. Looked up in memory; the first lookup of an id
+  // reads the views off the loop, and the reply is made back on it.
+  auto serve_cmaf = [this](const http_request& req, evhttp_request* raw, net::event_loop& loop, std::string file) {
+    const auto host = req.header("host");
+    std::string time_url = "http://" + (host.empty() ? url_host(cfg_.public_host, cfg_.http_listen) + ":" +
+                                                           std::to_string(port_)
+                                                     : host) + "/time";
+    cmaf_->find(req.params.at("id"), [this, &loop, raw, file = std::move(file), query = req.query,
+                                      time_url = std::move(time_url)](actors::cmaf_streams::stream_ptr s) mutable {
+      loop.post([this, &loop, raw, file = std::move(file), query = std::move(query), time_url = std::move(time_url),
+                 s = std::move(s)] {
+        if (evhttp_request_get_connection(raw) == nullptr) // the client left meanwhile
+          return evhttp_send_reply(raw, HTTP_NOTFOUND, "Gone", nullptr);
+        media::cmaf::serve(loop, raw, s, file, query, time_url, &cmaf_->http_counters());
+      });
+    });
+  };
+  http_->cross_origin("/play/{id}/{file}");
+  http_->raw_route("GET", "/play/{id}/{file}",
+                   [serve_cmaf](const http_request& req, evhttp_request* raw, net::event_loop& loop, close_watch) {
+                     serve_cmaf(req, raw, loop, req.params.at("file"));
+                   });
+  http_->cross_origin("/play/{id}/{folder}/{rendition}/{file}");
+  http_->raw_route("GET", "/play/{id}/{folder}/{rendition}/{file}",
+                   [serve_cmaf](const http_request& req, evhttp_request* raw, net::event_loop& loop, close_watch) {
+                     serve_cmaf(req, raw, loop,
+                                req.params.at("folder") + "/" + req.params.at("rendition") + "/" + req.params.at("file"));
+                   });
+  // The server's clock for DASH players (UTCTiming): they cannot reach any other.
+  http_->cross_origin("/time");
+  http_->route("GET", "/time", [](const http_request&, responder respond) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    http_response r{200, "text/plain; charset=utf-8", media::cmaf::iso8601_ms(now), {}};
+    r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    respond(std::move(r));
   });
 
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {

@@ -25,6 +25,10 @@ std::string room_text(std::int64_t room_id) { return "video room " + std::to_str
 
 } // namespace
 
+output_mode publish_mode(const stream_key& s, std::optional<output_mode> requested, output_mode app_default) noexcept {
+  return requested ? *requested : s.default_mode.value_or(app_default);
+}
+
 stream_key stream_key_aggregate::initial_state() { return stream_key{}; }
 
 result<events> stream_key_aggregate::decide(const command& cmd, const state& s, const context& ctx) {
@@ -59,9 +63,8 @@ result<events> stream_key_aggregate::decide(const command& cmd, const state& s, 
               return make_error(error_code::stream_key_in_use,
                                 describe(s) + ": another publisher (session " + s.session_id + ") is on");
             }
-            const output_mode mode = c.requested_mode ? *c.requested_mode : s.default_mode.value_or(c.app_default_mode);
             return events{publisher_connected{.session_id = c.session_id,
-                                              .mode = mode,
+                                              .mode = publish_mode(s, c.requested_mode, c.app_default_mode),
                                               .remote_addr = c.remote_addr,
                                               .room_id = s.live_room_id,
                                               .at = ctx.now}};
@@ -73,7 +76,8 @@ result<events> stream_key_aggregate::decide(const command& cmd, const state& s, 
             return events{stream_viewable{.session_id = s.session_id, .room_id = s.live_room_id, .at = ctx.now}};
           },
           [&](const disconnect_publisher& c) -> result<events> {
-            if (!has_publisher(s.state) || (!c.session_id.empty() && c.session_id != s.session_id))
+            // With no publisher on, only a refused publish (no session of its own) is reported.
+            if (!c.session_id.empty() && (!has_publisher(s.state) || c.session_id != s.session_id))
               return events{};
             return events{publisher_disconnected{
                 .session_id = s.session_id, .reason = c.reason, .room_id = s.live_room_id, .at = ctx.now}};
@@ -93,7 +97,8 @@ result<events> stream_key_aggregate::decide(const command& cmd, const state& s, 
             return events{ingest_stats_updated{.session_id = s.session_id, .ingest = std::move(next), .at = ctx.now}};
           },
           [&](const report_key_error& c) -> result<events> {
-            if (!has_publisher(s.state) || (!c.session_id.empty() && c.session_id != s.session_id))
+            // With no publisher on, only a refused publish (no session of its own) is reported.
+            if (!c.session_id.empty() && (!has_publisher(s.state) || c.session_id != s.session_id))
               return events{};
             if (s.error && s.error->code == c.code && s.error->message == c.message)
               return events{};

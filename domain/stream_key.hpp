@@ -442,6 +442,10 @@ struct key_revoked {
   friend bool operator==(const key_revoked&, const key_revoked&) = default;
 };
 
+// The mode a publish gets: the one it asks for (?mode=), else the key's default, else the app's.
+[[nodiscard]] output_mode publish_mode(const stream_key& s, std::optional<output_mode> requested,
+                                       output_mode app_default) noexcept;
+
 struct stream_key_aggregate {
   static constexpr std::string_view category = "stream_key";
   using state = stream_key;

@@ -32,7 +32,7 @@ BOOST_AUTO_TEST_CASE(landscape_ladder_is_720p_and_360p) {
   BOOST_TEST(p->video_streams[1].width == 640);
   BOOST_TEST(p->video_streams[1].bitrate_kbps == 800);
   BOOST_TEST(p->segment_duration_ms == 2000);
-  BOOST_TEST(p->part_duration_ms == 500);
+  BOOST_TEST(p->part_duration_ms == 334);
   BOOST_TEST(p->audio.codec == "aac");
 }
 

@@ -509,4 +509,24 @@ BOOST_AUTO_TEST_CASE(revoke_when_already_revoked_is_a_no_op) {
   given<sk>(h).when(revoke_key{}).then_nothing();
 }
 
+BOOST_AUTO_TEST_CASE(a_publish_refused_before_it_had_a_session_is_reported_on_the_inactive_key) {
+  const auto s = given<sk>(history(key_state::inactive))
+                     .when(report_key_error{.code = "TRANSCODE_CAPACITY", .message = "full"}, ctx(3))
+                     .then({key_error_reported{.code = "TRANSCODE_CAPACITY", .message = "full", .at = at(3)}});
+  BOOST_REQUIRE(s.error.has_value());
+  BOOST_TEST(s.error->code == "TRANSCODE_CAPACITY");
+  // A report for a session that is no longer on is not.
+  given<sk>(history(key_state::inactive))
+      .when(report_key_error{.session_id = "s1", .code = "TRANSCODE_FAILED", .message = "late"})
+      .then_nothing();
+}
+
+BOOST_AUTO_TEST_CASE(a_publish_gets_the_mode_it_asks_for_else_the_keys_default_else_the_apps) {
+  stream_key k;
+  BOOST_TEST((publish_mode(k, std::nullopt, output_mode::cmaf) == output_mode::cmaf));
+  k.default_mode = output_mode::rtmp_cmaf;
+  BOOST_TEST((publish_mode(k, std::nullopt, output_mode::cmaf) == output_mode::rtmp_cmaf));
+  BOOST_TEST((publish_mode(k, output_mode::rtmp, output_mode::cmaf) == output_mode::rtmp));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,684 @@
+#include "media/ffmpeg/transcoder.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+extern "C" {
+#include <libavutil/audio_fifo.h>
+#include <libavutil/imgutils.h>
+}
+#include <spdlog/spdlog.h>
+
+#include "media/ffmpeg/av.hpp"
+#include "media/ffmpeg/fmp4_writer.hpp"
+#include <pthread.h>
+
+namespace onair::media::ffmpeg {
+namespace {
+
+std::int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct fifo_free {
+  void operator()(AVAudioFifo* f) const noexcept { av_audio_fifo_free(f); }
+};
+using audio_fifo = std::unique_ptr<AVAudioFifo, fifo_free>;
+
+int even(double v) { return std::max(2, static_cast<int>(v / 2) * 2); }
+
+// A decoded source picture shared by the renditions (av_frame_clone: the buffers are referenced,
+// not copied).
+using picture = std::shared_ptr<AVFrame>;
+picture share(const AVFrame* f) {
+  return picture{av_frame_clone(f), [](AVFrame* p) { av_frame_free(&p); }};
+}
+
+// One rendition: scale into its frame (fitted, padded) and encode with libx264, on its own thread.
+class video_worker {
+public:
+  video_worker(std::size_t index, rung r, double fps, const transcoder_options& opts, cmaf::stream& out,
+               transcoder_stats& stats, std::string name)
+      : index_(index), rung_(r), opts_(opts), out_(out), stats_(stats), name_(std::move(name)) {
+    open_encoder(fps);
+  }
+  ~video_worker() { stop(false); }
+
+  void start() {
+    thread_ = std::thread([this] {
+      const auto thread_name = "x264-" + std::to_string(rung_.height) + "p";
+      pthread_setname_np(pthread_self(), thread_name.c_str());
+      run();
+    });
+  }
+
+  // Never blocks: past the bound a frame is shed (a forced key frame is kept, and an older
+  // ordinary frame goes instead).
+  void push(picture p, bool key, std::int64_t wall_ms) {
+    std::lock_guard lock{mu_};
+    if (stopping_)
+      return;
+    if (queue_.size() >= opts_.max_queued_frames) {
+      if (!key) {
+        stats_.frames_dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      auto victim = std::find_if(queue_.begin(), queue_.end(), [](const job& j) { return !j.key; });
+      if (victim != queue_.end()) {
+        queue_.erase(victim);
+        stats_.frames_dropped.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    queue_.push_back(job{std::move(p), key, wall_ms});
+    cv_.notify_one();
+  }
+
+  // drain: what is queued is encoded and the encoder flushed into the packager first.
+  void stop(bool drain) {
+    {
+      std::lock_guard lock{mu_};
+      stopping_ = true;
+      draining_ = drain;
+      if (!drain)
+        queue_.clear();
+    }
+    cv_.notify_one();
+    if (thread_.joinable())
+      thread_.join();
+  }
+
+  [[nodiscard]] const cmaf::track_config& config() const { return config_; }
+
+private:
+  struct job {
+    picture pic;
+    bool key = false;
+    std::int64_t wall_ms = 0;
+  };
+
+  void open_encoder(double fps) {
+    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
+    if (!codec)
+      throw std::runtime_error("libavcodec has no libx264 encoder");
+    enc_.reset(avcodec_alloc_context3(codec));
+    auto* c = enc_.get();
+    c->width = rung_.width;
+    c->height = rung_.height;
+    c->pix_fmt = AV_PIX_FMT_YUV420P;
+    c->time_base = AVRational{1, 1000};
+    const int rate = std::max(1, static_cast<int>(std::lround(fps)));
+    c->framerate = AVRational{rate, 1};
+    c->bit_rate = static_cast<std::int64_t>(rung_.bitrate_kbps) * 1000;
+    c->rc_max_rate = c->bit_rate;
+    c->rc_buffer_size = static_cast<int>(c->bit_rate); // one second of VBV
+    c->gop_size = rate * 20; // key frames are forced from the source clock; this is only a ceiling
+    c->max_b_frames = 0;
+    c->thread_count = 1; // each rendition has its own thread
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    c->sample_aspect_ratio = AVRational{1, 1};
+    av_opt_set(c->priv_data, "preset", opts_.preset.c_str(), 0);
+    av_opt_set(c->priv_data, "tune", "zerolatency", 0);
+    av_opt_set_int(c->priv_data, "forced-idr", 1, 0);
+    av_opt_set(c->priv_data, "x264-params", "scenecut=0:rc-lookahead=0:sync-lookahead=0:bframes=0", 0);
+    if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0)
+      throw std::runtime_error("libx264 " + std::to_string(rung_.width) + "x" + std::to_string(rung_.height) +
+                               ": " + error_text(rc));
+    auto avcc = cmaf::avcc_from_annexb({c->extradata, static_cast<std::size_t>(c->extradata_size)});
+    if (!avcc)
+      throw std::runtime_error("libx264 gave no SPS/PPS");
+    config_.kind = cmaf::track_kind::video;
+    config_.timescale = 90'000;
+    config_.width = rung_.width;
+    config_.height = rung_.height;
+    config_.avcc = std::move(*avcc);
+    config_.bitrate_kbps = rung_.bitrate_kbps;
+    out_.set_config(index_, config_);
+    scaled_.reset(av_frame_alloc());
+    scaled_->format = AV_PIX_FMT_YUV420P;
+    scaled_->width = rung_.width;
+    scaled_->height = rung_.height;
+    if (av_frame_get_buffer(scaled_.get(), 0) < 0)
+      throw std::bad_alloc{};
+    pkt_.reset(av_packet_alloc());
+  }
+
+  void run() {
+    for (;;) {
+      job j;
+      {
+        std::unique_lock lock{mu_};
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() || (stopping_ && !draining_)) {
+          if (stopping_)
+            break;
+          continue;
+        }
+        j = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      encode(j);
+    }
+    if (draining_)
+      flush();
+  }
+
+  // The source fitted into the rendition's frame without distortion; the bars are black.
+  bool scale(const AVFrame& src) {
+    if (!sws_ || src.width != src_w_ || src.height != src_h_ || src.format != src_fmt_) {
+      src_w_ = src.width;
+      src_h_ = src.height;
+      src_fmt_ = src.format;
+      const double s = std::min(static_cast<double>(rung_.width) / src_w_, static_cast<double>(rung_.height) / src_h_);
+      fit_w_ = std::min(rung_.width, even(src_w_ * s + 1));
+      fit_h_ = std::min(rung_.height, even(src_h_ * s + 1));
+      off_x_ = (rung_.width - fit_w_) / 2 / 2 * 2;
+      off_y_ = (rung_.height - fit_h_) / 2 / 2 * 2;
+      sws_.reset(sws_getContext(src_w_, src_h_, static_cast<AVPixelFormat>(src_fmt_), fit_w_, fit_h_,
+                                AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
+      if (!sws_)
+        return false;
+      if (av_frame_make_writable(scaled_.get()) < 0)
+        return false;
+      // Black: Y 16, U and V 128 (limited range).
+      for (int y = 0; y < rung_.height; ++y)
+        std::fill_n(scaled_->data[0] + static_cast<std::ptrdiff_t>(y) * scaled_->linesize[0], rung_.width, 16);
+      for (int p = 1; p <= 2; ++p)
+        for (int y = 0; y < rung_.height / 2; ++y)
+          std::fill_n(scaled_->data[p] + static_cast<std::ptrdiff_t>(y) * scaled_->linesize[p], rung_.width / 2, 128);
+    }
+    if (av_frame_make_writable(scaled_.get()) < 0)
+      return false;
+    std::uint8_t* dst[4] = {
+        scaled_->data[0] + static_cast<std::ptrdiff_t>(off_y_) * scaled_->linesize[0] + off_x_,
+        scaled_->data[1] + static_cast<std::ptrdiff_t>(off_y_ / 2) * scaled_->linesize[1] + off_x_ / 2,
+        scaled_->data[2] + static_cast<std::ptrdiff_t>(off_y_ / 2) * scaled_->linesize[2] + off_x_ / 2, nullptr};
+    sws_scale(sws_.get(), src.data, src.linesize, 0, src_h_, dst, scaled_->linesize);
+    return true;
+  }
+
+  void encode(const job& j) {
+    if (!scale(*j.pic)) {
+      spdlog::warn("cmaf {} rendition {}x{}: cannot scale a {}x{} picture", name_, rung_.width, rung_.height,
+                   j.pic->width, j.pic->height);
+      return;
+    }
+    scaled_->pts = j.pic->pts;
+    scaled_->pict_type = j.key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    if (j.pic->pts <= last_pts_) // an encoder takes increasing timestamps only
+      return;
+    last_pts_ = j.pic->pts;
+    if (const int rc = avcodec_send_frame(enc_.get(), scaled_.get()); rc < 0) {
+      spdlog::warn("cmaf {} rendition {}: encode failed: {}", name_, rung_.height, error_text(rc));
+      return;
+    }
+    receive(j.wall_ms);
+  }
+
+  void receive(std::int64_t wall_ms) {
+    while (avcodec_receive_packet(enc_.get(), pkt_.get()) == 0) {
+      cmaf::stream::input in;
+      in.dts = pkt_->dts * 90;
+      in.cto = static_cast<std::int32_t>((pkt_->pts - pkt_->dts) * 90);
+      in.key = (pkt_->flags & AV_PKT_FLAG_KEY) != 0;
+      in.data = std::make_shared<const std::vector<std::uint8_t>>(
+          cmaf::annexb_to_avcc({pkt_->data, static_cast<std::size_t>(pkt_->size)}));
+      av_packet_unref(pkt_.get());
+      out_.push(index_, std::move(in), wall_ms);
+      stats_.frames_out.fetch_add(1, std::memory_order_relaxed);
+      stats_.lag_ms.store(wall_now_ms() - wall_ms, std::memory_order_relaxed);
+    }
+  }
+
+  void flush() {
+    if (avcodec_send_frame(enc_.get(), nullptr) == 0)
+      receive(wall_now_ms());
+  }
+
+  const std::size_t index_;
+  const rung rung_;
+  const transcoder_options& opts_;
+  cmaf::stream& out_;
+  transcoder_stats& stats_;
+  const std::string name_;
+  cmaf::track_config config_;
+  codec_context enc_;
+  frame scaled_;
+  packet pkt_;
+  scaler sws_;
+  int src_w_ = 0, src_h_ = 0, src_fmt_ = -1;
+  int fit_w_ = 0, fit_h_ = 0, off_x_ = 0, off_y_ = 0;
+  std::int64_t last_pts_ = INT64_MIN;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<job> queue_;
+  bool stopping_ = false;
+  bool draining_ = false;
+  std::thread thread_;
+};
+
+codec_context open_decoder(const fanout::message& config, std::string& why) {
+  const AVCodecID id = codec_id_of(config.codec);
+  const AVCodec* codec = id == AV_CODEC_ID_NONE ? nullptr : avcodec_find_decoder(id);
+  if (!codec) {
+    why = "no decoder for " + std::string{to_string(config.codec)};
+    return nullptr;
+  }
+  codec_context ctx{avcodec_alloc_context3(codec)};
+  const auto data = config.data();
+  if (!data.empty()) {
+    ctx->extradata = static_cast<std::uint8_t*>(av_mallocz(data.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (!ctx->extradata)
+      throw std::bad_alloc{};
+    std::copy(data.begin(), data.end(), ctx->extradata);
+    ctx->extradata_size = static_cast<int>(data.size());
+  }
+  ctx->pkt_timebase = AVRational{1, 1000};
+  ctx->thread_count = 1;
+  if (const int rc = avcodec_open2(ctx.get(), codec, nullptr); rc < 0) {
+    why = std::string{to_string(config.codec)} + " decoder: " + error_text(rc);
+    return nullptr;
+  }
+  return ctx;
+}
+
+std::vector<std::uint8_t> bytes_of(const fanout::message_ptr& m) {
+  if (!m)
+    return {};
+  const auto d = m->data();
+  return {d.begin(), d.end()};
+}
+
+} // namespace
+
+std::vector<rung> renditions_for(const std::vector<rung>& ladder, int width, int height) {
+  std::vector<rung> out;
+  const int source_side = std::max(width, height);
+  for (const auto& r : ladder)
+    if (std::max(r.width, r.height) <= source_side)
+      out.push_back(r);
+  if (out.empty() && !ladder.empty())
+    out.push_back(*std::min_element(ladder.begin(), ladder.end(), [](const rung& a, const rung& b) {
+      return std::max(a.width, a.height) < std::max(b.width, b.height);
+    }));
+  return out;
+}
+
+struct transcoder::impl {
+  transcoder_options opts;
+  callbacks cb;
+  std::string name;
+  transcoder_stats stats;
+
+  mutable std::mutex out_mu;
+  std::shared_ptr<cmaf::stream> out;
+  std::vector<std::unique_ptr<video_worker>> workers;
+  std::optional<std::size_t> audio_index;
+
+  fanout::message_ptr video_config, audio_config;
+  codec_context video_dec;
+  bool video_dec_failed = false;
+  frame decoded{av_frame_alloc()};
+  packet pkt{av_packet_alloc()};
+  int decode_errors = 0;
+  std::set<std::string> errors_told;
+  std::int64_t origin_ms = 0;
+  std::int64_t next_key_ms = 0;
+
+  // Audio out: its track is fixed for the stream's life; the source's is copied while it is the
+  // same AAC, transcoded otherwise.
+  cmaf::track_config audio_out;
+  bool audio_copy = false;
+  std::int64_t audio_next = INT64_MIN; // next sample time, in samples
+  codec_context audio_dec, audio_enc;
+  resampler swr;
+  audio_fifo fifo;
+  bool audio_failed = false;
+
+  void error_once(const std::string& code, const std::string& message) {
+    spdlog::warn("cmaf {} {}: {}", name, code, message);
+    if (errors_told.insert(code).second && cb.on_error)
+      cb.on_error(code, message);
+  }
+
+  void config(const fanout::stream_info& info) {
+    if (info.video_config && (!video_config || bytes_of(info.video_config) != bytes_of(video_config))) {
+      if (video_dec)
+        drain_video();
+      video_config = info.video_config;
+      video_dec.reset();
+      video_dec_failed = false;
+    }
+    if (info.audio_config && (!audio_config || bytes_of(info.audio_config) != bytes_of(audio_config))) {
+      audio_config = info.audio_config;
+      audio_dec.reset();
+      swr.reset();
+      if (out)
+        choose_audio_path();
+    }
+  }
+
+  void drain_video() {
+    if (avcodec_send_packet(video_dec.get(), nullptr) == 0)
+      receive_video();
+  }
+
+  void video(const fanout::message& m) {
+    if (!video_config || video_dec_failed)
+      return;
+    if (!video_dec) {
+      std::string why;
+      video_dec = open_decoder(*video_config, why);
+      if (!video_dec) {
+        video_dec_failed = true;
+        return error_once("TRANSCODE_UNSUPPORTED_INPUT", "video: " + why);
+      }
+    }
+    fill_packet(*pkt, m, m.dts_ms, m.pts_ms(), 0);
+    const int rc = avcodec_send_packet(video_dec.get(), pkt.get());
+    av_packet_unref(pkt.get());
+    if (rc < 0 && rc != AVERROR(EAGAIN)) {
+      if (++decode_errors == 50)
+        error_once("TRANSCODE_UNDECODABLE_INPUT", "video frames cannot be decoded: " + error_text(rc));
+      return;
+    }
+    receive_video();
+  }
+
+  void receive_video() {
+    while (avcodec_receive_frame(video_dec.get(), decoded.get()) == 0) {
+      decode_errors = 0;
+      stats.frames_in.fetch_add(1, std::memory_order_relaxed);
+      decoded->pts = decoded->best_effort_timestamp;
+      if (!out && !start(*decoded)) {
+        av_frame_unref(decoded.get());
+        return;
+      }
+      const std::int64_t pts = decoded->pts;
+      bool key = false;
+      if (pts >= next_key_ms) {
+        key = true;
+        const auto interval = opts.key_interval_ms;
+        next_key_ms = origin_ms + ((pts - origin_ms) / interval + 1) * interval;
+      }
+      auto pic = share(decoded.get());
+      const auto wall = wall_now_ms();
+      for (auto& w : workers)
+        w->push(pic, key, wall);
+      av_frame_unref(decoded.get());
+    }
+  }
+
+  // The first picture: the renditions it gets, the packager, the encoders.
+  bool start(const AVFrame& first) {
+    const auto ladder = renditions_for(opts.ladder, first.width, first.height);
+    double fps = 30;
+    if (video_dec->framerate.num > 0 && video_dec->framerate.den > 0)
+      fps = av_q2d(video_dec->framerate);
+    if (fps < 1 || fps > 120)
+      fps = 30;
+    std::vector<cmaf::rendition_desc> descs;
+    for (std::size_t i = 0; i < ladder.size(); ++i)
+      descs.push_back({"v" + std::to_string(i), cmaf::track_kind::video, ladder[i].bitrate_kbps * 1000, fps});
+    if (audio_config)
+      descs.push_back({"a", cmaf::track_kind::audio, opts.audio_bitrate_kbps * 1000, 0});
+    auto s = std::make_shared<cmaf::stream>(opts.packaging, descs);
+    origin_ms = first.pts;
+    next_key_ms = origin_ms;
+    s->set_origin(origin_ms, wall_now_ms());
+    try {
+      for (std::size_t i = 0; i < ladder.size(); ++i)
+        workers.push_back(std::make_unique<video_worker>(i, ladder[i], fps, opts, *s, stats, name));
+    } catch (const std::exception& e) {
+      workers.clear();
+      error_once("TRANSCODE_ENCODER", e.what());
+      video_dec_failed = true;
+      return false;
+    }
+    {
+      std::lock_guard lock{out_mu};
+      out = s;
+    }
+    if (audio_config) {
+      audio_index = ladder.size();
+      choose_audio_path();
+    }
+    for (auto& w : workers)
+      w->start();
+    spdlog::info("cmaf {} transcoding {}x{} at {:.2f} fps into {} renditions{}", name, first.width, first.height, fps,
+                 ladder.size(), audio_index ? " and audio" : "");
+    if (cb.on_stream)
+      cb.on_stream(s);
+    return true;
+  }
+
+  // Copy while the source is the AAC the output was set up with; else decode and encode.
+  void choose_audio_path() {
+    if (!audio_index)
+      return;
+    audio_failed = false;
+    const bool first = audio_out.asc.empty();
+    if (audio_config->codec == codec::aac) {
+      auto p = describe_audio(*audio_config);
+      if (p && (first || (p->config == audio_out.asc))) {
+        if (first) {
+          audio_out.kind = cmaf::track_kind::audio;
+          audio_out.sample_rate = p->sample_rate;
+          audio_out.channels = p->channels;
+          audio_out.timescale = static_cast<std::uint32_t>(p->sample_rate);
+          audio_out.asc = p->config;
+          audio_out.bitrate_kbps = opts.audio_bitrate_kbps;
+          out->set_config(*audio_index, audio_out);
+        }
+        audio_copy = true;
+        return;
+      }
+    }
+    audio_copy = false;
+    std::string why;
+    audio_dec = open_decoder(*audio_config, why);
+    if (!audio_dec) {
+      audio_failed = true;
+      return error_once("TRANSCODE_UNSUPPORTED_INPUT", "audio: " + why);
+    }
+    if (first) {
+      const int rate = audio_dec->sample_rate > 0 ? audio_dec->sample_rate : 48000;
+      static constexpr int aac_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000};
+      const bool ok_rate = std::find(std::begin(aac_rates), std::end(aac_rates), rate) != std::end(aac_rates);
+      audio_out.kind = cmaf::track_kind::audio;
+      audio_out.sample_rate = ok_rate ? rate : 48000;
+      audio_out.channels = std::clamp(audio_dec->ch_layout.nb_channels, 1, 2);
+      audio_out.timescale = static_cast<std::uint32_t>(audio_out.sample_rate);
+      audio_out.bitrate_kbps = opts.audio_bitrate_kbps;
+    }
+    if (!audio_enc && !open_audio_encoder())
+      return;
+    if (first)
+      out->set_config(*audio_index, audio_out);
+  }
+
+  bool open_audio_encoder() {
+    const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    audio_enc.reset(codec ? avcodec_alloc_context3(codec) : nullptr);
+    if (!audio_enc) {
+      audio_failed = true;
+      error_once("TRANSCODE_ENCODER", "no AAC encoder");
+      return false;
+    }
+    auto* c = audio_enc.get();
+    c->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    c->sample_rate = audio_out.sample_rate;
+    av_channel_layout_default(&c->ch_layout, audio_out.channels);
+    c->bit_rate = static_cast<std::int64_t>(opts.audio_bitrate_kbps) * 1000;
+    c->time_base = AVRational{1, audio_out.sample_rate};
+    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0) {
+      audio_failed = true;
+      error_once("TRANSCODE_ENCODER", "aac encoder: " + error_text(rc));
+      return false;
+    }
+    if (audio_out.asc.empty())
+      audio_out.asc.assign(c->extradata, c->extradata + c->extradata_size);
+    fifo.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, audio_out.channels, c->frame_size * 4));
+    return true;
+  }
+
+  // The output's clock, in samples: continuous while the source's is, re-anchored across a jump.
+  std::int64_t audio_time(std::int64_t pts_ms, std::int64_t samples) {
+    const std::int64_t from_source = pts_ms * audio_out.sample_rate / 1000;
+    if (audio_next == INT64_MIN || std::llabs(from_source - audio_next) > audio_out.sample_rate / 10)
+      audio_next = from_source;
+    const auto t = audio_next;
+    audio_next += samples;
+    return t;
+  }
+
+  void audio(const fanout::message& m) {
+    if (!out || !audio_index || audio_failed || m.pts_ms() < origin_ms)
+      return;
+    if (audio_copy) {
+      const auto data = m.data();
+      if (data.empty())
+        return;
+      cmaf::stream::input in;
+      in.dts = audio_time(m.pts_ms(), 1024);
+      in.key = true;
+      in.data = std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end());
+      out->push(*audio_index, std::move(in), wall_now_ms());
+      return;
+    }
+    if (!audio_dec || !audio_enc)
+      return;
+    fill_packet(*pkt, m, m.dts_ms, m.pts_ms(), 0);
+    const int rc = avcodec_send_packet(audio_dec.get(), pkt.get());
+    av_packet_unref(pkt.get());
+    if (rc < 0)
+      return;
+    while (avcodec_receive_frame(audio_dec.get(), decoded.get()) == 0) {
+      resample(*decoded, m.pts_ms());
+      av_frame_unref(decoded.get());
+    }
+    encode_audio(false);
+  }
+
+  void resample(const AVFrame& in, std::int64_t pts_ms) {
+    if (!swr) {
+      SwrContext* s = nullptr;
+      AVChannelLayout out_layout{}, in_layout{};
+      av_channel_layout_default(&out_layout, audio_out.channels);
+      if (av_channel_layout_copy(&in_layout, &in.ch_layout) < 0)
+        return;
+      if (swr_alloc_set_opts2(&s, &out_layout, AV_SAMPLE_FMT_FLTP, audio_out.sample_rate, &in_layout,
+                              static_cast<AVSampleFormat>(in.format), in.sample_rate, 0, nullptr) < 0 ||
+          swr_init(s) < 0) {
+        swr_free(&s);
+        av_channel_layout_uninit(&in_layout);
+        audio_failed = true;
+        return error_once("TRANSCODE_UNSUPPORTED_INPUT", "audio: cannot resample");
+      }
+      av_channel_layout_uninit(&in_layout);
+      swr.reset(s);
+    }
+    const int max_out = swr_get_out_samples(swr.get(), in.nb_samples);
+    std::vector<std::uint8_t*> planes(static_cast<std::size_t>(audio_out.channels));
+    int linesize = 0;
+    if (av_samples_alloc(planes.data(), &linesize, audio_out.channels, max_out, AV_SAMPLE_FMT_FLTP, 0) < 0)
+      return;
+    const int n = swr_convert(swr.get(), planes.data(), max_out, const_cast<const std::uint8_t**>(in.extended_data),
+                              in.nb_samples);
+    if (n > 0) {
+      if (av_audio_fifo_size(fifo.get()) == 0)
+        (void)audio_time(pts_ms, 0); // anchor the clock at the first samples after a gap
+      av_audio_fifo_write(fifo.get(), reinterpret_cast<void**>(planes.data()), n);
+    }
+    av_freep(planes.data());
+  }
+
+  void encode_audio(bool flush) {
+    const int size = audio_enc->frame_size;
+    while (av_audio_fifo_size(fifo.get()) >= size || (flush && av_audio_fifo_size(fifo.get()) > 0)) {
+      frame f{av_frame_alloc()};
+      f->nb_samples = std::min(size, av_audio_fifo_size(fifo.get()));
+      f->format = AV_SAMPLE_FMT_FLTP;
+      f->sample_rate = audio_out.sample_rate;
+      av_channel_layout_default(&f->ch_layout, audio_out.channels);
+      if (av_frame_get_buffer(f.get(), 0) < 0)
+        return;
+      av_audio_fifo_read(fifo.get(), reinterpret_cast<void**>(f->data), f->nb_samples);
+      f->pts = audio_next == INT64_MIN ? 0 : audio_next;
+      audio_next = f->pts + f->nb_samples;
+      if (avcodec_send_frame(audio_enc.get(), f.get()) < 0)
+        return;
+      receive_audio();
+    }
+    if (flush && avcodec_send_frame(audio_enc.get(), nullptr) == 0)
+      receive_audio();
+  }
+
+  void receive_audio() {
+    while (avcodec_receive_packet(audio_enc.get(), pkt.get()) == 0) {
+      cmaf::stream::input in;
+      in.dts = pkt->pts; // AAC: every frame is a sync sample, decode order is presentation order
+      in.key = true;
+      in.data = std::make_shared<const std::vector<std::uint8_t>>(pkt->data, pkt->data + pkt->size);
+      av_packet_unref(pkt.get());
+      out->push(*audio_index, std::move(in), wall_now_ms());
+    }
+  }
+
+  void finish(bool drain) {
+    if (video_dec && drain)
+      drain_video();
+    for (auto& w : workers)
+      w->stop(drain);
+    if (drain && audio_enc && !audio_copy && out && audio_index)
+      encode_audio(true);
+    if (out)
+      out->end();
+    workers.clear();
+  }
+};
+
+transcoder::transcoder(transcoder_options opts, callbacks cb, std::string name) : impl_(std::make_unique<impl>()) {
+  impl_->opts = std::move(opts);
+  impl_->cb = std::move(cb);
+  impl_->name = std::move(name);
+}
+
+transcoder::~transcoder() { impl_->finish(false); }
+
+void transcoder::on_opened(const fanout::stream_info& info) { impl_->config(info); }
+void transcoder::on_config_changed(const fanout::stream_info& info) { impl_->config(info); }
+
+void transcoder::on_sample(const fanout::message_ptr& m) {
+  if (m->kind == frame_kind::video)
+    impl_->video(*m);
+  else if (m->kind == frame_kind::audio)
+    impl_->audio(*m);
+}
+
+void transcoder::on_publisher_back() {
+  if (auto s = output())
+    s->new_period();
+}
+
+void transcoder::on_closed() { impl_->finish(true); }
+
+void transcoder::on_failed(std::string_view why) {
+  spdlog::warn("cmaf {} stopped: {}", impl_->name, why);
+  impl_->finish(false);
+}
+
+const transcoder_stats& transcoder::stats() const { return impl_->stats; }
+
+std::shared_ptr<cmaf::stream> transcoder::output() const {
+  std::lock_guard lock{impl_->out_mu};
+  return impl_->out;
+}
+
+} // namespace onair::media::ffmpeg
