@@ -76,8 +76,7 @@ result<events> stream_key_aggregate::decide(const command& cmd, const state& s, 
             return events{stream_viewable{.session_id = s.session_id, .room_id = s.live_room_id, .at = ctx.now}};
           },
           [&](const disconnect_publisher& c) -> result<events> {
-            // With no publisher on, only a refused publish (no session of its own) is reported.
-            if (!c.session_id.empty() && (!has_publisher(s.state) || c.session_id != s.session_id))
+            if (!has_publisher(s.state) || (!c.session_id.empty() && c.session_id != s.session_id))
               return events{};
             return events{publisher_disconnected{
                 .session_id = s.session_id, .reason = c.reason, .room_id = s.live_room_id, .at = ctx.now}};

@@ -105,10 +105,10 @@ inline void check_media(const probe_result& p, const std::string& what) {
 struct live_server {
   temp_dir dir;
   fs::path data = dir.path() / "data";
-  server_process srv{data};
+  server_process srv;
   std::optional<api_client> api;
 
-  live_server() {
+  explicit live_server(std::vector<std::string> args = {}) : srv{data, std::move(args)} {
     srv.wait_ready();
     const auto out = srv.stdout_text();
     api.emplace(srv.http(), printed_value(out, "apiKey:"), printed_value(out, "apiSecret:"));
@@ -125,6 +125,15 @@ struct live_server {
   bool key_in(std::int64_t id, const std::string& state) { return key(id).value("streamKeyState", "") == state; }
   bool room_in(std::int64_t id, const std::string& state) { return room(id).value("videoRoomState", "") == state; }
 };
+
+// A generated 30 fps H.264/AAC source of any size (a 1 s GOP, as an encoder set for streaming
+// sends), published in real time for `seconds`.
+inline std::string publish_sized(const std::string& url, int width, int height, int seconds) {
+  const auto size = std::to_string(width) + "x" + std::to_string(height);
+  return "exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=" + size +
+         ":rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 -c:v libx264 -preset ultrafast -tune zerolatency "
+         "-g 30 -c:a aac -t " + std::to_string(seconds) + " -f flv '" + url + "'";
+}
 
 inline std::string ingest_url(const json& key) {
   return key["ingestUrl"].get<std::string>() + "/" + key["streamKey"].get<std::string>();

@@ -81,10 +81,14 @@ BOOST_AUTO_TEST_CASE(a_publisher_drives_the_key_and_viewers_play_it_over_rtmp_an
   }), "HTTP-FLV viewers still counted as open connections");
 
   // The mode may ride in the key, as OBS sends it: CMAF is in force, and the key waits in
-  // ACTIVE_PREP for the packager's first segments (RTMP key frames do not make it viewable).
+  // ACTIVE_PREP for the packager's first segments (RTMP key frames do not make it viewable),
+  // then is ACTIVE with its HLS and DASH URLs.
   background cmaf{publish(ingest_url(k) + "?mode=CMAF", 30), s.dir.path() / "cmaf.log"};
-  BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE_PREP"); }), s.key(key_id).dump() << cmaf.output());
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE_PREP") || s.key_in(key_id, "ACTIVE"); }),
+             s.key(key_id).dump() << cmaf.output());
   BOOST_TEST(s.key(key_id)["mode"] == "CMAF");
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), s.key(key_id).dump() << cmaf.output());
+  BOOST_TEST(s.key(key_id)["cmafHlsPlayUrl"].is_string(), s.key(key_id).dump());
   cmaf.kill_now();
   BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE"); }), s.key(key_id).dump());
 }

@@ -1,0 +1,275 @@
+// CMAF live against real peers: ffmpeg publishes in mode CMAF or RTMP_CMAF, onair transcodes the
+// ladder in process, and ffprobe reads it back over HLS (master and media playlists) and DASH: the
+// profile's renditions and bandwidths, key frames at the same times in every rendition, LL-HLS
+// blocking reloads, a publisher's return within a broadcast continuing the same playlists, and
+// the bound on concurrent transcodes.
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <set>
+
+#include "e2e.hpp"
+#include "file_probe.hpp"
+
+using onair::testing::shell_output;
+
+namespace {
+
+// The ladder is what is tested, not the preset: the fastest keeps a 2-core CI in real time.
+const std::vector<std::string> cmaf_args{"--x264-preset", "ultrafast"};
+
+// "http://127.0.0.1:PORT/play/ID/index.m3u8" -> "/play/ID"
+std::string folder_of(const std::string& url) {
+  const auto play = url.find("/play/");
+  return url.substr(play, url.rfind('/') - play);
+}
+
+http_reply get(live_server& s, const std::string& path) {
+  return http_call(s.srv.http().host, s.srv.http().port, "GET", path);
+}
+
+// The URIs of a media playlist's complete segments, oldest first.
+std::vector<std::string> segment_uris(const std::string& playlist) {
+  std::vector<std::string> out;
+  std::istringstream in{playlist};
+  std::string line;
+  bool next = false;
+  while (std::getline(in, line)) {
+    if (next && !line.empty() && line[0] != '#')
+      out.push_back(line);
+    next = line.rfind("#EXTINF:", 0) == 0;
+  }
+  return out;
+}
+
+std::string map_uri(const std::string& playlist) {
+  std::smatch m;
+  BOOST_REQUIRE(std::regex_search(playlist, m, std::regex{"#EXT-X-MAP:URI=\"([^\"]+)\""}));
+  return m[1];
+}
+
+// The presentation times (s) of the key frames in a rendition's segment, read by ffprobe from
+// its init segment and the segment back to back.
+std::vector<double> key_frames(live_server& s, const std::string& folder, const std::string& playlist_name,
+                               const std::string& segment) {
+  const auto playlist = get(s, folder + "/" + playlist_name).body;
+  const auto init = get(s, folder + "/" + map_uri(playlist));
+  const auto seg = get(s, folder + "/" + segment);
+  BOOST_REQUIRE_MESSAGE(init.status == 200 && seg.status == 200, folder << "/" << segment << ": " << seg.status);
+  const auto file = s.dir.path() / (playlist_name + ".mp4");
+  {
+    std::ofstream out{file, std::ios::binary};
+    out << init.body << seg.body;
+  }
+  const auto csv = shell_output("ffprobe -v error -select_streams v -show_entries packet=pts_time,flags -of csv=p=0 '" +
+                                file.string() + "'");
+  std::vector<double> keys;
+  std::istringstream in{csv};
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto comma = line.find(',');
+    if (comma != std::string::npos && line.find('K', comma) != std::string::npos)
+      keys.push_back(std::stod(line.substr(0, comma)));
+  }
+  return keys;
+}
+
+std::vector<json> streams_of(const probe_result& p, const std::string& type) {
+  std::vector<json> out;
+  if (p.out.is_object() && p.out.contains("streams"))
+    for (const auto& st : p.out["streams"])
+      if (st.value("codec_type", "") == type)
+        out.push_back(st);
+  return out;
+}
+
+std::set<std::pair<int, int>> sizes(const std::vector<json>& video) {
+  std::set<std::pair<int, int>> out;
+  for (const auto& v : video)
+    out.emplace(v.value("width", 0), v.value("height", 0));
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cmaf_e2e)
+
+BOOST_AUTO_TEST_CASE(a_landscape_stream_is_transcoded_into_the_ladder_and_read_over_hls_and_dash) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("carol");
+  const auto key_id = k["id"].get<std::int64_t>();
+  background pub{publish_sized(ingest_url(k) + "?mode=CMAF", 1280, 720, 60), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s),
+                     "key never ACTIVE: " << s.key(key_id).dump() << pub.output());
+  const auto active = s.key(key_id);
+  BOOST_TEST_REQUIRE(active["cmafHlsPlayUrl"].is_string(), active.dump());
+  BOOST_TEST_REQUIRE(active["cmafDashPlayUrl"].is_string(), active.dump());
+  BOOST_TEST(active["error"].is_null(), active.dump());
+  const auto hls = active["cmafHlsPlayUrl"].get<std::string>();
+  const auto folder = folder_of(hls);
+
+  // The master: exactly the profile's renditions, with what a player chooses by.
+  const auto master = get(s, folder + "/index.m3u8");
+  BOOST_TEST(master.status == 200);
+  BOOST_TEST(contains(master.head, "Content-Type: application/vnd.apple.mpegurl"));
+  BOOST_TEST(contains(master.head, "Access-Control-Allow-Origin: *"));
+  BOOST_TEST(contains(master.head, "Cache-Control: no-cache"));
+  BOOST_TEST(contains(master.body, "RESOLUTION=1280x720"), master.body);
+  BOOST_TEST(contains(master.body, "RESOLUTION=640x360"), master.body);
+  BOOST_TEST(contains(master.body, "BANDWIDTH=2928000"), master.body); // 2800 kbps video + 128 kbps audio
+  BOOST_TEST(contains(master.body, "BANDWIDTH=928000"), master.body);
+  BOOST_TEST(contains(master.body, "FRAME-RATE=30.000"), master.body);
+
+  const auto over_hls = probe(s.dir.path(), hls);
+  BOOST_TEST_REQUIRE(over_hls.rc == 0, over_hls.text);
+  BOOST_TEST((sizes(streams_of(over_hls, "video")) == std::set<std::pair<int, int>>{{1280, 720}, {640, 360}}),
+             over_hls.text);
+  for (const auto& v : streams_of(over_hls, "video"))
+    BOOST_TEST(v.value("codec_name", "") == "h264");
+  BOOST_TEST(streams_of(over_hls, "audio").size() >= 1u);
+  BOOST_TEST(streams_of(over_hls, "audio")[0].value("codec_name", "") == "aac");
+
+  const auto over_dash = probe(s.dir.path(), active["cmafDashPlayUrl"].get<std::string>());
+  BOOST_TEST_REQUIRE(over_dash.rc == 0, over_dash.text);
+  BOOST_TEST((sizes(streams_of(over_dash, "video")) == std::set<std::pair<int, int>>{{1280, 720}, {640, 360}}),
+             over_dash.text);
+  const auto mpd = get(s, folder + "/manifest.mpd");
+  BOOST_TEST(contains(mpd.head, "Content-Type: application/dash+xml"));
+  BOOST_TEST(contains(mpd.body, "bandwidth=\"2800000\" width=\"1280\" height=\"720\""), mpd.body);
+  BOOST_TEST(contains(mpd.body, "bandwidth=\"800000\" width=\"640\" height=\"360\""), mpd.body);
+  BOOST_TEST(contains(mpd.body, "availabilityTimeComplete=\"false\""), mpd.body);
+  const auto clock = get(s, "/time");
+  BOOST_TEST(clock.status == 200);
+  BOOST_TEST(contains(mpd.body, "/time\"/>"), mpd.body);
+
+  // Both renditions have their key frames at the same times: a segment starts on one, and one
+  // comes every second.
+  const auto v0 = get(s, folder + "/v0.m3u8").body;
+  const auto uris = segment_uris(v0);
+  BOOST_TEST_REQUIRE(uris.size() >= 2u, v0);
+  const auto last = uris.back();
+  auto other = last;
+  other.replace(other.find("/v0/"), 4, "/v1/");
+  const auto k0 = key_frames(s, folder, "v0.m3u8", last);
+  const auto k1 = key_frames(s, folder, "v1.m3u8", other);
+  BOOST_TEST_REQUIRE(k0.size() == 2u, "key frames in a 2 s segment: " << k0.size());
+  BOOST_TEST(k0 == k1, boost::test_tools::per_element());
+  BOOST_TEST(std::abs(k0[1] - k0[0] - 1.0) < 0.05);
+
+  // Segments and parts: immutable, typed, readable from any page.
+  const auto seg = get(s, folder + "/" + last);
+  BOOST_TEST(contains(seg.head, "Content-Type: video/mp4"));
+  BOOST_TEST(contains(seg.head, "Cache-Control: public, max-age=31536000, immutable"));
+  BOOST_TEST(contains(seg.head, "Access-Control-Allow-Origin: *"));
+
+  // LL-HLS: a blocking reload answers once the asked part exists; one too far ahead is refused.
+  std::smatch hint;
+  BOOST_TEST_REQUIRE(std::regex_search(v0, hint, std::regex{"PRELOAD-HINT:TYPE=PART,URI=\"[^\"]*/(\\d+)\\.(\\d+)\\.m4s\""}), v0);
+  const auto msn = std::stoll(hint[1]);
+  const auto part = std::stoi(hint[2]);
+  const auto blocked = get(s, folder + "/v0.m3u8?_HLS_msn=" + std::to_string(msn) + "&_HLS_part=" + std::to_string(part));
+  BOOST_TEST(blocked.status == 200);
+  BOOST_TEST(contains(blocked.body, "/v0/" + std::to_string(msn) + "." + std::to_string(part) + ".m4s\""), blocked.body);
+  BOOST_TEST(get(s, folder + "/v0.m3u8?_HLS_msn=" + std::to_string(msn + 10)).status == 400);
+  BOOST_TEST(get(s, folder + "/v0.m3u8?_HLS_part=1").status == 400);
+  const auto unknown = get(s, "/play/no-such-stream/index.m3u8");
+  BOOST_TEST(unknown.status == 404);
+  BOOST_TEST(contains(unknown.head, "Access-Control-Allow-Origin: *"));
+
+  const auto metrics = get(s, "/metrics").body;
+  BOOST_TEST(contains(metrics, "onair_cmaf_streams_active 1\n"), metrics);
+  BOOST_TEST(!contains(metrics, "onair_cmaf_frames_encoded_total 0\n"), metrics);
+
+  // The publisher leaves: the preview is over, its playlists end, the transcoder goes.
+  pub.kill_now();
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE"); }), s.key(key_id).dump());
+  BOOST_TEST(s.key(key_id)["cmafHlsPlayUrl"].is_null());
+  BOOST_TEST(eventually([&] { return contains(get(s, folder + "/v1.m3u8").body, "#EXT-X-ENDLIST"); }));
+  BOOST_TEST(eventually([&] { return contains(get(s, "/metrics").body, "onair_cmaf_streams_active 0\n"); }));
+}
+
+BOOST_AUTO_TEST_CASE(a_portrait_key_gets_the_portrait_ladder_and_a_landscape_source_is_fitted_into_it) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("dora");
+  const auto key_id = k["id"].get<std::int64_t>();
+  const auto patched = s.api->patch("/v2/apps/me/stream-keys/" + std::to_string(key_id), json{{"profileId", 2}});
+  BOOST_TEST_REQUIRE(patched.status == 200, patched);
+  background pub{publish_sized(ingest_url(k) + "?mode=CMAF", 1280, 720, 40), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s),
+                     s.key(key_id).dump() << pub.output());
+  const auto hls = s.key(key_id)["cmafHlsPlayUrl"].get<std::string>();
+  const auto probed = probe(s.dir.path(), hls);
+  BOOST_TEST_REQUIRE(probed.rc == 0, probed.text);
+  const auto video = streams_of(probed, "video");
+  BOOST_TEST((sizes(video) == std::set<std::pair<int, int>>{{720, 1280}, {360, 640}}), probed.text);
+  for (const auto& v : video) // square pixels: the picture is fitted and padded, never stretched
+    BOOST_TEST(v.value("sample_aspect_ratio", "1:1") == "1:1", v.dump());
+}
+
+BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_broadcast_plays_both_families_and_a_returning_publisher_continues_its_playlists) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("erin");
+  const auto key_id = k["id"].get<std::int64_t>();
+  const auto room = s.api->room("erin");
+  const auto room_path = "/v2/apps/me/video-rooms/" + std::to_string(room["id"].get<std::int64_t>());
+  auto pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=RTMP_CMAF", 640, 360, 90),
+                                          s.dir.path() / "pub.log");
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s), pub->output());
+  auto live = s.api->post(room_path + "/rtmp-broadcast/state/live", nullptr);
+  BOOST_TEST_REQUIRE(live.status == 200, live);
+  // Both families; the room's playUrl is HLS.
+  BOOST_TEST_REQUIRE(live.body["cmafHlsPlayUrl"].is_string(), live.body.dump());
+  BOOST_TEST(live.body["playUrl"] == live.body["cmafHlsPlayUrl"]);
+  BOOST_TEST(live.body["cmafDashPlayUrl"].is_string());
+  BOOST_TEST(live.body["httpFlvPlayUrl"].is_string());
+  check_media(probe(s.dir.path(), live.body["httpFlvPlayUrl"].get<std::string>()), "HTTP-FLV of an RTMP_CMAF room");
+  const auto folder = folder_of(live.body["cmafHlsPlayUrl"].get<std::string>());
+  const auto before = get(s, folder + "/v0.m3u8");
+  BOOST_TEST_REQUIRE(before.status == 200, before.body);
+  const auto first_uris = segment_uris(before.body);
+  BOOST_TEST_REQUIRE(!first_uris.empty(), before.body);
+
+  pub->kill_now();
+  BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE_LIVE"); }), s.key(key_id).dump());
+  pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=RTMP_CMAF", 640, 360, 90),
+                                     s.dir.path() / "pub2.log");
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE_LIVE"); }, 30s),
+                     s.key(key_id).dump() << pub->output());
+  // The same playlists go on: the segments of before are still listed, numbers continue, and a
+  // discontinuity marks the return.
+  BOOST_TEST(eventually([&] { return segment_uris(get(s, folder + "/v0.m3u8").body).size() >= first_uris.size() + 3; },
+                        30s));
+  const auto after = get(s, folder + "/v0.m3u8").body;
+  BOOST_TEST(contains(after, first_uris.front() + "\n"), after);
+  BOOST_TEST(contains(after, "#EXT-X-DISCONTINUITY\n"), after);
+  const auto uris = segment_uris(after);
+  for (std::size_t i = 1; i < uris.size(); ++i) {
+    const auto n = [](const std::string& u) { return std::stoll(u.substr(u.rfind('/') + 1)); };
+    BOOST_TEST(n(uris[i]) == n(uris[i - 1]) + 1, uris[i - 1] << " then " << uris[i]);
+  }
+  const auto mpd = get(s, folder + "/manifest.mpd").body;
+  BOOST_TEST(contains(mpd, "<Period id=\"p1\""), mpd);
+  const auto probed = probe(s.dir.path(), live.body["cmafHlsPlayUrl"].get<std::string>());
+  BOOST_TEST(probed.rc == 0, probed.text);
+}
+
+BOOST_AUTO_TEST_CASE(a_cmaf_publish_past_the_transcode_bound_is_refused_and_the_key_says_why) {
+  live_server s{{"--x264-preset", "ultrafast", "--max-transcodes", "1"}};
+  const auto first = s.key_of("finn");
+  const auto second = s.key_of("gail");
+  background a{publish_sized(ingest_url(first) + "?mode=CMAF", 640, 360, 40), s.dir.path() / "a.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(first["id"].get<std::int64_t>(), "ACTIVE"); }, 30s), a.output());
+  background b{publish_sized(ingest_url(second) + "?mode=CMAF", 640, 360, 10), s.dir.path() / "b.log"};
+  BOOST_TEST(eventually([&] { return !b.running(); }));
+  BOOST_TEST(b.code().value_or(0) != 0);
+  BOOST_TEST(contains(b.output(), "transcoding capacity reached"), b.output());
+  const auto refused = s.key(second["id"].get<std::int64_t>());
+  BOOST_TEST(refused["streamKeyState"] == "INACTIVE");
+  BOOST_TEST(refused["error"]["code"] == "PUBLISH_REFUSED", refused.dump());
+  BOOST_TEST(contains(refused["error"]["message"].get<std::string>(), "at most 1"), refused.dump());
+  // RTMP needs no transcoder: it is let in.
+  background c{publish_sized(ingest_url(second) + "?mode=RTMP", 640, 360, 20), s.dir.path() / "c.log"};
+  BOOST_TEST(eventually([&] { return s.key_in(second["id"].get<std::int64_t>(), "ACTIVE"); }), c.output());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
