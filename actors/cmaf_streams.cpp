@@ -111,6 +111,24 @@ std::size_t cmaf_streams::active() const {
   return live_locked();
 }
 
+std::vector<cmaf_streams::rendition> cmaf_streams::renditions(domain::app_id app, std::int64_t key_id) const {
+  stream_ptr s;
+  {
+    std::lock_guard lock{mu_};
+    auto it = streams_.find({app, key_id});
+    if (it == streams_.end() || it->second->ended)
+      return {};
+    s = it->second->stream;
+  }
+  std::vector<rendition> out;
+  if (!s)
+    return out;
+  for (const auto& r : s->view().renditions)
+    if (r.desc.kind == media::cmaf::track_kind::video && r.config)
+      out.push_back({r.config->width, r.config->height, r.desc.bandwidth / 1000});
+  return out;
+}
+
 std::optional<std::string> cmaf_streams::admit(domain::app_id app, std::int64_t key_id, domain::output_mode mode) {
   if (mode == domain::output_mode::rtmp)
     return std::nullopt;

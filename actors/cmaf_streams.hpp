@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/ingest.hpp"
 #include "actors/runtime.hpp"
@@ -50,6 +51,11 @@ public:
   void find(const std::string& playback_id, std::function<void(stream_ptr)> answer);
 
   [[nodiscard]] std::size_t active() const;
+  // The video renditions (width, height, kbps) a key's live stream has; empty if none.
+  struct rendition {
+    int width = 0, height = 0, bitrate_kbps = 0;
+  };
+  [[nodiscard]] std::vector<rendition> renditions(domain::app_id app, std::int64_t key_id) const;
   [[nodiscard]] media::cmaf::http_counters& http_counters() { return http_counters_; }
   // Prometheus text: transcoders, their lag and shed frames, packaged bytes held, HTTP.
   [[nodiscard]] std::string prometheus_text() const;

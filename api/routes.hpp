@@ -25,6 +25,11 @@ struct rest_context {
   std::shared_ptr<auth_cache> checked_credentials = std::make_shared<auth_cache>();
   // More of /metrics from the server's other parts (the Kafka publisher), Prometheus text.
   std::function<std::string()> extra_metrics{};
+  // The CMAF video renditions a key's stream has now (empty: none packaged).
+  struct rendition {
+    int width = 0, height = 0, bitrate_kbps = 0;
+  };
+  std::function<std::vector<rendition>(domain::app_id, std::int64_t key_id)> cmaf_renditions{};
 };
 
 // /v2/apps/me/members…, /v2/apps/me/stream-keys…, /v2/apps/me/transcoding-profiles…, /v2/apps/me/video-posts…

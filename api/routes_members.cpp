@@ -160,6 +160,13 @@ json key_json(const rest_context& ctx, const domain::app& app, const domain::str
     }
   }
 
+  json renditions = nullptr;
+  if (!hls_play.is_null() && ctx.cmaf_renditions) {
+    renditions = json::array();
+    for (const auto& r : ctx.cmaf_renditions(app.id, k.id))
+      renditions.push_back(json{{"width", r.width}, {"height", r.height}, {"bitrateKbps", r.bitrate_kbps}});
+  }
+
   json profile = nullptr;
   if (const auto* p = domain::find_profile(k.profile_id))
     profile = json{{"id", p->id}, {"name", p->name}, {"orientation", std::string{domain::to_string(p->orientation)}}};
@@ -193,6 +200,7 @@ json key_json(const rest_context& ctx, const domain::app& app, const domain::str
               {"httpFlvPlayUrl", flv_play},
               {"cmafHlsPlayUrl", hls_play},
               {"cmafDashPlayUrl", dash_play},
+              {"cmafRenditions", renditions},
               {"ingest", ingest},
               {"error", error},
               {"version", version},

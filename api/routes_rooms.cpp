@@ -105,6 +105,13 @@ json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version
     }
   }
   const json play = hls_play.is_null() ? flv_play : hls_play;
+  json renditions = nullptr;
+  if (!hls_play.is_null() && r.stream_key_id && ctx.cmaf_renditions) {
+    renditions = json::array();
+    for (const auto& r : ctx.cmaf_renditions(app, *r.stream_key_id))
+      renditions.push_back(json{{"width", r.width}, {"height", r.height}, {"bitrateKbps", r.bitrate_kbps}});
+  }
+
   return json{{"id", r.id},
               {"uuid", r.uuid},
               {"type", std::string{domain::to_string(r.type)}},
@@ -129,6 +136,7 @@ json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version
               {"httpFlvPlayUrl", flv_play},
               {"cmafHlsPlayUrl", hls_play},
               {"cmafDashPlayUrl", dash_play},
+              {"cmafRenditions", renditions},
               {"videoPost", video_post_json(ctx, app, r)},
               {"broadcast", broadcast_json(ctx, app, r)},
               {"version", version},

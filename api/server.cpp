@@ -276,6 +276,13 @@ void server::install_routes() {
                                                              const http_handler& next) {
     cache->handle(req, std::move(respond), next);
   });
+  rest_->cmaf_renditions = [this](domain::app_id app, std::int64_t key_id) {
+    std::vector<rest_context::rendition> out;
+    if (cmaf_)
+      for (const auto& r : cmaf_->renditions(app, key_id))
+        out.push_back({r.width, r.height, r.bitrate_kbps});
+    return out;
+  };
   rest_->extra_metrics = [this] {
     return kafka_->prometheus_text() + media_metrics() + (cmaf_ ? cmaf_->prometheus_text() : std::string{});
   };

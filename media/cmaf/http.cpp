@@ -23,7 +23,8 @@ std::int64_t now_ms() {
 
 template <class T>
 bool parse_number(std::string_view text, T& out) {
-  if (text.empty())
+  // Canonical only ("7", not "007"): one object, one URL.
+  if (text.empty() || text[0] < '0' || text[0] > '9' || (text.size() > 1 && text[0] == '0'))
     return false;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), out);
   return r.ec == std::errc{} && r.ptr == text.data() + text.size() && out >= 0;

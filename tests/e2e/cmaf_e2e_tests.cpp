@@ -105,6 +105,10 @@ BOOST_AUTO_TEST_CASE(a_landscape_stream_is_transcoded_into_the_ladder_and_read_o
   BOOST_TEST_REQUIRE(active["cmafHlsPlayUrl"].is_string(), active.dump());
   BOOST_TEST_REQUIRE(active["cmafDashPlayUrl"].is_string(), active.dump());
   BOOST_TEST(active["error"].is_null(), active.dump());
+  // The API says which renditions the stream has.
+  BOOST_TEST(active["cmafRenditions"] == json::parse(R"([{"width":1280,"height":720,"bitrateKbps":2800},
+                                                         {"width":640,"height":360,"bitrateKbps":800}])"),
+             active.dump());
   const auto hls = active["cmafHlsPlayUrl"].get<std::string>();
   const auto folder = folder_of(hls);
 
@@ -144,9 +148,9 @@ BOOST_AUTO_TEST_CASE(a_landscape_stream_is_transcoded_into_the_ladder_and_read_o
 
   // Both renditions have their key frames at the same times: a segment starts on one, and one
   // comes every second.
+  BOOST_TEST_REQUIRE(eventually([&] { return segment_uris(get(s, folder + "/v0.m3u8").body).size() >= 2; }));
   const auto v0 = get(s, folder + "/v0.m3u8").body;
   const auto uris = segment_uris(v0);
-  BOOST_TEST_REQUIRE(uris.size() >= 2u, v0);
   const auto last = uris.back();
   auto other = last;
   other.replace(other.find("/v0/"), 4, "/v1/");
@@ -222,6 +226,9 @@ BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_broadcast_plays_both_families_and_a_returning_
   BOOST_TEST(live.body["playUrl"] == live.body["cmafHlsPlayUrl"]);
   BOOST_TEST(live.body["cmafDashPlayUrl"].is_string());
   BOOST_TEST(live.body["httpFlvPlayUrl"].is_string());
+  // A 640x360 source is not upscaled: one rendition.
+  BOOST_TEST(live.body["cmafRenditions"] == json::parse(R"([{"width":640,"height":360,"bitrateKbps":800}])"),
+             live.body.dump());
   check_media(probe(s.dir.path(), live.body["httpFlvPlayUrl"].get<std::string>()), "HTTP-FLV of an RTMP_CMAF room");
   const auto folder = folder_of(live.body["cmafHlsPlayUrl"].get<std::string>());
   const auto before = get(s, folder + "/v0.m3u8");

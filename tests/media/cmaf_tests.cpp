@@ -436,7 +436,7 @@ BOOST_AUTO_TEST_CASE(request_paths_name_playlists_and_the_streams_own_objects_on
   BOOST_TEST((part.what == k::part));
   BOOST_TEST(part.part == 3);
   for (const char* bad : {"v9.m3u8", "other/v0/1.m4s", "f0lder/v0/x.m4s", "f0lder/v0/-1.m4s", "f0lder/v0/1.2.3.m4s",
-                          "f0lder/v0/1.m4s.m4s", "f0lder/zz/init.mp4", "f0lder/v0/init.mp5", ""})
+                          "f0lder/v0/1.m4s.m4s", "f0lder/v0/01.m4s", "f0lder/v0/1.00.m4s", "f0lder/zz/init.mp4", "f0lder/v0/init.mp5", ""})
     BOOST_TEST((parse_target(*f.s, bad).what == k::bad), bad);
 }
 
