@@ -1,6 +1,7 @@
 #include "media/cmaf/packager.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace onair::media::cmaf {
@@ -96,6 +97,21 @@ void stream::open_segment_locked(track& t, std::int64_t start, std::int64_t wall
   seg->msn = t.next_msn++;
   seg->start = start;
   const std::int64_t start_ms = start * 1000 / static_cast<std::int64_t>(t.config->timescale);
+  // Periods change at a segment number no rendition has begun, so segment n is in the same period
+  // everywhere.
+  if (seg->msn > highest_opened_) {
+    highest_opened_ = seg->msn;
+    if (period_pending_) {
+      period_pending_ = false;
+      ++period_;
+      ++discontinuity_;
+      period_msn_ = seg->msn;
+    } else if (anchored_period_ == period_ &&
+               std::llabs(wall_ms - (anchor_wall_ms_ + (start_ms - anchor_media_ms_))) > opts_.max_drift_ms) {
+      ++period_;
+      period_msn_ = seg->msn;
+    }
+  }
   if (anchored_period_ != period_) {
     anchored_period_ = period_;
     // The first period starts at the grid's zero; a later one where its first segment began.
@@ -104,6 +120,14 @@ void stream::open_segment_locked(track& t, std::int64_t start, std::int64_t wall
   }
   seg->program_date_ms = anchor_wall_ms_ + (start_ms - anchor_media_ms_);
   seg->period = period_;
+  seg->discontinuity = discontinuity_;
+  if (t.period != period_) {
+    t.period = period_;
+    t.period_start = start;
+  }
+  seg->period_msn = period_msn_;
+  seg->period_start = t.period_start;
+  seg->period_wall_ms = anchor_wall_ms_;
   t.segments.push_back(std::move(seg));
 }
 
@@ -168,7 +192,7 @@ void stream::check_ready_locked(fired& out) {
 
 void stream::new_period() {
   std::lock_guard lock{mu_};
-  ++period_;
+  period_pending_ = true;
 }
 
 void stream::end() {

@@ -36,7 +36,13 @@ struct segment {
   std::int64_t start = 0;     // decode time of its first sample
   std::int64_t duration = 0;  // so far, while open
   std::int64_t program_date_ms = 0; // wall clock (Unix ms) of its start
-  std::uint32_t period = 0;   // publisher sessions before it: a new one starts a discontinuity
+  std::uint32_t period = 0;        // DASH period: a publisher's return, or the wall clock drifting from the media's
+  std::uint32_t discontinuity = 0; // publisher returns before it (HLS discontinuity sequence)
+  // Its period's beginning, which DASH's template counts from even once it left the window: the
+  // first segment number, this rendition's decode time there, and the wall clock then.
+  std::int64_t period_msn = 0;
+  std::int64_t period_start = 0;
+  std::int64_t period_wall_ms = 0;
   bool complete = false;
   std::vector<part> parts;
   [[nodiscard]] std::size_t size() const;
@@ -46,6 +52,10 @@ struct stream_options {
   std::int64_t segment_ms = 2000;  // the segment grid (video segments start on key frames on it)
   std::int64_t part_target_ms = 334; // no part is longer
   std::size_t window_segments = 10;  // complete segments kept
+  // A segment that starts this far from where the wall clock of its period says it should (a
+  // publisher slower or faster than real time) starts a new DASH period, re-anchored: players
+  // that find segments by the clock would otherwise ask for ones that do not exist.
+  std::int64_t max_drift_ms = 1000;
   // Folder of the init segments, segments and parts, before the rendition's: unique to this
   // stream ("k3x9q2/"), so a playback id that goes live again never serves a cached object of
   // an earlier stream under the same URL (they are cached as immutable).
@@ -99,7 +109,8 @@ public:
   // duration; a part is cut when the next sample would not fit in it, or when the grid starts a
   // segment (at a key frame for video).
   void push(std::size_t rendition, input in, std::int64_t wall_ms);
-  // The publisher returned: each rendition's next segment starts a new period (discontinuity).
+  // The publisher returned: the next segment (the first of its number in any rendition) starts a
+  // new period and an HLS discontinuity.
   void new_period();
   // No more samples: what is held is written, the last segments complete, playlists end.
   void end();
@@ -142,6 +153,8 @@ private:
     std::int64_t last_duration = 0;
     std::int64_t next_msn = 0;
     std::uint32_t chunk_sequence = 1;
+    std::optional<std::uint32_t> period; // of its latest segment
+    std::int64_t period_start = 0;       // decode time of its first segment in that period
   };
   using fired = std::vector<std::function<void()>>;
   void accept_locked(track& t, std::size_t r, const input& s, std::uint32_t duration, std::int64_t wall_ms, fired& out);
@@ -161,6 +174,10 @@ private:
   bool ended_ = false;
   bool ready_ = false;
   std::uint32_t period_ = 0;
+  std::uint32_t discontinuity_ = 0;
+  bool period_pending_ = false;     // a publisher's return, applied at the next segment number
+  std::int64_t highest_opened_ = -1; // segment numbers change period only when first opened
+  std::int64_t period_msn_ = 0;      // the current period's first segment number
   // Program date times follow the media clock within a period, from the wall clock at its start.
   std::optional<std::uint32_t> anchored_period_;
   std::int64_t anchor_wall_ms_ = 0, anchor_media_ms_ = 0;

@@ -101,7 +101,7 @@ std::string media_playlist(const stream_view& v, std::size_t index, bool skip) {
   const auto& segs = r.segments;
   const std::int64_t first_msn = segs.empty() ? r.next_msn : segs.front()->msn;
   out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(first_msn) + "\n";
-  out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(segs.empty() ? 0 : segs.front()->period) + "\n";
+  out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(segs.empty() ? 0 : segs.front()->discontinuity) + "\n";
   out += "#EXT-X-INDEPENDENT-SEGMENTS\n";
   out += "#EXT-X-MAP:URI=\"" + o.uri_prefix + r.desc.id + "/init.mp4\"\n";
 
@@ -123,12 +123,12 @@ std::string media_playlist(const stream_view& v, std::size_t index, bool skip) {
   }
   const double parts_from_s = end_s - 3.0 * target_duration_s(o);
   double at = 0;
-  std::optional<std::uint32_t> prev_period;
+  std::optional<std::uint32_t> prev_discontinuity;
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const auto& s = *segs[i];
     const double seg_s = seconds(s.duration, r);
     if (i >= skipped) {
-      if (prev_period && *prev_period != s.period)
+      if (prev_discontinuity && *prev_discontinuity != s.discontinuity)
         out += "#EXT-X-DISCONTINUITY\n";
       out += "#EXT-X-PROGRAM-DATE-TIME:" + iso8601_ms(s.program_date_ms) + "\n";
       if (at + seg_s > parts_from_s || !s.complete)
@@ -139,7 +139,7 @@ std::string media_playlist(const stream_view& v, std::size_t index, bool skip) {
       if (s.complete)
         out += "#EXTINF:" + fixed(seg_s, 5) + ",\n" + segment_uri(o.uri_prefix + r.desc.id, s.msn) + "\n";
     }
-    prev_period = s.period;
+    prev_discontinuity = s.discontinuity;
     at += seg_s;
   }
   if (v.ended) {
@@ -188,28 +188,25 @@ std::string dash_manifest(const stream_view& v, const std::string& time_url, std
          "    <PlaybackRate min=\"0.96\" max=\"1.04\"/>\n"
          "  </ServiceDescription>\n";
 
-  // Periods: one per publisher session still in the window, each from its first segment; the
-  // first rendition's segments say where they start (all renditions share the grid).
+  // Periods: each one still in the window, with where it began (its first segment may have left).
   struct period_start {
     std::int64_t wall_ms = 0;
-    std::vector<std::pair<std::int64_t, std::int64_t>> first; // per rendition: msn, decode time
+    std::int64_t msn = 0;
+    std::vector<std::optional<std::int64_t>> start; // per rendition: decode time at the period's start
   };
   std::map<std::uint32_t, period_start> periods;
   for (std::size_t r = 0; r < v.renditions.size(); ++r) {
     for (const auto& s : v.renditions[r].segments) {
-      auto [it, fresh] = periods.try_emplace(s->period);
-      auto& p = it->second;
-      if (p.first.size() < v.renditions.size())
-        p.first.resize(v.renditions.size(), {-1, 0});
-      if (p.first[r].first < 0)
-        p.first[r] = {s->msn, s->start};
-      if (r == 0 && (fresh || p.wall_ms == 0 || s->program_date_ms < p.wall_ms))
-        p.wall_ms = s->program_date_ms;
+      auto& p = periods[s->period];
+      p.wall_ms = s->period_wall_ms;
+      p.msn = s->period_msn;
+      p.start.resize(v.renditions.size());
+      p.start[r] = s->period_start;
     }
   }
   for (const auto& [id, p] : periods) {
     const double start_s = std::max<double>(0.0, static_cast<double>(p.wall_ms - v.availability_start_ms) / 1000.0);
-    out += "  <Period id=\"p" + std::to_string(id) + "\" start=\"" + duration_iso(id == 0 ? 0.0 : start_s) + "\">\n";
+    out += "  <Period id=\"p" + std::to_string(id) + "\" start=\"" + duration_iso(start_s) + "\">\n";
     int set_id = 0;
     for (auto kind : {track_kind::video, track_kind::audio}) {
       std::string reps;
@@ -217,11 +214,11 @@ std::string dash_manifest(const stream_view& v, const std::string& time_url, std
       std::uint32_t timescale = 0;
       for (std::size_t r = 0; r < v.renditions.size(); ++r) {
         const auto& rv = v.renditions[r];
-        if (rv.desc.kind != kind || !rv.config || r >= p.first.size() || p.first[r].first < 0)
+        if (rv.desc.kind != kind || !rv.config || r >= p.start.size() || !p.start[r])
           continue;
         if (start_number < 0) {
-          start_number = p.first[r].first;
-          pto = p.first[r].second;
+          start_number = p.msn;
+          pto = *p.start[r];
           timescale = rv.config->timescale;
         }
         reps += "      <Representation id=\"" + rv.desc.id + "\" codecs=\"" + codecs_of(*rv.config) +

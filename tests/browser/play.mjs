@@ -162,6 +162,8 @@ async function check(o, result, ctx) {
   ctx.phase = 'waiting for the first frame';
   await page.waitForFunction(() => window.check.sample().firstFrame, null, { polling: 50 });
   if (o.artifacts) await page.screenshot({ path: join(o.artifacts, 'first-frame.png') });
+  // For a caller that acts on the stream while it plays (a test that cuts the publisher).
+  if (o.artifacts) await writeFile(join(o.artifacts, 'playing'), `${result.startupMs}\n`).catch(() => {});
 
   ctx.phase = 'playing';
   const t0 = Date.now();

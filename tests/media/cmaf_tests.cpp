@@ -54,6 +54,7 @@ constexpr std::int64_t t0_wall = 1'800'000'000'000; // a wall clock for program 
 struct fixture {
   std::shared_ptr<stream> s;
   std::int64_t video_frames = 0, audio_frames = 0;
+  double wall_rate = 1.0; // wall clock per media second: a publisher slower (>1) than real time
 
   explicit fixture(stream_options o = {}) {
     o.uri_prefix = "f0lder/";
@@ -79,11 +80,13 @@ struct fixture {
         return;
       if (v_ms <= a_ms) {
         const bool key = video_frames % 30 == 0;
-        s->push(0, sample(video_frames * 3000, key, 400), t0_wall + v_ms);
-        s->push(1, sample(video_frames * 3000, key, 100), t0_wall + v_ms);
+        const auto wall = t0_wall + static_cast<std::int64_t>(static_cast<double>(v_ms) * wall_rate);
+        s->push(0, sample(video_frames * 3000, key, 400), wall);
+        s->push(1, sample(video_frames * 3000, key, 100), wall);
         ++video_frames;
       } else {
-        s->push(2, sample(audio_frames * 1024, true, 20), t0_wall + a_ms);
+        s->push(2, sample(audio_frames * 1024, true, 20),
+                t0_wall + static_cast<std::int64_t>(static_cast<double>(a_ms) * wall_rate));
         ++audio_frames;
       }
     }
@@ -250,6 +253,11 @@ BOOST_AUTO_TEST_CASE(the_window_keeps_the_last_segments_and_numbers_go_on) {
   BOOST_TEST(!f.s->find_segment(0, 0));
   BOOST_TEST(f.s->find_segment(0, 13) != nullptr);
   BOOST_TEST(f.s->held_bytes() < 6u * 60 * 600); // the window, not the stream
+  // DASH counts from the period's beginning, which has left the window.
+  const auto mpd = dash_manifest(v, "http://h/time", t0_wall + 30'000);
+  BOOST_TEST(contains(mpd, "<Period id=\"p0\" start=\"PT0.000S\">"), mpd);
+  BOOST_TEST(contains(mpd, "timescale=\"90000\" duration=\"180000\" startNumber=\"0\" presentationTimeOffset=\"0\""),
+             mpd);
 }
 
 BOOST_AUTO_TEST_CASE(the_stream_is_ready_once_every_rendition_has_a_complete_segment) {
@@ -399,6 +407,24 @@ BOOST_AUTO_TEST_CASE(a_returning_publisher_starts_a_discontinuity_and_a_new_dash
   BOOST_TEST(contains(mpd, "<Period id=\"p0\" start=\"PT0.000S\">"));
   BOOST_TEST(contains(mpd, "<Period id=\"p1\" start=\"PT6.000S\">"));
   BOOST_TEST(contains(mpd, "startNumber=\"3\" presentationTimeOffset=\"540000\""));
+}
+
+BOOST_AUTO_TEST_CASE(a_publisher_slower_than_real_time_gets_a_new_dash_period_but_no_hls_discontinuity) {
+  fixture f;
+  f.wall_rate = 1.2; // 6 s of media take 7.2 s: 1.2 s behind the clock at segment 3
+  f.feed_until(10'100);
+  const auto v = f.s->view();
+  for (const auto& r : v.renditions) {
+    BOOST_TEST(r.segments[2]->period == 0u);
+    BOOST_TEST(r.segments[3]->period == 1u, r.desc.id);
+    BOOST_TEST(r.segments[3]->discontinuity == 0u);
+  }
+  // The new period is anchored where its first segment began, on the wall clock.
+  BOOST_TEST(v.renditions[0].segments[3]->program_date_ms == t0_wall + 7'200);
+  BOOST_TEST(v.renditions[0].segments[4]->program_date_ms == t0_wall + 9'200);
+  const auto mpd = dash_manifest(v, "http://h/time", t0_wall + 10'000);
+  BOOST_TEST(contains(mpd, "<Period id=\"p1\" start=\"PT7.200S\">"), mpd);
+  BOOST_TEST(!contains(media_playlist(v, 0, false), "#EXT-X-DISCONTINUITY\n"));
 }
 
 BOOST_AUTO_TEST_CASE(the_mpd_is_low_latency_dash_over_the_same_segments) {

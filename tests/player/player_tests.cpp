@@ -1,0 +1,115 @@
+// Live streams played in a real browser: Debian's Chromium, driven by playwright-core, with the
+// npm players a viewer's page uses (hls.js for LL-HLS and HLS, dashjs for DASH, mpegts.js for
+// HTTP-FLV), through tests/browser/play.mjs, against the onair binary fed by ffmpeg. Each must play
+// with currentTime advancing and no error, switch rendition, and ride through a publisher's
+// return without a reload. Screenshots and logs of each run are kept under build/test-artifacts.
+// Run in the Release pass only (ops/test): the browsers are the point, not the sanitizers.
+#include "e2e/e2e.hpp"
+
+namespace {
+
+const std::vector<std::string> cmaf_args{"--x264-preset", "ultrafast"};
+
+fs::path artifacts(const std::string& name) {
+  const auto dir = fs::current_path() / "test-artifacts" / "player" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string player_command(const std::string& player, const std::string& url, int seconds, bool with_switch,
+                           const fs::path& dir) {
+  return "exec node '" + std::string{ONAIR_SOURCE_DIR} + "/tests/browser/play.mjs' --player " + player + " --url '" +
+         url + "' --seconds " + std::to_string(seconds) + (with_switch ? " --switch" : "") +
+         " --latency --timeout " + std::to_string(seconds + 40) + " --artifacts '" + dir.string() + "'";
+}
+
+// play.mjs's verdict: the JSON line it printed.
+json verdict(const std::string& output) {
+  std::istringstream in{output};
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] == '{') {
+      auto j = json::parse(line, nullptr, false);
+      if (!j.is_discarded())
+        return j;
+    }
+  return json{{"ok", false}, {"reason", "no verdict in: " + output}};
+}
+
+json play(live_server& s, const std::string& player, const std::string& url, int seconds, bool with_switch) {
+  const auto dir = artifacts(player + (with_switch ? "-switch" : ""));
+  background p{player_command(player, url, seconds, with_switch, dir), dir / "play.out"};
+  BOOST_REQUIRE(eventually([&] { return !p.running(); }, std::chrono::seconds{seconds + 60}));
+  auto v = verdict(p.output());
+  BOOST_TEST_MESSAGE(player << ": " << v.dump());
+  (void)s;
+  return v;
+}
+
+void check_played(const json& v, const std::string& what, bool switched) {
+  BOOST_TEST(v.value("ok", false), what << ": " << v.dump());
+  BOOST_TEST((v["errors"].is_array() && v["errors"].empty()), what << " errors: " << v.dump());
+  if (switched)
+    BOOST_TEST(v.value("switched", false), what << " did not switch: " << v.dump());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(player)
+
+BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_stream_plays_in_chromium_over_ll_hls_hls_dash_and_http_flv) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("pia");
+  const auto key_id = k["id"].get<std::int64_t>();
+  background pub{publish_sized(ingest_url(k) + "?mode=RTMP_CMAF", 1280, 720, 300), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s), s.key(key_id).dump() << pub.output());
+  const auto key = s.key(key_id);
+  const auto hls = key["cmafHlsPlayUrl"].get<std::string>();
+  const auto dash = key["cmafDashPlayUrl"].get<std::string>();
+
+  const auto ll = play(s, "llhls", hls, 12, true);
+  check_played(ll, "LL-HLS", true);
+  BOOST_TEST(ll.value("lowLatency", false), "hls.js did not use the parts: " << ll.dump());
+  BOOST_TEST(ll["levels"].size() == 2u, ll.dump());
+  check_played(play(s, "hls", hls, 10, false), "HLS", false);
+  const auto d = play(s, "dash", dash, 12, true);
+  check_played(d, "DASH", true);
+  BOOST_TEST(d.value("lowLatency", false), d.dump());
+  check_played(play(s, "flv", key["httpFlvPlayUrl"].get<std::string>(), 10, false), "HTTP-FLV", false);
+  BOOST_TEST(pub.running(), pub.output());
+}
+
+BOOST_AUTO_TEST_CASE(players_ride_through_a_publisher_return_without_a_reload) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("quin");
+  const auto key_id = k["id"].get<std::int64_t>();
+  const auto room = s.api->room("quin");
+  const auto room_path = "/v2/apps/me/video-rooms/" + std::to_string(room["id"].get<std::int64_t>());
+  auto pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=CMAF", 640, 360, 300),
+                                          s.dir.path() / "pub.log");
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s), pub->output());
+  auto live = s.api->post(room_path + "/rtmp-broadcast/state/live", nullptr);
+  BOOST_TEST_REQUIRE(live.status == 200, live);
+  const auto hls = live.body["cmafHlsPlayUrl"].get<std::string>();
+  const auto dash = live.body["cmafDashPlayUrl"].get<std::string>();
+
+  int cycle = 0;
+  for (const auto& [player, url] : {std::pair{std::string{"llhls"}, hls}, std::pair{std::string{"dash"}, dash}}) {
+    const auto dir = artifacts(player + "-return");
+    background p{player_command(player, url, 20, false, dir), dir / "play.out"};
+    // Playing (play.mjs says so), then the publisher drops and returns.
+    BOOST_TEST_REQUIRE(eventually([&] { return fs::exists(dir / "playing"); }, 40s), p.output());
+    pub->kill_now();
+    BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE_LIVE"); }), s.key(key_id).dump());
+    pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=CMAF", 640, 360, 300),
+                                       s.dir.path() / ("pub-" + std::to_string(++cycle) + ".log"));
+    BOOST_TEST(eventually([&] { return s.key_in(key_id, "ACTIVE_LIVE"); }, 30s), s.key(key_id).dump());
+    BOOST_REQUIRE(eventually([&] { return !p.running(); }, 90s));
+    const auto v = verdict(p.output());
+    BOOST_TEST_MESSAGE(player << " across a return: " << v.dump());
+    BOOST_TEST(v.value("ok", false), player << ": " << v.dump());
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
