@@ -24,6 +24,7 @@ struct cmaf_streams::entry {
   domain::app_id app = 0;
   std::int64_t key_id = 0;
   std::string session; // the publisher's, updated when it returns
+  domain::output_mode mode = domain::output_mode::cmaf;
   std::shared_ptr<media::fanout::hub> hub;
   std::shared_ptr<media::fanout::tap> tap;
   std::shared_ptr<media::ffmpeg::transcoder> tx;
@@ -181,6 +182,7 @@ void cmaf_streams::started(const ingest::stream_started& s) {
   e->app = s.app;
   e->key_id = s.key_id;
   e->session = s.session;
+  e->mode = s.mode;
   e->hub = s.hub;
   const std::string name = "app=" + std::to_string(s.app) + " key=" + std::to_string(s.key_id);
   std::weak_ptr<entry> weak = e;
@@ -208,12 +210,18 @@ void cmaf_streams::started(const ingest::stream_started& s) {
     if (!en || !guard->self)
       return;
     std::string session;
+    bool rtmp_instead = false;
     {
       std::lock_guard inner{mu_};
       session = en->session;
+      rtmp_instead = en->mode == domain::output_mode::rtmp_cmaf && !en->ready;
     }
     rt_.key_command(k.first, k.second, domain::report_key_error{session, code, message},
                     [](domain::result<outcome<stream_key_aggregate>>) {});
+    // RTMP_CMAF: the RTMP family does not wait for a CMAF output that cannot be made.
+    if (rtmp_instead)
+      rt_.key_command(k.first, k.second, domain::mark_viewable{session},
+                      [](domain::result<outcome<stream_key_aggregate>>) {});
   };
   e->tx = std::make_shared<media::ffmpeg::transcoder>(o, std::move(cb), name);
   auto consumer = std::make_shared<cmaf_consumer>(e->tx, [guard = guard_, k, weak] {

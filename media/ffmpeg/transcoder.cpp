@@ -369,8 +369,17 @@ struct transcoder::impl {
   }
 
   void video(const fanout::message& m) {
-    if (!video_config || video_dec_failed)
+    if (video_dec_failed)
       return;
+    if (!video_config) {
+      // Codecs with a sequence header wait for it; one onair cannot decode at all is said at once.
+      if (codec_id_of(m.codec) == AV_CODEC_ID_NONE) {
+        video_dec_failed = true;
+        error_once("TRANSCODE_UNSUPPORTED_INPUT",
+                   "video: " + std::string{to_string(m.codec)} + " cannot be decoded for the CMAF ladder");
+      }
+      return;
+    }
     if (!video_dec) {
       std::string why;
       video_dec = open_decoder(*video_config, why);

@@ -279,4 +279,26 @@ BOOST_AUTO_TEST_CASE(a_cmaf_publish_past_the_transcode_bound_is_refused_and_the_
   BOOST_TEST(eventually([&] { return s.key_in(second["id"].get<std::int64_t>(), "ACTIVE"); }), c.output());
 }
 
+BOOST_AUTO_TEST_CASE(input_the_transcoder_cannot_decode_is_the_keys_error_and_rtmp_playback_goes_on) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("hugo");
+  const auto key_id = k["id"].get<std::int64_t>();
+  // Sorenson H.263: FLV carries it, onair relays it, libavcodec is not asked to decode it.
+  background pub{"exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi "
+                 "-i sine=sample_rate=44100 -c:v flv1 -c:a aac -t 40 -f flv '" + ingest_url(k) + "?mode=RTMP_CMAF'",
+                 s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key(key_id)["error"].is_object(); }, 20s),
+                     s.key(key_id).dump() << pub.output());
+  const auto key = s.key(key_id);
+  BOOST_TEST(key["error"]["code"] == "TRANSCODE_UNSUPPORTED_INPUT", key.dump());
+  BOOST_TEST(contains(key["error"]["message"].get<std::string>(), "cannot be decoded"), key.dump());
+  BOOST_TEST(pub.running(), "the publisher is not cut: " << pub.output());
+  // RTMP_CMAF: the RTMP family plays without waiting for CMAF segments that will not come.
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), s.key(key_id).dump());
+  const auto rtmp = probe(s.dir.path(), s.key(key_id)["rtmpPlayUrl"].get<std::string>());
+  BOOST_TEST(rtmp.rc == 0, rtmp.text);
+  BOOST_TEST(stream_of(rtmp.out, "video").value("codec_name", "") == "flv1", rtmp.text);
+  BOOST_TEST(s.key(key_id)["cmafRenditions"] == json::array(), s.key(key_id).dump());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
