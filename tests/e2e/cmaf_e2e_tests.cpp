@@ -238,7 +238,8 @@ BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_broadcast_plays_both_families_and_a_returning_
 
   pub->kill_now();
   BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE_LIVE"); }), s.key(key_id).dump());
-  pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=RTMP_CMAF", 640, 360, 90),
+  // It returns at another resolution: the output goes on in the same renditions.
+  pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=RTMP_CMAF", 1280, 720, 90),
                                      s.dir.path() / "pub2.log");
   BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE_LIVE"); }, 30s),
                      s.key(key_id).dump() << pub->output());
@@ -258,6 +259,10 @@ BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_broadcast_plays_both_families_and_a_returning_
   BOOST_TEST(contains(mpd, "<Period id=\"p1\""), mpd);
   const auto probed = probe(s.dir.path(), live.body["cmafHlsPlayUrl"].get<std::string>());
   BOOST_TEST(probed.rc == 0, probed.text);
+  BOOST_TEST((sizes(streams_of(probed, "video")) == std::set<std::pair<int, int>>{{640, 360}}), probed.text);
+  // The newest segment comes from the 1280x720 source, scaled into the same rendition.
+  const auto keys = key_frames(s, folder, "v0.m3u8", uris.back());
+  BOOST_TEST(keys.size() == 2u, "key frames in the newest segment: " << keys.size());
 }
 
 BOOST_AUTO_TEST_CASE(a_cmaf_publish_past_the_transcode_bound_is_refused_and_the_key_says_why) {
