@@ -1,13 +1,13 @@
 #include "actors/cmaf_streams.hpp"
 
 #include <algorithm>
-#include <random>
 
 #include <spdlog/spdlog.h>
 
 #include "domain/profiles.hpp"
 #include "domain/stream_key.hpp"
 #include "media/ffmpeg/transcoder.hpp"
+#include "actors/services.hpp"
 #include "storage/views.hpp"
 
 namespace onair::actors {
@@ -35,15 +35,6 @@ struct cmaf_streams::entry {
 };
 
 namespace {
-
-std::string random_folder() {
-  std::random_device rd;
-  static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  std::string out;
-  for (int i = 0; i < 10; ++i)
-    out += digits[rd() % 36];
-  return out + "/";
-}
 
 // The transcoder as the hub's consumer, telling the service when the stream is over.
 class cmaf_consumer final : public media::fanout::consumer {
@@ -176,7 +167,7 @@ void cmaf_streams::started(const ingest::stream_started& s) {
   o.preset = opts_.preset;
   o.packaging.segment_ms = profile->segment_duration_ms;
   o.packaging.part_target_ms = profile->part_duration_ms;
-  o.packaging.uri_prefix = random_folder();
+  o.packaging.uri_prefix = random_token(8) + "/"; // base64url: safe in a path
 
   auto e = std::make_shared<entry>();
   e->app = s.app;

@@ -212,25 +212,21 @@ BOOST_AUTO_TEST_CASE(a_portrait_key_gets_the_portrait_ladder_and_a_landscape_sou
 
 BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_broadcast_plays_both_families_and_a_returning_publisher_continues_its_playlists) {
   live_server s{cmaf_args};
-  const auto k = s.key_of("erin");
-  const auto key_id = k["id"].get<std::int64_t>();
-  const auto room = s.api->room("erin");
-  const auto room_path = "/v2/apps/me/video-rooms/" + std::to_string(room["id"].get<std::int64_t>());
-  auto pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=RTMP_CMAF", 640, 360, 90),
-                                          s.dir.path() / "pub.log");
-  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s), pub->output());
-  auto live = s.api->post(room_path + "/rtmp-broadcast/state/live", nullptr);
-  BOOST_TEST_REQUIRE(live.status == 200, live);
+  auto b = go_live(s, "erin", "RTMP_CMAF", 90);
+  const auto& k = b.key;
+  const auto key_id = b.key_id;
+  const auto& live = b.live;
+  auto& pub = b.pub;
   // Both families; the room's playUrl is HLS.
-  BOOST_TEST_REQUIRE(live.body["cmafHlsPlayUrl"].is_string(), live.body.dump());
-  BOOST_TEST(live.body["playUrl"] == live.body["cmafHlsPlayUrl"]);
-  BOOST_TEST(live.body["cmafDashPlayUrl"].is_string());
-  BOOST_TEST(live.body["httpFlvPlayUrl"].is_string());
+  BOOST_TEST_REQUIRE(live["cmafHlsPlayUrl"].is_string(), live.dump());
+  BOOST_TEST(live["playUrl"] == live["cmafHlsPlayUrl"]);
+  BOOST_TEST(live["cmafDashPlayUrl"].is_string());
+  BOOST_TEST(live["httpFlvPlayUrl"].is_string());
   // A 640x360 source is not upscaled: one rendition.
-  BOOST_TEST(live.body["cmafRenditions"] == json::parse(R"([{"width":640,"height":360,"bitrateKbps":800}])"),
-             live.body.dump());
-  check_media(probe(s.dir.path(), live.body["httpFlvPlayUrl"].get<std::string>()), "HTTP-FLV of an RTMP_CMAF room");
-  const auto folder = folder_of(live.body["cmafHlsPlayUrl"].get<std::string>());
+  BOOST_TEST(live["cmafRenditions"] == json::parse(R"([{"width":640,"height":360,"bitrateKbps":800}])"),
+             live.dump());
+  check_media(probe(s.dir.path(), live["httpFlvPlayUrl"].get<std::string>()), "HTTP-FLV of an RTMP_CMAF room");
+  const auto folder = folder_of(live["cmafHlsPlayUrl"].get<std::string>());
   const auto before = get(s, folder + "/v0.m3u8");
   BOOST_TEST_REQUIRE(before.status == 200, before.body);
   const auto first_uris = segment_uris(before.body);
@@ -257,7 +253,7 @@ BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_broadcast_plays_both_families_and_a_returning_
   }
   const auto mpd = get(s, folder + "/manifest.mpd").body;
   BOOST_TEST(contains(mpd, "<Period id=\"p1\""), mpd);
-  const auto probed = probe(s.dir.path(), live.body["cmafHlsPlayUrl"].get<std::string>());
+  const auto probed = probe(s.dir.path(), live["cmafHlsPlayUrl"].get<std::string>());
   BOOST_TEST(probed.rc == 0, probed.text);
   BOOST_TEST((sizes(streams_of(probed, "video")) == std::set<std::pair<int, int>>{{640, 360}}), probed.text);
   // The newest segment comes from the 1280x720 source, scaled into the same rendition.

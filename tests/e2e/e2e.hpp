@@ -139,6 +139,30 @@ inline std::string ingest_url(const json& key) {
   return key["ingestUrl"].get<std::string>() + "/" + key["streamKey"].get<std::string>();
 }
 
+// A member's key publishing a 640x360 source in `mode` for `seconds`, and its room put live:
+// where a broadcast test starts from.
+struct live_broadcast {
+  json key;
+  std::int64_t key_id = 0;
+  std::string room_path;
+  json live; // the Start Live answer: the room with its play URLs
+  std::unique_ptr<background> pub;
+};
+
+inline live_broadcast go_live(live_server& s, const std::string& app_user_id, const std::string& mode, int seconds) {
+  live_broadcast b;
+  b.key = s.key_of(app_user_id);
+  b.key_id = b.key["id"].get<std::int64_t>();
+  b.room_path = "/v2/apps/me/video-rooms/" + std::to_string(s.api->room(app_user_id)["id"].get<std::int64_t>());
+  b.pub = std::make_unique<background>(publish_sized(ingest_url(b.key) + "?mode=" + mode, 640, 360, seconds),
+                                       s.dir.path() / "pub.log");
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(b.key_id, "ACTIVE"); }, 30s), b.pub->output());
+  auto live = s.api->post(b.room_path + "/rtmp-broadcast/state/live", nullptr);
+  BOOST_TEST_REQUIRE(live.status == 200, live);
+  b.live = live.body;
+  return b;
+}
+
 } // namespace e2e
 
 using namespace e2e;

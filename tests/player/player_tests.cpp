@@ -82,17 +82,12 @@ BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_stream_plays_in_chromium_over_ll_hls_hls_dash_
 
 BOOST_AUTO_TEST_CASE(players_ride_through_a_publisher_return_without_a_reload) {
   live_server s{cmaf_args};
-  const auto k = s.key_of("quin");
-  const auto key_id = k["id"].get<std::int64_t>();
-  const auto room = s.api->room("quin");
-  const auto room_path = "/v2/apps/me/video-rooms/" + std::to_string(room["id"].get<std::int64_t>());
-  auto pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=CMAF", 640, 360, 300),
-                                          s.dir.path() / "pub.log");
-  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s), pub->output());
-  auto live = s.api->post(room_path + "/rtmp-broadcast/state/live", nullptr);
-  BOOST_TEST_REQUIRE(live.status == 200, live);
-  const auto hls = live.body["cmafHlsPlayUrl"].get<std::string>();
-  const auto dash = live.body["cmafDashPlayUrl"].get<std::string>();
+  auto b = go_live(s, "quin", "CMAF", 300);
+  const auto& k = b.key;
+  const auto key_id = b.key_id;
+  auto& pub = b.pub;
+  const auto hls = b.live["cmafHlsPlayUrl"].get<std::string>();
+  const auto dash = b.live["cmafDashPlayUrl"].get<std::string>();
 
   int cycle = 0;
   for (const auto& [player, url] : {std::pair{std::string{"llhls"}, hls}, std::pair{std::string{"dash"}, dash}}) {
