@@ -24,7 +24,7 @@
 //   bench_cmaf_load --play http://H:P/play/ID/index.m3u8 [--rendition v1] [--clients N]
 //                   [--mirror http://H:P --mirror-dir DIR] [--hint] [--no-skip] [--quickack] [--ramp PER_S]
 //                   [--settle S] [--window S] [--pids P,..] [--serving-threads NAME,..]
-//                   [--aux-pids P,.. --aux-threads NAME,..] [--label NAME]
+//                   [--aux-pids P,.. --aux-threads NAME,..] [--parts-log FILE] [--label NAME]
 // --pids: server processes whose CPU is read over the window; --serving-threads: the names of the
 // threads that serve HTTP, reported apart (onair's event loops are all named "onair": its HTTP
 // loops and its RTMP loops, which take the publish); --aux-pids: other processes whose CPU over the
@@ -260,7 +260,7 @@ double self_cpu_s() {
 
 // ---------------------------------------------------------------- configuration and figures
 struct config {
-  std::string play, rendition = "v1", mirror, mirror_dir, label = "server";
+  std::string play, rendition = "v1", mirror, mirror_dir, label = "server", parts_log;
   unsigned clients = 100;
   double ramp = 500, settle = 3, window = 20;
   bool skip = true, hint = false, quickack = false;
@@ -318,7 +318,7 @@ struct client {
   std::size_t content_length = 0, body_got = 0;
   // playback
   bool have_init = false, started = false, waiting = false;
-  part_key target = -1, hint = -1;
+  part_key target = -1, hint = -1, after = -1; // after: the part to ask for once this one is in
   std::string part_dir, init_path; // the parts' folder below /play/ID/ ("folder/v1/"), the init's path
   usec revealed = 0; // stamp of the reload answer that listed the part being fetched
   std::uint64_t parts = 0;
@@ -504,6 +504,7 @@ private:
                   "turnaround (answer's arrival to the part's request) %.1f/%.1f\n",
                   pct(reload, 50), pct(reload, 99), pct(turnaround, 50), pct(turnaround, 99));
     std::printf("  part request to its last byte, ms: p50 %.1f p99 %.1f\n", pct(fetch, 50), pct(fetch, 99));
+    per_part();
     if (!cfg_.mirror.empty())
       std::printf("  after the part was mirrored, ms: p50 %.1f p99 %.1f (mirroring: the observer's reload answer, "
                   "its part request, the file writes)\n",
@@ -532,6 +533,43 @@ private:
                 pct(turnaround, 99), pct(fetch, 50), pct(fetch, 99), pct(after_mirror, 99), server_s, serving_s,
                 self_s, aux_s, aux_serving_s);
     std::fflush(stdout);
+  }
+
+  // Per part delivered in the window: when it came to exist (s after the window opened), the
+  // clients that got it, their delay p50 and max, and the latest reload answer that showed it.
+  // Prints the slowest five; --parts-log writes them all.
+  void per_part() const {
+    struct row {
+      part_key key;
+      double at, p50, max, reload;
+      std::size_t n;
+    };
+    std::map<part_key, std::vector<double>> delays;
+    std::map<part_key, double> last_reload;
+    for (const auto& d : deliveries_)
+      if (const auto e = existed_.find(d.key); e != existed_.end()) {
+        delays[d.key].push_back(static_cast<double>(d.arrived - e->second) / 1e3);
+        if (d.revealed)
+          last_reload[d.key] = std::max(last_reload[d.key], static_cast<double>(d.revealed - e->second) / 1e3);
+      }
+    std::vector<row> rows;
+    for (auto& [k, v] : delays)
+      rows.push_back({k, static_cast<double>(existed_.at(k) - t_window_) / 1e6, pct(v, 50), max_of(v), last_reload[k],
+                      v.size()});
+    if (!cfg_.parts_log.empty())
+      if (std::FILE* f = std::fopen(cfg_.parts_log.c_str(), "w")) {
+        std::fprintf(f, "# part existed_s clients delay_p50_ms delay_max_ms last_reload_answer_ms\n");
+        for (const auto& r : rows)
+          std::fprintf(f, "%lld.%lld %.3f %zu %.1f %.1f %.1f\n", static_cast<long long>(msn_of(r.key)),
+                       static_cast<long long>(part_of(r.key)), r.at, r.n, r.p50, r.max, r.reload);
+        std::fclose(f);
+      }
+    std::sort(rows.begin(), rows.end(), [](const row& a, const row& b) { return a.max > b.max; });
+    std::printf("  slowest parts (part: existed at s, clients, delay p50/max ms):");
+    for (std::size_t i = 0; i < rows.size() && i < 5; ++i)
+      std::printf("%s %lld.%lld: %.2f, %zu, %.0f/%.0f", i ? ";" : "", static_cast<long long>(msn_of(rows[i].key)),
+                  static_cast<long long>(part_of(rows[i].key)), rows[i].at, rows[i].n, rows[i].p50, rows[i].max);
+    std::printf("\n");
   }
 
   void fail(const std::string& why) {
@@ -858,6 +896,10 @@ private:
     if (!c.to_mirror)
       saw(k, stamp);
     c.revealed = stamp;
+    // After this part, the next one listed (a client behind takes every part in turn, as hls.js
+    // does), else the hint.
+    const part_key after = pl.first_from(k + 1);
+    c.after = after >= 0 ? after : std::max(c.hint, k + 1);
     send_get(c, client::req::part, part_path(c, k), k);
   }
 
@@ -883,7 +925,7 @@ private:
       // Learn the next hint: a reload for the part just received answers at once.
       return send_get(c, client::req::reload, reload_path(k), k);
     }
-    c.target = c.hint > k ? c.hint : k + 1;
+    c.target = c.after;
     next(c);
   }
 
@@ -1018,6 +1060,8 @@ int main(int argc, char** argv) {
       cfg.settle = std::stod(v);
     else if (k == "--window")
       cfg.window = std::stod(v);
+    else if (k == "--parts-log")
+      cfg.parts_log = v;
     else if (k == "--label")
       cfg.label = v;
     else if (k == "--serving-threads")
@@ -1036,7 +1080,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: bench_cmaf_load --play http://H:P/play/ID/index.m3u8 [--rendition v1] [--clients N] "
                  "[--mirror http://H:P --mirror-dir DIR] [--hint] [--no-skip] [--quickack] [--ramp PER_S] [--settle S] "
-                 "[--window S] [--pids P,..] [--serving-threads NAME,..] [--aux-pids P,.. --aux-threads NAME,..] [--label L]\n");
+                 "[--window S] [--pids P,..] [--serving-threads NAME,..] [--aux-pids P,.. --aux-threads NAME,..] [--parts-log FILE] [--label L]\n");
     return 2;
   }
   load l{cfg};
