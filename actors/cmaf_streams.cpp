@@ -278,16 +278,17 @@ void cmaf_streams::purge_locked(std::chrono::steady_clock::time_point now) {
   }
 }
 
+cmaf_streams::stream_ptr cmaf_streams::find_known(const std::string& playback_id) {
+  std::lock_guard lock{mu_};
+  purge_locked(std::chrono::steady_clock::now());
+  if (auto it = by_playback_id_.find(playback_id); it != by_playback_id_.end())
+    if (auto s = streams_.find(it->second); s != streams_.end())
+      return s->second->stream;
+  return nullptr;
+}
+
 void cmaf_streams::find(const std::string& playback_id, std::function<void(stream_ptr)> answer) {
-  stream_ptr hit;
-  {
-    std::lock_guard lock{mu_};
-    purge_locked(std::chrono::steady_clock::now());
-    if (auto it = by_playback_id_.find(playback_id); it != by_playback_id_.end())
-      if (auto s = streams_.find(it->second); s != streams_.end())
-        hit = s->second->stream;
-  }
-  if (hit)
+  if (auto hit = find_known(playback_id))
     return answer(std::move(hit));
   rt_.post([guard = guard_, id = playback_id, answer = std::move(answer)] {
     cmaf_streams* self = nullptr;

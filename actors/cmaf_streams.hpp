@@ -49,6 +49,8 @@ public:
   // The packager a playback id plays (null: none). Answers at once when the id was looked up
   // before, else from a runtime thread after reading the views.
   void find(const std::string& playback_id, std::function<void(stream_ptr)> answer);
+  // The same from memory only: the packager of an id looked up before, else null (then find()).
+  [[nodiscard]] stream_ptr find_known(const std::string& playback_id);
 
   [[nodiscard]] std::size_t active() const;
   // The video renditions (width, height, kbps) a key's live stream has; empty if none.

@@ -309,15 +309,23 @@ void server::install_routes() {
 
   // CMAF playback: /play/{playbackId}/index.m3u8 (HLS master), /{rendition}.m3u8 (media
   // playlists), /manifest.mpd (DASH), and the stream's objects under its own folder
-  // /play/{playbackId}/{folder}/{rendition}/{file}. Looked up in memory; the first lookup of an id
-  // reads the views off the loop, and the reply is made back on it.
+  // /play/{playbackId}/{folder}/{rendition}/{file}.
   auto serve_cmaf = [this](const http_request& req, evhttp_request* raw, net::event_loop& loop, std::string file) {
-    const auto host = req.header("host");
-    std::string time_url = "http://" + (host.empty() ? url_host(cfg_.public_host, cfg_.http_listen) + ":" +
-                                                           std::to_string(port_)
-                                                     : host) + "/time";
-    cmaf_->find(req.params.at("id"), [this, &loop, raw, file = std::move(file), query = req.query,
-                                      time_url = std::move(time_url)](actors::cmaf_streams::stream_ptr s) mutable {
+    // The clock's URL, for the MPD only (its UTCTiming), as the player reached this server.
+    std::string time_url;
+    if (file == "manifest.mpd") {
+      const auto host = req.header("host");
+      time_url = "http://" +
+                 (host.empty() ? url_host(cfg_.public_host, cfg_.http_listen) + ":" + std::to_string(port_) : host) +
+                 "/time";
+    }
+    const auto& id = req.params.at("id");
+    // A stream looked up before is served at once, on this loop; the first lookup of an id reads
+    // the views off it, and the reply is made back here.
+    if (auto s = cmaf_->find_known(id))
+      return media::cmaf::serve(loop, raw, std::move(s), file, req.query, time_url, &cmaf_->http_counters());
+    cmaf_->find(id, [this, &loop, raw, file = std::move(file), query = req.query,
+                     time_url = std::move(time_url)](actors::cmaf_streams::stream_ptr s) mutable {
       loop.post([this, &loop, raw, file = std::move(file), query = std::move(query), time_url = std::move(time_url),
                  s = std::move(s)] {
         if (evhttp_request_get_connection(raw) == nullptr) // the client left meanwhile

@@ -3,7 +3,12 @@
 #include <charconv>
 #include <chrono>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -30,7 +35,20 @@ bool parse_number(std::string_view text, T& out) {
   return r.ec == std::errc{} && r.ptr == text.data() + text.size() && out >= 0;
 }
 
+// A reply leaves whole and at once: a part written in several pieces would otherwise wait, piece
+// after piece, for the client's delayed ACK (Nagle), some 40 ms each on a reused connection.
+void send_at_once(evhttp_request* req) {
+  evhttp_connection* conn = evhttp_request_get_connection(req);
+  if (!conn)
+    return;
+  bufferevent* bev = evhttp_connection_get_bufferevent(conn);
+  const int one = 1;
+  setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  bufferevent_set_max_single_write(bev, 1 << 20);
+}
+
 void common_headers(evhttp_request* req, const char* type, const char* cache) {
+  send_at_once(req);
   evkeyvalq* h = evhttp_request_get_output_headers(req);
   evhttp_add_header(h, "Content-Type", type);
   evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
@@ -46,6 +64,21 @@ void send_text(evhttp_request* req, const char* type, const std::string& body, h
   evbuffer_free(b);
   if (c)
     c->bytes_out.fetch_add(body.size(), std::memory_order_relaxed);
+}
+
+// The same for a text shared by every player that asks for it (a playlist), by reference.
+void send_shared_text(evhttp_request* req, const char* type, const std::shared_ptr<const std::string>& body,
+                      http_counters* c) {
+  common_headers(req, type, "no-cache");
+  evbuffer* b = evbuffer_new();
+  auto* keep = new std::shared_ptr<const std::string>{body};
+  evbuffer_add_reference(b, body->data(), body->size(),
+                         [](const void*, std::size_t, void* arg) { delete static_cast<std::shared_ptr<const std::string>*>(arg); },
+                         keep);
+  evhttp_send_reply(req, HTTP_OK, "OK", b);
+  evbuffer_free(b);
+  if (c)
+    c->bytes_out.fetch_add(body->size(), std::memory_order_relaxed);
 }
 
 // Adds shared bytes to an evbuffer by reference: the buffer keeps them alive, nothing is copied.
@@ -235,7 +268,7 @@ void serve(net::event_loop& loop, evhttp_request* req, std::shared_ptr<stream> s
   case k::bad:
     return answer_text(req, 404, "Not Found", "no such file in this stream\n");
   case k::master:
-    return send_text(req, playlist_type, master_playlist(s->view()), counters);
+    return send_shared_text(req, playlist_type, s->memo(stream::master_memo, master_playlist), counters);
   case k::mpd:
     return send_text(req, mpd_type, dash_manifest(s->view(), time_url, now_ms()), counters);
   case k::init: {
@@ -254,8 +287,11 @@ void serve(net::event_loop& loop, evhttp_request* req, std::shared_ptr<stream> s
     const auto* skip_text = get("_HLS_skip");
     const bool skip = skip_text && (*skip_text == "YES" || *skip_text == "v2");
     const std::size_t r = t.rendition;
+    // Every player of the rendition asks for the same text after each part: made once per change.
     auto reply = [s, r, skip, counters](evhttp_request* rq) {
-      send_text(rq, playlist_type, media_playlist(s->view(), r, skip), counters);
+      send_shared_text(rq, playlist_type,
+                       s->memo(r * 2 + (skip ? 1 : 0), [r, skip](const stream_view& v) { return media_playlist(v, r, skip); }),
+                       counters);
     };
     if (!msn_text) {
       if (part_text)

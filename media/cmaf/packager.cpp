@@ -31,6 +31,7 @@ void stream::set_config(std::size_t r, track_config config) {
   auto& t = tracks_.at(r);
   t.config = std::move(config);
   t.init = std::move(init);
+  ++version_;
 }
 
 std::int64_t stream::grid_index(const track& t, std::int64_t time) const {
@@ -129,6 +130,7 @@ void stream::open_segment_locked(track& t, std::int64_t start, std::int64_t wall
   seg->period_start = t.period_start;
   seg->period_wall_ms = anchor_wall_ms_;
   t.segments.push_back(std::move(seg));
+  ++version_;
 }
 
 void stream::close_part_locked(track& t, std::size_t r, fired& out) {
@@ -154,6 +156,7 @@ void stream::close_part_locked(track& t, std::size_t r, fired& out) {
   next->parts.push_back(std::move(p));
   next->duration += next->parts.back().duration;
   t.segments.back() = std::move(next);
+  ++version_;
   collect_locked(r, out);
 }
 
@@ -167,6 +170,7 @@ void stream::complete_segment_locked(track& t, std::size_t r, fired& out) {
   }
   auto done = std::make_shared<segment>(*t.segments.back());
   done->complete = true;
+  ++version_;
   t.segments.back() = std::move(done);
   std::size_t complete = 0;
   for (const auto& s : t.segments)
@@ -213,6 +217,7 @@ void stream::end() {
       complete_segment_locked(t, r, out);
     }
     ended_ = true;
+    ++version_;
     for (auto& w : waiters_)
       if (!w->done.exchange(true))
         out.push_back(std::move(w->fire));
@@ -349,6 +354,23 @@ bool stream::ready() const {
 bool stream::ended() const {
   std::lock_guard lock{mu_};
   return ended_;
+}
+
+std::shared_ptr<const std::string> stream::memo(std::size_t key,
+                                                const std::function<std::string(const stream_view&)>& make) {
+  std::uint64_t at = 0;
+  {
+    std::lock_guard lock{mu_};
+    if (auto it = memos_.find(key); it != memos_.end() && it->second.first == version_)
+      return it->second.second;
+    at = version_;
+  }
+  auto text = std::make_shared<const std::string>(make(view()));
+  std::lock_guard lock{mu_};
+  // Kept only if nothing changed meanwhile (the view it was made from is still the stream's).
+  if (version_ == at)
+    memos_[key] = {at, text};
+  return text;
 }
 
 std::size_t stream::held_bytes() const {

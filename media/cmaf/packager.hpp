@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -139,6 +140,13 @@ public:
 
   [[nodiscard]] std::size_t held_bytes() const;
 
+  // A text made from the view (a playlist), kept until the stream next changes: every player asks
+  // for the same one after each part. `key` names the text (master_memo, or one per rendition and
+  // variant); make runs without the lock.
+  static constexpr std::size_t master_memo = 1024;
+  [[nodiscard]] std::shared_ptr<const std::string> memo(std::size_t key,
+                                                        const std::function<std::string(const stream_view&)>& make);
+
 private:
   struct track {
     rendition_desc desc;
@@ -182,6 +190,8 @@ private:
   std::optional<std::uint32_t> anchored_period_;
   std::int64_t anchor_wall_ms_ = 0, anchor_media_ms_ = 0;
   std::vector<waiter_ptr> waiters_;
+  std::uint64_t version_ = 0; // changes with every part, segment, config and the end
+  std::map<std::size_t, std::pair<std::uint64_t, std::shared_ptr<const std::string>>> memos_;
   std::function<void()> on_ready_;
 };
 

@@ -302,6 +302,26 @@ BOOST_AUTO_TEST_CASE(a_wait_for_the_next_part_fires_when_it_is_cut_and_not_befor
   BOOST_TEST(now == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_playlist_is_made_once_per_change_and_shared) {
+  fixture f;
+  f.feed_until(3'000);
+  int made = 0;
+  const auto make = [&made](const stream_view& v) {
+    ++made;
+    return media_playlist(v, 0, false);
+  };
+  const auto a = f.s->memo(0, make);
+  const auto b = f.s->memo(0, make);
+  BOOST_TEST(made == 1);
+  BOOST_TEST(a == b); // the same text, shared
+  BOOST_TEST(*a == media_playlist(f.s->view(), 0, false));
+  f.feed_until(3'400); // a part more
+  const auto c = f.s->memo(0, make);
+  BOOST_TEST(made == 2);
+  BOOST_TEST(*c == media_playlist(f.s->view(), 0, false));
+  BOOST_TEST(*c != *a);
+}
+
 BOOST_AUTO_TEST_CASE(the_end_completes_the_last_segments_and_releases_every_waiter) {
   fixture f;
   f.feed_until(3'000);
