@@ -324,7 +324,8 @@ void serve(net::event_loop& loop, evhttp_request* req, std::shared_ptr<stream> s
     p->reply = [s, r, msn = t.msn, part = t.part, counters](evhttp_request* rq) {
       if (auto found = s->find_part(r, msn, part))
         return send_objects(rq, *s, r, {found->bytes}, counters);
-      answer_text(rq, 404, "Not Found", "no such part\n");
+      // The segment ended before this part: it will never exist (the playlist moved on).
+      answer_text(rq, 404, "Not Found", "no such part: its segment ended before it\n");
     };
     return p->start(r, t.msn, t.part, opts.max_block, counters);
   }

@@ -233,12 +233,19 @@ bool stream::satisfied_locked(std::size_t r, std::int64_t msn, int index) const 
     return false;
   if (msn < t.segments.front()->msn)
     return true; // long past
-  for (const auto& s : t.segments) {
-    if (s->msn != msn)
+  for (std::size_t i = 0; i < t.segments.size(); ++i) {
+    const auto& s = *t.segments[i];
+    if (s.msn != msn)
       continue;
-    if (s->complete)
-      return true; // whole, or the part asked for will never come (the next segment has begun)
-    return index >= 0 && static_cast<std::size_t>(index) < s->parts.size();
+    if (index >= 0 && static_cast<std::size_t>(index) < s.parts.size())
+      return true;
+    if (!s.complete)
+      return false;
+    if (index < 0)
+      return true; // the whole segment
+    // The part asked for will never come (the segment ended before it, as a preload hint may
+    // name one too many): the next segment's first part stands in for it, as LL-HLS asks.
+    return i + 1 < t.segments.size() && !t.segments[i + 1]->parts.empty();
   }
   return false;
 }

@@ -322,6 +322,23 @@ BOOST_AUTO_TEST_CASE(a_playlist_is_made_once_per_change_and_shared) {
   BOOST_TEST(*c != *a);
 }
 
+BOOST_AUTO_TEST_CASE(a_wait_for_a_part_its_segment_ends_before_is_answered_by_the_next_segments_first_part) {
+  fixture f;
+  f.feed_until(1'500);
+  // Audio: 15 AAC frames (320 ms) a part, so a 2 s segment ends with a short 7th part or none.
+  const auto v = f.s->view();
+  const auto& a = v.renditions[2];
+  const auto msn = a.next_msn;
+  int fired = 0;
+  f.s->when(2, msn, 9, [&fired] { ++fired; }); // a part the segment will not have
+  f.feed_until(2'000);
+  BOOST_TEST(fired == 0);
+  BOOST_TEST_REQUIRE(f.s->find_segment(2, msn)->parts.size() < 9u);
+  f.feed_until(2'400); // segment msn ended at 2 s; the next one's first part is cut by now
+  BOOST_TEST(fired == 1);
+  BOOST_TEST(f.s->find_part(2, msn + 1, 0).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(the_end_completes_the_last_segments_and_releases_every_waiter) {
   fixture f;
   f.feed_until(3'000);
