@@ -280,11 +280,19 @@ void cmaf_streams::purge_locked(std::chrono::steady_clock::time_point now) {
 
 cmaf_streams::stream_ptr cmaf_streams::find_known(const std::string& playback_id) {
   std::lock_guard lock{mu_};
-  purge_locked(std::chrono::steady_clock::now());
-  if (auto it = by_playback_id_.find(playback_id); it != by_playback_id_.end())
-    if (auto s = streams_.find(it->second); s != streams_.end())
-      return s->second->stream;
-  return nullptr;
+  const auto it = by_playback_id_.find(playback_id);
+  if (it == by_playback_id_.end())
+    return nullptr;
+  const auto s = streams_.find(it->second);
+  if (s == streams_.end())
+    return nullptr;
+  // Every player asks here: the lingering ended streams are let go only when this one is due.
+  const auto now = std::chrono::steady_clock::now();
+  if (s->second->ended && now - s->second->ended_at > opts_.linger) {
+    purge_locked(now);
+    return nullptr;
+  }
+  return s->second->stream;
 }
 
 void cmaf_streams::find(const std::string& playback_id, std::function<void(stream_ptr)> answer) {

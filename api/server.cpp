@@ -348,10 +348,7 @@ void server::install_routes() {
   // The server's clock for DASH players (UTCTiming): they cannot reach any other.
   http_->cross_origin("/time");
   http_->route("GET", "/time", [](const http_request&, responder respond) {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    http_response r{200, "text/plain; charset=utf-8", media::cmaf::iso8601_ms(now), {}};
+    http_response r{200, "text/plain; charset=utf-8", media::cmaf::iso8601_ms(media::cmaf::wall_clock_ms()), {}};
     r.headers.emplace_back("Access-Control-Allow-Origin", "*");
     r.headers.emplace_back("Cache-Control", "no-cache");
     respond(std::move(r));

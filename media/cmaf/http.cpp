@@ -21,11 +21,6 @@ namespace {
 constexpr const char* playlist_type = "application/vnd.apple.mpegurl";
 constexpr const char* mpd_type = "application/dash+xml";
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 template <class T>
 bool parse_number(std::string_view text, T& out) {
   // Canonical only ("7", not "007"): one object, one URL.
@@ -270,7 +265,7 @@ void serve(net::event_loop& loop, evhttp_request* req, std::shared_ptr<stream> s
   case k::master:
     return send_shared_text(req, playlist_type, s->memo(stream::master_memo, master_playlist), counters);
   case k::mpd:
-    return send_text(req, mpd_type, dash_manifest(s->view(), time_url, now_ms()), counters);
+    return send_text(req, mpd_type, dash_manifest(s->view(), time_url, wall_clock_ms()), counters);
   case k::init: {
     auto init = s->init(t.rendition);
     if (!init)

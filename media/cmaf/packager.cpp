@@ -1,10 +1,16 @@
 #include "media/cmaf/packager.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
 namespace onair::media::cmaf {
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::size_t segment::size() const {
   std::size_t n = 0;

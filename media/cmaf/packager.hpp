@@ -25,6 +25,10 @@ namespace onair::media::cmaf {
 
 using bytes_ptr = std::shared_ptr<const std::vector<std::uint8_t>>;
 
+// The wall clock the packager's times are on (Unix ms): program date times, the MPD's
+// availability, the server's /time.
+[[nodiscard]] std::int64_t wall_clock_ms();
+
 struct part {
   bytes_ptr bytes;
   std::int64_t start = 0;    // decode time, in the track's timescale

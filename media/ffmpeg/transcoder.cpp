@@ -21,11 +21,6 @@ extern "C" {
 namespace onair::media::ffmpeg {
 namespace {
 
-std::int64_t wall_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct fifo_free {
   void operator()(AVAudioFifo* f) const noexcept { av_audio_fifo_free(f); }
 };
@@ -231,13 +226,13 @@ private:
       av_packet_unref(pkt_.get());
       out_.push(index_, std::move(in), wall_ms);
       stats_.frames_out.fetch_add(1, std::memory_order_relaxed);
-      stats_.lag_ms.store(wall_now_ms() - wall_ms, std::memory_order_relaxed);
+      stats_.lag_ms.store(cmaf::wall_clock_ms() - wall_ms, std::memory_order_relaxed);
     }
   }
 
   void flush() {
     if (avcodec_send_frame(enc_.get(), nullptr) == 0)
-      receive(wall_now_ms());
+      receive(cmaf::wall_clock_ms());
   }
 
   const std::size_t index_;
@@ -287,11 +282,12 @@ codec_context open_decoder(const fanout::message& config, std::string& why) {
   return ctx;
 }
 
-std::vector<std::uint8_t> bytes_of(const fanout::message_ptr& m) {
-  if (!m)
-    return {};
-  const auto d = m->data();
-  return {d.begin(), d.end()};
+// Whether two sequence headers carry the same codec bytes (either may be absent).
+bool same_config(const fanout::message_ptr& a, const fanout::message_ptr& b) {
+  if (!a || !b)
+    return a == b;
+  const auto x = a->data(), y = b->data();
+  return a->codec == b->codec && std::equal(x.begin(), x.end(), y.begin(), y.end());
 }
 
 } // namespace
@@ -347,14 +343,14 @@ struct transcoder::impl {
   }
 
   void config(const fanout::stream_info& info) {
-    if (info.video_config && (!video_config || bytes_of(info.video_config) != bytes_of(video_config))) {
+    if (info.video_config && !same_config(info.video_config, video_config)) {
       if (video_dec)
         drain_video();
       video_config = info.video_config;
       video_dec.reset();
       video_dec_failed = false;
     }
-    if (info.audio_config && (!audio_config || bytes_of(info.audio_config) != bytes_of(audio_config))) {
+    if (info.audio_config && !same_config(info.audio_config, audio_config)) {
       audio_config = info.audio_config;
       audio_dec.reset();
       swr.reset();
@@ -416,7 +412,7 @@ struct transcoder::impl {
         next_key_ms = origin_ms + ((pts - origin_ms) / interval + 1) * interval;
       }
       auto pic = share(decoded.get());
-      const auto wall = wall_now_ms();
+      const auto wall = cmaf::wall_clock_ms();
       for (auto& w : workers)
         w->push(pic, key, wall);
       av_frame_unref(decoded.get());
@@ -439,7 +435,7 @@ struct transcoder::impl {
     auto s = std::make_shared<cmaf::stream>(opts.packaging, descs);
     origin_ms = first.pts;
     next_key_ms = origin_ms;
-    s->set_origin(origin_ms, wall_now_ms());
+    s->set_origin(origin_ms, cmaf::wall_clock_ms());
     try {
       for (std::size_t i = 0; i < ladder.size(); ++i)
         workers.push_back(std::make_unique<video_worker>(i, ladder[i], fps, opts, *s, stats, name));
@@ -558,7 +554,7 @@ struct transcoder::impl {
       in.dts = audio_time(m.pts_ms(), 1024);
       in.key = true;
       in.data = std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end());
-      out->push(*audio_index, std::move(in), wall_now_ms());
+      out->push(*audio_index, std::move(in), cmaf::wall_clock_ms());
       return;
     }
     if (!audio_dec || !audio_enc)
@@ -636,7 +632,7 @@ struct transcoder::impl {
       in.key = true;
       in.data = std::make_shared<const std::vector<std::uint8_t>>(pkt->data, pkt->data + pkt->size);
       av_packet_unref(pkt.get());
-      out->push(*audio_index, std::move(in), wall_now_ms());
+      out->push(*audio_index, std::move(in), cmaf::wall_clock_ms());
     }
   }
 
