@@ -25,6 +25,8 @@ const std::vector<setting_info>& settings() {
       {"rtmp-threads", "ONAIR_RTMP_THREADS", "RTMP event loops (threads) the connections are spread over [the usable cores]"},
       {"max-transcodes", "ONAIR_MAX_TRANSCODES", "CMAF streams transcoded at once; more are refused at publish [usable cores - 1, at least 1]"},
       {"x264-preset", "ONAIR_X264_PRESET", "x264 preset of the live CMAF ladder: ultrafast ... medium [veryfast]"},
+      {"max-archives", "ONAIR_MAX_ARCHIVES", "VOD archives made at once, below live transcodes in priority [1]"},
+      {"vod-preset", "ONAIR_VOD_PRESET", "x264 preset of the VOD renditions: ultrafast ... medium [veryfast]"},
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"kafka-topic", "ONAIR_KAFKA_TOPIC", "topic of the event stream [onair.events]"},
@@ -91,12 +93,14 @@ domain::status apply(server_config& c, const std::string& key, const std::string
     ONAIR_TRY_COUNT(c.rtmp_threads, 256u);
   } else if (key == "max-transcodes") {
     ONAIR_TRY_COUNT(c.max_transcodes, 1024);
-  } else if (key == "x264-preset") {
+  } else if (key == "max-archives") {
+    ONAIR_TRY_COUNT(c.max_archives, 64);
+  } else if (key == "x264-preset" || key == "vod-preset") {
     static constexpr std::string_view presets[] = {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium"};
     if (std::find(std::begin(presets), std::end(presets), value) == std::end(presets))
       return make_error(error_code::invalid_parameter,
-                        origin + ": x264-preset must be ultrafast, superfast, veryfast, faster, fast or medium", key);
-    c.x264_preset = value;
+                        origin + ": " + key + " must be ultrafast, superfast, veryfast, faster, fast or medium", key);
+    (key == "x264-preset" ? c.x264_preset : c.vod_preset) = value;
   } else if (key == "web-dir") {
     c.web_dir = value;
   } else if (key == "public-host") {

@@ -20,6 +20,8 @@ struct server_config {
   unsigned rtmp_threads = 0;          // RTMP event loops; 0: one per usable core
   std::size_t max_transcodes = 0;     // concurrent CMAF transcodes; 0: from the usable cores
   std::string x264_preset = "veryfast"; // the live ladder's x264 preset
+  std::size_t max_archives = 1;       // VOD archives made at once
+  std::string vod_preset = "veryfast"; // the VOD renditions' x264 preset
   std::string public_host;            // host in the URLs handed out; default: the HTTP listen host
   std::string kafka = "embedded";     // embedded | off | HOST:PORT,...
   std::string kafka_topic = "onair.events";

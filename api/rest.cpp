@@ -38,6 +38,7 @@ int http_status_of(error_code code) {
   case error_code::video_room_state_not_live:
   case error_code::member_already_broadcasting:
   case error_code::video_post_state_not_archiving:
+  case error_code::video_post_state_not_failed_archiving:
   case error_code::video_room_vod_state_not_archiving:
   case error_code::broadcast_ended:
     return 409;

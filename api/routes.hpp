@@ -19,6 +19,7 @@ struct rest_context {
   actors::runtime& rt;
   std::string http_base; // e.g. http://127.0.0.1:8080 (play URLs)
   std::string rtmp_base; // e.g. rtmp://127.0.0.1:1935 (ingest and RTMP play URLs)
+  std::string vod_dir{}; // {data_dir}/vod: each post's archive in {app}/{videoPostId}/ (empty: none served)
   // Failed authentications per peer, shared by the Basic and Bearer paths.
   std::shared_ptr<auth_limiter> auth_failures = std::make_shared<auth_limiter>();
   // Basic credentials checked lately (saves the view parse and HMAC on a client's next requests).
@@ -40,6 +41,9 @@ void install_room_routes(http_server& http, rest_context& ctx);
 void install_event_routes(http_server& http, rest_context& ctx);
 // /v2/apps/me/members/login, /v2/members/me… (Bearer tokens of api/tokens.hpp)
 void install_member_api_routes(http_server& http, rest_context& ctx);
+// GET|HEAD /vod/{videoPostId}/{file} and /vod/{videoPostId}/{folder}/{file}: a post's archive
+// (ranges, validators, CORS), and /vod/{videoPostId}/thumbnail.jpg?time=S&width=W made on demand.
+void install_vod_routes(http_server& http, rest_context& ctx);
 // GET /openapi.json (the compiled-in document) and /docs (swagger-ui from web_dir's node_modules,
 // read into memory once; no CDN).
 void install_docs_routes(http_server& http, const std::string& web_dir);

@@ -7,6 +7,7 @@
 
 #include "api/dto.hpp"
 #include "api/member_dto.hpp"
+#include "api/post_dto.hpp"
 #include "api/rest.hpp"
 #include "api/room_dto.hpp"
 #include "api/routes.hpp"
@@ -220,6 +221,29 @@ void install_me(http_server& http, rest_context& ctx) {
                if (!room)
                  return respond(error_of(room.error()));
                end_room_live(ctx, p.app.id, room->state.id, req, std::move(respond));
+             }));
+
+  // (beyond) The member's own video posts.
+  const std::string posts = me + "/video-posts";
+  http.route("GET", posts, for_member(ctx, [&ctx](const http_request& req, const principal& p, responder respond) {
+               auto page = parse_page(req);
+               if (!page)
+                 return respond(error_of(page.error()));
+               const storage::post_filter f{.app_user_id = p.member.app_user_id};
+               const auto list = storage::list_posts(ctx.rt.views(), p.app.id, *page, f);
+               auto body = page_json<domain::video_post>(list, *page, [&](const auto& v) { return post_json(ctx, v.state); });
+               respond(json_response(200, body.dump()));
+             }));
+
+  http.route("GET", posts + "/{id}", for_member(ctx, [&ctx](const http_request& req, const principal& p, responder respond) {
+               const auto id = path_id(req);
+               if (!id)
+                 return respond(error_of(id.error()));
+               auto post = storage::get_view<domain::video_post_aggregate>(ctx.rt.views(), p.app.id, std::to_string(*id));
+               // Another member's post is not found, as a missing one is.
+               if (!post || !post->state.present() || post->state.app_user_id != p.member.app_user_id)
+                 return respond(error_of(make_error(error_code::video_post_not_found, "video post not found")));
+               respond(json_response(200, post_json(ctx, post->state).dump()));
              }));
 
   http.route("POST", rooms + "/{id}/rtmp-broadcast/state/cancelled",

@@ -10,6 +10,7 @@
 
 #include "api/dto.hpp"
 #include "api/member_dto.hpp"
+#include "api/post_dto.hpp"
 #include "api/rest.hpp"
 #include "api/routes.hpp"
 #include "api/stream_key_dto.hpp"
@@ -248,6 +249,26 @@ json profile_json(const domain::transcoding_profile& p) {
                                    {"channels", p.audio.channels}}}};
 }
 
+
+// ---- members
+
+// The body fields of upsert and patch; limits beyond the domain's own keep stored text sane.
+struct member_fields {
+  std::optional<std::string> app_user_name, app_user_profile_img_url, email, custom_type;
+  std::optional<std::map<std::string, std::string>> custom_data;
+};
+
+std::optional<domain::error> read_member_fields(const json& body, member_fields& f) {
+  return first_error({read_string(body, "appUserName", f.app_user_name, 1000),
+                      read_string(body, "appUserProfileImgUrl", f.app_user_profile_img_url, 2048),
+                      read_string(body, "email", f.email, 320),
+                      // The domain names the limit (CUSTOM_TYPE_SIZE_UPPER_LIMIT_EXCEEDED).
+                      read_string(body, "customType", f.custom_type, unlimited),
+                      read_string_map(body, "customData", f.custom_data)});
+}
+
+} // namespace
+
 json post_json(const rest_context& ctx, const domain::video_post& p) {
   // URLs are absolute once archived; a relative one is served by this server.
   const auto url = [&](const std::string& u) -> json {
@@ -278,27 +299,11 @@ json post_json(const rest_context& ctx, const domain::video_post& p) {
               {"dashPlayUrl", url(p.dash_play_url)},
               {"thumbnailUrl", url(p.thumbnail_url)},
               {"createdAt", time_json(p.created_at)},
-              {"archivedAt", time_json(p.archived_at)}};
+              {"archivedAt", time_json(p.archived_at)},
+              {"error", p.state == domain::post_state::failed_archiving
+                            ? json{{"code", p.error_code}, {"message", p.error}}
+                            : json(nullptr)}};
 }
-
-// ---- members
-
-// The body fields of upsert and patch; limits beyond the domain's own keep stored text sane.
-struct member_fields {
-  std::optional<std::string> app_user_name, app_user_profile_img_url, email, custom_type;
-  std::optional<std::map<std::string, std::string>> custom_data;
-};
-
-std::optional<domain::error> read_member_fields(const json& body, member_fields& f) {
-  return first_error({read_string(body, "appUserName", f.app_user_name, 1000),
-                      read_string(body, "appUserProfileImgUrl", f.app_user_profile_img_url, 2048),
-                      read_string(body, "email", f.email, 320),
-                      // The domain names the limit (CUSTOM_TYPE_SIZE_UPPER_LIMIT_EXCEEDED).
-                      read_string(body, "customType", f.custom_type, unlimited),
-                      read_string_map(body, "customData", f.custom_data)});
-}
-
-} // namespace
 
 domain::result<domain::upsert_member> parse_upsert(const json& body) {
   if (auto st = only_fields(body, {"appUserId", "appUserName", "appUserProfileImgUrl", "email", "customType",
@@ -563,6 +568,24 @@ void install_posts(http_server& http, rest_context& ctx) {
                      if (!r)
                        return respond(error_of(r.error()));
                      respond(no_content());
+                   });
+             }));
+
+  // (beyond) A FAILED_ARCHIVING post is archived again from its recording; the archiver takes it
+  // up from the event.
+  http.route("POST", posts + "/{id}/retry",
+             for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
+               const auto id = path_id(req);
+               if (!id)
+                 return respond(error_of(id.error()));
+               if (!load_post(ctx, app.id, *id))
+                 return respond(not_found(error_code::video_post_not_found, "video post"));
+               ctx.rt.ask<domain::video_post_aggregate>(
+                   actors::address{app.id, std::to_string(*id)}, domain::retry_archive{},
+                   [respond, &ctx](domain::result<actors::outcome<domain::video_post_aggregate>> r) {
+                     if (!r)
+                       return respond(error_of(r.error()));
+                     respond(json_of(202, post_json(ctx, r->state)));
                    });
              }));
 }

@@ -48,7 +48,9 @@ json video_post_json(const rest_context& ctx, domain::app_id app, const video_ro
   auto post = storage::get_view<domain::video_post_aggregate>(ctx.rt.views(), app, std::to_string(*r.video_post_id));
   if (!post || !post->state.present())
     return nullptr;
-  return json{{"id", post->state.id}, {"videoPostState", std::string{domain::to_string(post->state.state)}}};
+  return json{{"id", post->state.id},
+              {"videoPostState", std::string{domain::to_string(post->state.state)}},
+              {"progress", post->state.progress}};
 }
 
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
@@ -118,7 +120,11 @@ json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version
               {"protocol", "RTMP"},
               {"videoRoomState", std::string{domain::to_string(r.state)}},
               {"vodState", std::string{domain::to_string(r.vod_state)}},
-              {"vodUrl", text_or_null(r.vod_url)},
+              {"vodUrl", r.vod_url.empty() ? json(nullptr)
+                                            : json(r.vod_url.front() == '/' ? ctx.http_base + r.vod_url : r.vod_url)},
+              {"vodError", r.vod_state == domain::vod_state::failed_archiving
+                               ? json{{"code", r.vod_error_code}, {"message", r.vod_error}}
+                               : json(nullptr)},
               {"accessLevel", std::string{domain::to_string(r.access_level)}},
               {"member", json{{"id", r.member_id}, {"appUserId", r.app_user_id}, {"appUserName", r.app_user_name}}},
               {"title", r.title},

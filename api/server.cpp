@@ -20,6 +20,7 @@
 #include "actors/cmaf_streams.hpp"
 #include "media/cmaf/http.hpp"
 #include "media/cmaf/playlist.hpp"
+#include "actors/archiver.hpp"
 #include "actors/recordings.hpp"
 #include "media/fanout/counters.hpp"
 #include "media/fanout/hub.hpp"
@@ -155,6 +156,18 @@ domain::result<std::uint16_t> server::start() {
   co.preset = cfg_.x264_preset;
   cmaf_ = std::make_unique<actors::cmaf_streams>(*rt_, *ingest_, co);
   spdlog::info("cmaf transcodes at most {} streams at once, x264 preset {}", co.max_transcodes, co.preset);
+  // Every ended broadcast archived into its video post's VOD.
+  actors::archiver::options ao;
+  ao.data_dir = fs::path{cfg_.data_dir};
+  ao.concurrency = cfg_.max_archives;
+  ao.preset = cfg_.vod_preset;
+  {
+    char host[256] = {};
+    (void)::gethostname(host, sizeof host - 1);
+    ao.worker = std::string{host} + "/" + std::to_string(::getpid());
+  }
+  archiver_ = std::make_unique<actors::archiver>(*rt_, ao);
+  archiver_->start();
   rtmp_ = std::make_unique<media::rtmp::server>(rc, *ingest_, *media_stats_);
   try {
     rtmp_->start();
@@ -219,6 +232,7 @@ void server::stop() {
     fs::remove(fs::path{cfg_.data_dir} / "admin.token", ec);
   }
   rtmp_.reset();
+  archiver_.reset();   // archives in hand stop; the next start makes them again
   recordings_.reset(); // recorders stop; what they synced is taken up on the next start
   cmaf_.reset();
   ingest_.reset();
@@ -284,13 +298,16 @@ void server::install_routes() {
     return out;
   };
   rest_->extra_metrics = [this] {
-    return kafka_->prometheus_text() + media_metrics() + (cmaf_ ? cmaf_->prometheus_text() : std::string{});
+    return kafka_->prometheus_text() + media_metrics() + (cmaf_ ? cmaf_->prometheus_text() : std::string{}) +
+           (archiver_ ? archiver_->prometheus_text() : std::string{});
   };
   // REST resources (api/routes.hpp); each family adds its own line here.
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);
   install_event_routes(*http_, *rest_);
   install_member_api_routes(*http_, *rest_);
+  rest_->vod_dir = (fs::path{cfg_.data_dir} / "vod").string();
+  install_vod_routes(*http_, *rest_); // /vod/{videoPostId}/…, cross-origin like /play/
   install_docs_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
 
   // HTTP-FLV playback: /play/{playbackId}.flv (HLS and DASH come with the CMAF packager), played

@@ -33,6 +33,7 @@ class server;
 namespace onair::actors {
 class ingest;
 class recordings;
+class archiver;
 class cmaf_streams;
 }
 
@@ -71,6 +72,7 @@ private:
   std::unique_ptr<actors::ingest> ingest_;
   std::unique_ptr<actors::recordings> recordings_;
   std::unique_ptr<actors::cmaf_streams> cmaf_;
+  std::unique_ptr<actors::archiver> archiver_;
   std::unique_ptr<media::rtmp::server> rtmp_;
   std::uint16_t rtmp_port_ = 0;
   std::string admin_token_;

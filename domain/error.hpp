@@ -40,7 +40,8 @@ namespace onair::domain {
   X(storage_failure, "STORAGE_FAILURE")              \
   X(timeout, "TIMEOUT")                              \
   X(internal, "INTERNAL_ERROR")                      \
-  X(video_room_vod_state_not_archiving, "VIDEO_ROOM_VOD_STATE_NOT_ARCHIVING")
+  X(video_room_vod_state_not_archiving, "VIDEO_ROOM_VOD_STATE_NOT_ARCHIVING") \
+  X(video_post_state_not_failed_archiving, "VIDEO_POST_STATE_NOT_FAILED_ARCHIVING")
 
 enum class error_code : std::uint8_t {
 #define ONAIR_X(name, text) name,

@@ -1,5 +1,7 @@
 #include "domain/profiles.hpp"
 
+#include <algorithm>
+
 namespace onair::domain {
 namespace {
 
@@ -51,6 +53,18 @@ const transcoding_profile* find_profile(std::int64_t id) {
     if (p.id == id)
       return &p;
   return nullptr;
+}
+
+std::vector<video_stream> streams_for_source(const transcoding_profile& p, int width, int height) {
+  auto out = p.video_streams;
+  if (p.orientation != orientation::source || height <= width)
+    return out;
+  for (auto& v : out) {
+    const int longer = std::max(v.width, v.height), shorter = std::min(v.width, v.height);
+    v.width = shorter;
+    v.height = longer;
+  }
+  return out;
 }
 
 } // namespace onair::domain

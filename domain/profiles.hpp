@@ -99,4 +99,9 @@ inline constexpr std::int64_t default_live_profile_id = cmaf_landscape_profile_i
 // The profile with that id, or nullptr.
 [[nodiscard]] const transcoding_profile* find_profile(std::int64_t id);
 
+// A profile's video streams for a source of width x height. A `source` profile follows the
+// source: a portrait one (taller than wide) gets each stream's sides swapped; a landscape or square
+// one, or one of unknown size, gets them as listed. Other profiles are as listed.
+[[nodiscard]] std::vector<video_stream> streams_for_source(const transcoding_profile& p, int width, int height);
+
 } // namespace onair::domain

@@ -67,12 +67,21 @@ result<events> video_post_aggregate::decide(const command& cmd, const state& s, 
               return events{};
             if (s.state != post_state::archiving)
               return not_archiving(s);
-            return events{post_archiving_failed{.message = c.message, .at = ctx.now}};
+            return events{post_archiving_failed{.code = c.code, .message = c.message, .at = ctx.now}};
           },
-          [&](const restart_archive&) -> result<events> {
+          [&](const start_archive& c) -> result<events> {
             if (s.state != post_state::archiving)
               return not_archiving(s);
-            return events{archive_restarted{.at = ctx.now}};
+            return events{archive_started{.attempt = s.attempts + 1, .worker = c.worker, .at = ctx.now}};
+          },
+          [&](const retry_archive&) -> result<events> {
+            if (s.state == post_state::archiving)
+              return events{};
+            if (s.state != post_state::failed_archiving)
+              return make_error(error_code::video_post_state_not_failed_archiving,
+                                "video post " + std::to_string(s.id) + " is " + std::string{to_string(s.state)} +
+                                    ", not FAILED_ARCHIVING");
+            return events{archive_retried{.at = ctx.now}};
           },
           [&](const delete_post&) -> result<events> {
             if (s.deleted)
@@ -110,14 +119,22 @@ video_post video_post_aggregate::evolve(state s, const event& ev) {
                    s.play_url = e.play_url;
                    s.dash_play_url = e.dash_play_url;
                    s.thumbnail_url = e.thumbnail_url;
+                   s.error_code.clear();
                    s.error.clear();
                    s.archived_at = e.at;
                  },
                  [&](const post_archiving_failed& e) {
                    s.state = post_state::failed_archiving;
+                   s.error_code = e.code;
                    s.error = e.message;
                  },
-                 [&](const archive_restarted&) { s.progress = 0; },
+                 [&](const archive_started& e) { s.attempts = e.attempt; },
+                 [&](const archive_retried&) {
+                   s.state = post_state::archiving;
+                   s.progress = 0;
+                   s.error_code.clear();
+                   s.error.clear();
+                 },
                  [&](const post_deleted&) { s.deleted = true; },
              },
              ev);

@@ -1,6 +1,9 @@
 #pragma once
 // The Video Post (LIVE_RECORDED) made on End Live: the archive of the broadcast's recording,
-// ARCHIVING (with progress) → ARCHIVED | FAILED_ARCHIVING. Archiving resumes after a restart.
+// ARCHIVING (with progress) → ARCHIVED | FAILED_ARCHIVING. Each attempt of the archiver is an
+// event (one after a restart resumes the work); progress only rises within an archive, so a
+// resumed attempt reports nothing until it passes where the last one was. A failed archive can be
+// retried, which starts over from 0.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -83,7 +86,9 @@ struct video_post {
   std::string play_url{};        // HLS
   std::string dash_play_url{};
   std::string thumbnail_url{};
-  std::string error{};           // why archiving failed
+  std::string error_code{};      // why archiving failed: a code …
+  std::string error{};           // … and its message
+  int attempts = 0;              // archiver runs started on it
   timestamp created_at{};
   std::optional<timestamp> archived_at{};
   timestamp last_modified_at{};
@@ -111,7 +116,9 @@ struct video_post {
                       field("playUrl", &video_post::play_url),
                       field("dashPlayUrl", &video_post::dash_play_url),
                       field("thumbnailUrl", &video_post::thumbnail_url),
+                      field("errorCode", &video_post::error_code),
                       field("error", &video_post::error),
+                      field("attempts", &video_post::attempts),
                       field("createdAt", &video_post::created_at),
                       field("archivedAt", &video_post::archived_at),
                       field("lastModifiedAt", &video_post::last_modified_at)};
@@ -171,13 +178,22 @@ struct complete_archive {
 
 // ARCHIVING → FAILED_ARCHIVING (FAILED_ARCHIVING already: no events).
 struct fail_archive {
+  std::string code{}; // e.g. NOTHING_RECORDED, ARCHIVE_TRANSCODE_FAILED
   std::string message{};
 
-  static constexpr auto fields() { return std::tuple{field("message", &fail_archive::message)}; }
+  static constexpr auto fields() {
+    return std::tuple{field("code", &fail_archive::code), field("message", &fail_archive::message)};
+  }
 };
 
-// After a server restart, a post left ARCHIVING starts over: progress back to 0.
-struct restart_archive {
+// The archiver begins an attempt (the first, or one resuming after a restart). ARCHIVING only.
+struct start_archive {
+  std::string worker{}; // which archiver: node and process
+  static constexpr auto fields() { return std::tuple{field("worker", &start_archive::worker)}; }
+};
+
+// (beyond) FAILED_ARCHIVING → ARCHIVING, progress 0 (ARCHIVING already: no events).
+struct retry_archive {
   static constexpr auto fields() { return std::tuple{}; }
 };
 
@@ -248,21 +264,36 @@ struct post_archived {
 
 struct post_archiving_failed {
   static constexpr std::string_view type = "video_post.archiving_failed";
+  std::string code{};
   std::string message{};
   timestamp at{};
 
   static constexpr auto fields() {
-    return std::tuple{field("message", &post_archiving_failed::message), field("at", &post_archiving_failed::at)};
+    return std::tuple{field("code", &post_archiving_failed::code), field("message", &post_archiving_failed::message),
+                      field("at", &post_archiving_failed::at)};
   }
   friend bool operator==(const post_archiving_failed&, const post_archiving_failed&) = default;
 };
 
-struct archive_restarted {
-  static constexpr std::string_view type = "video_post.archive_restarted";
+struct archive_started {
+  static constexpr std::string_view type = "video_post.archive_started";
+  int attempt = 0; // 1, 2, …
+  std::string worker{};
   timestamp at{};
 
-  static constexpr auto fields() { return std::tuple{field("at", &archive_restarted::at)}; }
-  friend bool operator==(const archive_restarted&, const archive_restarted&) = default;
+  static constexpr auto fields() {
+    return std::tuple{field("attempt", &archive_started::attempt), field("worker", &archive_started::worker),
+                      field("at", &archive_started::at)};
+  }
+  friend bool operator==(const archive_started&, const archive_started&) = default;
+};
+
+struct archive_retried {
+  static constexpr std::string_view type = "video_post.archive_retried";
+  timestamp at{};
+
+  static constexpr auto fields() { return std::tuple{field("at", &archive_retried::at)}; }
+  friend bool operator==(const archive_retried&, const archive_retried&) = default;
 };
 
 struct post_deleted {
@@ -277,9 +308,10 @@ struct video_post_aggregate {
   static constexpr std::string_view category = "video_post";
   using state = video_post;
   using command =
-      std::variant<create_post, report_progress, complete_archive, fail_archive, restart_archive, delete_post>;
+      std::variant<create_post, report_progress, complete_archive, fail_archive, start_archive, retry_archive,
+                   delete_post>;
   using event = std::variant<post_created, progress_reported, post_archived, post_archiving_failed,
-                             archive_restarted, post_deleted>;
+                             archive_started, archive_retried, post_deleted>;
 
   static state initial_state();
   static result<std::vector<event>> decide(const command& cmd, const state& s, const context& ctx);

@@ -148,7 +148,16 @@ result<events> video_room_aggregate::decide(const command& cmd, const state& s, 
               return make_error(error_code::video_room_vod_state_not_archiving,
                                 "video room " + std::to_string(s.id) + " vodState is " +
                                     std::string{to_string(s.vod_state)} + ", not ARCHIVING");
-            return events{vod_failed{.message = c.message, .at = ctx.now}};
+            return events{vod_failed{.code = c.code, .message = c.message, .at = ctx.now}};
+          },
+          [&](const mark_vod_archiving&) -> result<events> {
+            if (s.vod_state == vod_state::archiving)
+              return events{};
+            if (s.vod_state != vod_state::failed_archiving)
+              return make_error(error_code::video_room_vod_state_not_archiving,
+                                "video room " + std::to_string(s.id) + " vodState is " +
+                                    std::string{to_string(s.vod_state)} + ", not FAILED_ARCHIVING");
+            return events{vod_archiving_again{.at = ctx.now}};
           },
       },
       cmd);
@@ -210,11 +219,18 @@ video_room video_room_aggregate::evolve(state s, const event& ev) {
                    s.vod_state = vod_state::archived;
                    s.vod_url = e.vod_url;
                    s.vod_archived_at = e.at;
+                   s.vod_error_code.clear();
                    s.vod_error.clear();
                  },
                  [&](const vod_failed& e) {
                    s.vod_state = vod_state::failed_archiving;
+                   s.vod_error_code = e.code;
                    s.vod_error = e.message;
+                 },
+                 [&](const vod_archiving_again&) {
+                   s.vod_state = vod_state::archiving;
+                   s.vod_error_code.clear();
+                   s.vod_error.clear();
                  },
              },
              ev);

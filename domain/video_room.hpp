@@ -89,6 +89,7 @@ struct video_room {
   std::optional<std::int64_t> broadcast_id{};
   std::optional<output_mode> mode{};
   std::optional<std::int64_t> video_post_id{};
+  std::string vod_error_code{};
   std::string vod_error{};
   timestamp created_at{};
   timestamp last_modified_at{};
@@ -119,6 +120,7 @@ struct video_room {
                       field("broadcastId", &video_room::broadcast_id),
                       field("mode", &video_room::mode),
                       field("videoPostId", &video_room::video_post_id),
+                      field("vodErrorCode", &video_room::vod_error_code),
                       field("vodError", &video_room::vod_error),
                       field("createdAt", &video_room::created_at),
                       field("lastModifiedAt", &video_room::last_modified_at)};
@@ -223,9 +225,18 @@ struct mark_vod_archived {
 
 // vodState ARCHIVING → FAILED_ARCHIVING.
 struct mark_vod_failed {
+  std::string code{};
   std::string message{};
 
-  static constexpr auto fields() { return std::tuple{field("message", &mark_vod_failed::message)}; }
+  static constexpr auto fields() {
+    return std::tuple{field("code", &mark_vod_failed::code), field("message", &mark_vod_failed::message)};
+  }
+};
+
+// vodState FAILED_ARCHIVING → ARCHIVING: its video post's archive is retried (ARCHIVING already:
+// no events).
+struct mark_vod_archiving {
+  static constexpr auto fields() { return std::tuple{}; }
 };
 
 // ---- events
@@ -358,22 +369,33 @@ struct vod_archived {
 // vodState ARCHIVING → FAILED_ARCHIVING.
 struct vod_failed {
   static constexpr std::string_view type = "video_room.vod_failed";
+  std::string code{};
   std::string message{};
   timestamp at{};
 
   static constexpr auto fields() {
-    return std::tuple{field("message", &vod_failed::message), field("at", &vod_failed::at)};
+    return std::tuple{field("code", &vod_failed::code), field("message", &vod_failed::message),
+                      field("at", &vod_failed::at)};
   }
   friend bool operator==(const vod_failed&, const vod_failed&) = default;
+};
+
+// vodState FAILED_ARCHIVING → ARCHIVING.
+struct vod_archiving_again {
+  static constexpr std::string_view type = "video_room.vod_archiving_again";
+  timestamp at{};
+
+  static constexpr auto fields() { return std::tuple{field("at", &vod_archiving_again::at)}; }
+  friend bool operator==(const vod_archiving_again&, const vod_archiving_again&) = default;
 };
 
 struct video_room_aggregate {
   static constexpr std::string_view category = "video_room";
   using state = video_room;
   using command = std::variant<create_room, patch_room, start_live, publisher_lost, publisher_back, end_live,
-                               cancel_room, mark_vod_archived, mark_vod_failed>;
+                               cancel_room, mark_vod_archived, mark_vod_failed, mark_vod_archiving>;
   using event = std::variant<room_created, room_patched, live_started, live_paused, live_resumed, live_ended,
-                             room_cancelled, vod_archived, vod_failed>;
+                             room_cancelled, vod_archived, vod_failed, vod_archiving_again>;
 
   static state initial_state();
   static result<std::vector<event>> decide(const command& cmd, const state& s, const context& ctx);

@@ -103,6 +103,17 @@ struct view_hooks<domain::broadcast_aggregate> {
   }
 };
 
+// Video posts are found by id alone (/vod/{videoPostId}/…): the `video_post` lookup names their
+// app.
+template <>
+struct view_hooks<domain::video_post_aggregate> {
+  static void apply(domain::app_id app, std::string_view id, const domain::video_post* before,
+                    const domain::video_post&, const domain::video_post_aggregate::event&, kv_writer& w) {
+    if (!before)
+      w.put(keys::lookup("video_post", id), encode_located(app, id));
+  }
+};
+
 // Flows still running are in the `open_flow` set: the process manager resumes them on start.
 template <>
 struct view_hooks<domain::flow_aggregate> {

@@ -113,7 +113,7 @@ void stream::open_segment_locked(track& t, std::int64_t start, std::int64_t wall
       ++period_;
       ++discontinuity_;
       period_msn_ = seg->msn;
-    } else if (anchored_period_ == period_ &&
+    } else if (opts_.max_drift_ms > 0 && anchored_period_ == period_ &&
                std::llabs(wall_ms - (anchor_wall_ms_ + (start_ms - anchor_media_ms_))) > opts_.max_drift_ms) {
       ++period_;
       period_msn_ = seg->msn;
@@ -178,6 +178,8 @@ void stream::complete_segment_locked(track& t, std::size_t r, fired& out) {
   done->complete = true;
   ++version_;
   t.segments.back() = std::move(done);
+  if (opts_.on_segment)
+    out.push_back([f = opts_.on_segment, r, seg = std::shared_ptr<const segment>{t.segments.back()}] { f(r, *seg); });
   std::size_t complete = 0;
   for (const auto& s : t.segments)
     complete += s->complete ? 1 : 0;

@@ -59,12 +59,17 @@ struct stream_options {
   std::size_t window_segments = 10;  // complete segments kept
   // A segment that starts this far from where the wall clock of its period says it should (a
   // publisher slower or faster than real time) starts a new DASH period, re-anchored: players
-  // that find segments by the clock would otherwise ask for ones that do not exist.
+  // that find segments by the clock would otherwise ask for ones that do not exist. 0: never
+  // (a VOD, made faster than real time).
   std::int64_t max_drift_ms = 1000;
   // Folder of the init segments, segments and parts, before the rendition's: unique to this
   // stream ("k3x9q2/"), so a playback id that goes live again never serves a cached object of
   // an earlier stream under the same URL (they are cached as immutable).
   std::string uri_prefix{};
+  // Told of each segment once complete, in order per rendition, from the thread that pushed its
+  // end and outside the stream's lock (a VOD writes its segments to disk from here, before the
+  // window lets them go). Segments of different renditions may be told concurrently.
+  std::function<void(std::size_t rendition, const segment&)> on_segment{};
 };
 
 struct rendition_desc {

@@ -9,12 +9,6 @@
 namespace onair::media::cmaf {
 namespace {
 
-std::string fixed(double v, int decimals) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 double seconds(std::int64_t ticks, const rendition_view& r) {
   return r.config ? static_cast<double>(ticks) / r.config->timescale : 0.0;
 }
@@ -34,10 +28,15 @@ const rendition_view* audio_of(const stream_view& v) {
   return nullptr;
 }
 
-// "PT1.500S"
-std::string duration_iso(double s) { return "PT" + fixed(s, 3) + "S"; }
-
 } // namespace
+
+std::string fixed(double v, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string duration_iso(double s) { return "PT" + fixed(s, 3) + "S"; }
 
 std::string segment_uri(const std::string& rendition, std::int64_t msn) {
   return rendition + "/" + std::to_string(msn) + ".m4s";

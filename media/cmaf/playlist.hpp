@@ -39,4 +39,8 @@ struct last_part {
 // "2026-12-03T15:44:04.123Z"
 [[nodiscard]] std::string iso8601_ms(std::int64_t unix_ms);
 
+// Numbers as the texts write them: "2.00000" (v with that many decimals), "PT1.500S".
+[[nodiscard]] std::string fixed(double v, int decimals);
+[[nodiscard]] std::string duration_iso(double s);
+
 } // namespace onair::media::cmaf

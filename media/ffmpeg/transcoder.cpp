@@ -17,6 +17,8 @@ extern "C" {
 #include "media/ffmpeg/av.hpp"
 #include "media/ffmpeg/fmp4_writer.hpp"
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace onair::media::ffmpeg {
 namespace {
@@ -49,14 +51,18 @@ public:
     thread_ = std::thread([this] {
       const auto thread_name = "x264-" + std::to_string(rung_.height) + "p";
       pthread_setname_np(pthread_self(), thread_name.c_str());
+      if (opts_.nice != 0)
+        (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), opts_.nice); // this thread only (Linux)
       run();
     });
   }
 
-  // Never blocks: past the bound a frame is shed (a forced key frame is kept, and an older
-  // ordinary frame goes instead).
+  // Live, never blocks: past the bound a frame is shed (a forced key frame is kept, and an older
+  // ordinary frame goes instead). Lossless, waits for room.
   void push(picture p, bool key, std::int64_t wall_ms) {
-    std::lock_guard lock{mu_};
+    std::unique_lock lock{mu_};
+    if (opts_.lossless)
+      room_cv_.wait(lock, [this] { return stopping_ || queue_.size() < opts_.max_queued_frames; });
     if (stopping_)
       return;
     if (queue_.size() >= opts_.max_queued_frames) {
@@ -84,6 +90,7 @@ public:
         queue_.clear();
     }
     cv_.notify_one();
+    room_cv_.notify_all();
     if (thread_.joinable())
       thread_.join();
   }
@@ -157,6 +164,7 @@ private:
         j = std::move(queue_.front());
         queue_.pop_front();
       }
+      room_cv_.notify_one();
       encode(j);
     }
     if (draining_)
@@ -251,6 +259,7 @@ private:
   std::int64_t last_pts_ = INT64_MIN;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_cv_; // lossless: the queue has room again
   std::deque<job> queue_;
   bool stopping_ = false;
   bool draining_ = false;

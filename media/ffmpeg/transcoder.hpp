@@ -32,6 +32,10 @@ struct transcoder_options {
   int audio_bitrate_kbps = 128;
   std::string preset = "veryfast"; // x264
   std::size_t max_queued_frames = 8; // per rendition, before frames are shed
+  // A VOD: no frame is ever shed; the source waits for the encoders instead (the queue bound
+  // holds).
+  bool lossless = false;
+  int nice = 0; // the encoder threads' niceness (a VOD's work yields to live transcodes)
   cmaf::stream_options packaging{};
 };
 

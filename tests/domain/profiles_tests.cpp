@@ -49,4 +49,36 @@ BOOST_AUTO_TEST_CASE(unknown_profile_is_nullptr) {
   BOOST_TEST(find_profile(-1) == nullptr);
 }
 
+// Given the VOD profile, when the source is portrait, then every stream is turned upright.
+BOOST_AUTO_TEST_CASE(vod_streams_follow_a_portrait_source) {
+  const auto* p = find_profile(vod_default_profile_id);
+  BOOST_REQUIRE(p != nullptr);
+  const auto portrait = streams_for_source(*p, 1080, 1920);
+  BOOST_REQUIRE(portrait.size() == 2U);
+  BOOST_TEST(portrait[0].width == 720);
+  BOOST_TEST(portrait[0].height == 1280);
+  BOOST_TEST(portrait[1].width == 360);
+  BOOST_TEST(portrait[1].height == 640);
+  BOOST_TEST(portrait[0].bitrate_kbps == 2800);
+}
+
+// Given the VOD profile, when the source is landscape, square or of unknown size, then the streams are as listed.
+BOOST_AUTO_TEST_CASE(vod_streams_stay_landscape_otherwise) {
+  const auto* p = find_profile(vod_default_profile_id);
+  BOOST_REQUIRE(p != nullptr);
+  for (const auto& [w, h] : {std::pair{1920, 1080}, std::pair{720, 720}, std::pair{0, 0}}) {
+    const auto s = streams_for_source(*p, w, h);
+    BOOST_REQUIRE(s.size() == 2U);
+    BOOST_TEST(s[0].width == 1280);
+    BOOST_TEST(s[0].height == 720);
+  }
+}
+
+// Given a live profile, when the source is portrait, then its fixed orientation is kept.
+BOOST_AUTO_TEST_CASE(live_profile_streams_ignore_the_source) {
+  const auto* p = find_profile(cmaf_landscape_profile_id);
+  BOOST_REQUIRE(p != nullptr);
+  BOOST_TEST(streams_for_source(*p, 1080, 1920)[0].width == 1280);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

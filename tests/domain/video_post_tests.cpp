@@ -50,7 +50,7 @@ post_archived archived(int t) {
                        .thumbnail_url = c.thumbnail_url,
                        .at = at(t)};
 }
-const post_archiving_failed failed{.message = "no frames", .at = at(60)};
+const post_archiving_failed failed{.code = "NOTHING_RECORDED", .message = "no frames", .at = at(60)};
 
 } // namespace
 
@@ -109,8 +109,11 @@ BOOST_AUTO_TEST_CASE(complete_archive_after_failure_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(fail_archive_goes_failed_archiving) {
-  const auto s = given<vp>({created()}).when(fail_archive{.message = "no frames"}, ctx(60)).then({failed});
+  const auto s = given<vp>({created()})
+                     .when(fail_archive{.code = "NOTHING_RECORDED", .message = "no frames"}, ctx(60))
+                     .then({failed});
   BOOST_TEST(s.state == post_state::failed_archiving);
+  BOOST_TEST(s.error_code == "NOTHING_RECORDED");
   BOOST_TEST(s.error == "no frames");
 }
 
@@ -122,17 +125,39 @@ BOOST_AUTO_TEST_CASE(fail_archive_after_archived_is_refused) {
   given<vp>({created(), archived(50)}).when(fail_archive{.message = "x"}).then_error(error_code::video_post_state_not_archiving);
 }
 
-BOOST_AUTO_TEST_CASE(restart_archive_sets_progress_back_to_0) {
-  const auto s = given<vp>({created(), progress_reported{.percent = 70, .at = at(40)}})
-                     .when(restart_archive{}, ctx(100))
-                     .then({archive_restarted{.at = at(100)}});
+BOOST_AUTO_TEST_CASE(start_archive_counts_attempts_and_keeps_progress) {
+  const auto s = given<vp>({created(), archive_started{.attempt = 1, .worker = "n1", .at = at(31)},
+                            progress_reported{.percent = 70, .at = at(40)}})
+                     .when(start_archive{.worker = "n1"}, ctx(100))
+                     .then({archive_started{.attempt = 2, .worker = "n1", .at = at(100)}});
   BOOST_TEST(s.state == post_state::archiving);
-  BOOST_TEST(s.progress == 0);
+  BOOST_TEST(s.attempts == 2);
+  BOOST_TEST(s.progress == 70); // a resumed attempt reports nothing until it passes 70
 }
 
-BOOST_AUTO_TEST_CASE(restart_archive_when_not_archiving_is_refused) {
-  given<vp>({created(), archived(50)}).when(restart_archive{}).then_error(error_code::video_post_state_not_archiving);
-  given<vp>({created(), failed}).when(restart_archive{}).then_error(error_code::video_post_state_not_archiving);
+BOOST_AUTO_TEST_CASE(start_archive_when_not_archiving_is_refused) {
+  given<vp>({created(), archived(50)}).when(start_archive{}).then_error(error_code::video_post_state_not_archiving);
+  given<vp>({created(), failed}).when(start_archive{}).then_error(error_code::video_post_state_not_archiving);
+}
+
+BOOST_AUTO_TEST_CASE(retry_archive_after_failure_is_archiving_from_0) {
+  const auto s = given<vp>({created(), progress_reported{.percent = 30, .at = at(40)}, failed})
+                     .when(retry_archive{}, ctx(100))
+                     .then({archive_retried{.at = at(100)}});
+  BOOST_TEST(s.state == post_state::archiving);
+  BOOST_TEST(s.progress == 0);
+  BOOST_TEST(s.error.empty());
+  BOOST_TEST(s.error_code.empty());
+}
+
+BOOST_AUTO_TEST_CASE(retry_archive_while_archiving_is_a_no_op) {
+  given<vp>({created()}).when(retry_archive{}).then_nothing();
+}
+
+BOOST_AUTO_TEST_CASE(retry_archive_when_archived_is_refused) {
+  given<vp>({created(), archived(50)})
+      .when(retry_archive{})
+      .then_error(error_code::video_post_state_not_failed_archiving);
 }
 
 BOOST_AUTO_TEST_CASE(delete_post_marks_deleted) {
@@ -151,7 +176,8 @@ BOOST_AUTO_TEST_CASE(commands_on_a_deleted_post_are_refused_not_found) {
 }
 
 BOOST_AUTO_TEST_CASE(commands_on_a_missing_post_are_refused_not_found) {
-  const std::vector<vp::command> commands{report_progress{.percent = 1}, completion(), fail_archive{}, restart_archive{}, delete_post{}};
+  const std::vector<vp::command> commands{report_progress{.percent = 1}, completion(), fail_archive{}, start_archive{}, retry_archive{},
+                                          delete_post{}};
   for (const auto& c : commands)
     given<vp>().when(c).then_error(error_code::video_post_not_found);
 }

@@ -156,10 +156,35 @@ BOOST_AUTO_TEST_CASE(archiving_vod_archived_goes_archived) {
 // vodState: ARCHIVING → FAILED_ARCHIVING
 BOOST_AUTO_TEST_CASE(archiving_vod_failed_goes_failed_archiving) {
   const auto s = given<vr>(history(room_state::ended))
-                     .when(mark_vod_failed{.message = "no frames"}, ctx(90))
-                     .then({vod_failed{.message = "no frames", .at = at(90)}});
+                     .when(mark_vod_failed{.code = "NOTHING_RECORDED", .message = "no frames"}, ctx(90))
+                     .then({vod_failed{.code = "NOTHING_RECORDED", .message = "no frames", .at = at(90)}});
   BOOST_TEST(s.vod_state == vod_state::failed_archiving);
+  BOOST_TEST(s.vod_error_code == "NOTHING_RECORDED");
   BOOST_TEST(s.vod_error == "no frames");
+}
+
+// vodState: FAILED_ARCHIVING → ARCHIVING (its post's archive is retried)
+BOOST_AUTO_TEST_CASE(failed_archiving_mark_vod_archiving_goes_archiving) {
+  auto h = history(room_state::ended);
+  h.push_back(vod_failed{.code = "NOTHING_RECORDED", .message = "no frames", .at = at(90)});
+  const auto s = given<vr>(h)
+                     .when(mark_vod_archiving{}, ctx(95))
+                     .then({vod_archiving_again{.at = at(95)}});
+  BOOST_TEST(s.vod_state == vod_state::archiving);
+  BOOST_TEST(s.vod_error.empty());
+  BOOST_TEST(s.vod_error_code.empty());
+}
+
+BOOST_AUTO_TEST_CASE(archiving_mark_vod_archiving_is_a_no_op) {
+  given<vr>(history(room_state::ended)).when(mark_vod_archiving{}).then_nothing();
+}
+
+BOOST_AUTO_TEST_CASE(archived_mark_vod_archiving_is_refused) {
+  auto h = history(room_state::ended);
+  h.push_back(vod_archived{.vod_url = "u", .at = at(90)});
+  given<vr>(h)
+      .when(mark_vod_archiving{})
+      .then_error(error_code::video_room_vod_state_not_archiving);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
