@@ -1,6 +1,7 @@
 #include "actors/archiver.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -59,7 +60,7 @@ archiver::archiver(runtime& rt, options opts)
   rt_.observe([signal = std::weak_ptr<archiver_signal>{signal_}](std::string_view stream, std::string_view type) {
     // Posts, and the recordings their archives wait for.
     if (stream.starts_with(domain::video_post_aggregate::category) || type == domain::recording_completed::type ||
-        type == domain::recording_failed::type)
+        type == domain::recording_failed::type || type == domain::live_ended::type)
       if (auto s = signal.lock())
         s->wake();
   });
@@ -175,7 +176,8 @@ void archiver::read_log() {
 }
 
 void archiver::consider(const key& k) {
-  const auto [app, id] = k;
+  const domain::app_id app = k.first;
+  const std::int64_t id = k.second;
   const auto post = storage::get_view<domain::video_post_aggregate>(rt_.views(), app, std::to_string(id));
   auto forget = [&] {
     std::lock_guard lock{mu_};
@@ -205,9 +207,14 @@ void archiver::consider(const key& k) {
     return forget();
   }
 
+  // End Live makes the post, then ends the room: the work starts once the room is ENDED (its
+  // vodState ARCHIVING), so that the room can follow the post.
+  const auto room = storage::get_view<domain::video_room_aggregate>(rt_.views(), app, std::to_string(p.room_id));
+  if (room && room->state.vod_state == domain::vod_state::not_archived)
+    return; // kept: the room's end wakes the follower
+
   if (p.state != domain::post_state::archiving) {
     // The post is done; its room follows (a crash may have come between the two).
-    const auto room = storage::get_view<domain::video_room_aggregate>(rt_.views(), app, std::to_string(p.room_id));
     if (room && room->state.vod_state == domain::vod_state::archiving) {
       domain::video_room_aggregate::command cmd =
           p.state == domain::post_state::archived
@@ -242,12 +249,16 @@ void archiver::consider(const key& k) {
   running_.insert(k);
   jobs_[k] = std::thread([this, k] {
     pthread_setname_np(pthread_self(), "archive");
+    // The decoding here yields to live work too, as the encoders do (this thread only, on Linux).
+    if (opts_.nice != 0)
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), opts_.nice);
     run_job(k);
   });
 }
 
 void archiver::run_job(key k) {
-  const auto [app, id] = k;
+  const domain::app_id app = k.first;
+  const std::int64_t id = k.second;
   const std::string post_id = std::to_string(id);
   bool ok = false;
   struct done_guard {
@@ -292,7 +303,7 @@ void archiver::run_job(key k) {
     if (rec.state == domain::recording_state::failed && !rec.error.empty())
       why += " (its recording failed: " + rec.error + ")";
     else if (rec.state == domain::recording_state::not_started)
-      why += " (no publisher was live between Start Live and End Live)";
+      why += " (its recording never started)";
     return fail("NOTHING_RECORDED", why);
   }
 

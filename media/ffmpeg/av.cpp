@@ -1,8 +1,41 @@
 #include "media/ffmpeg/av.hpp"
 
+#include <algorithm>
+#include <cstdarg>
 #include <new>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
 
 namespace onair::media::ffmpeg {
+namespace {
+
+// FFmpeg's own messages go to onair's log, not to stderr: its errors (most are recovered from, a
+// damaged frame skipped) as warnings, its warnings at debug, the rest not at all.
+void log_line(void* avcl, int level, const char* fmt, va_list args) {
+  if (level > AV_LOG_WARNING)
+    return;
+  const auto spd = level <= AV_LOG_ERROR ? spdlog::level::warn : spdlog::level::debug;
+  if (!spdlog::should_log(spd))
+    return;
+  char line[1024];
+  thread_local int print_prefix = 1;
+  const int n = av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &print_prefix);
+  if (n <= 0)
+    return;
+  std::string_view text{line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1)};
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.remove_suffix(1);
+  if (!text.empty())
+    spdlog::log(spd, "ffmpeg: {}", text);
+}
+
+[[maybe_unused]] const bool log_routed = [] {
+  av_log_set_callback(&log_line);
+  return true;
+}();
+
+} // namespace
 
 std::string error_text(int rc) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
