@@ -269,6 +269,22 @@ std::optional<domain::error> read_member_fields(const json& body, member_fields&
 
 } // namespace
 
+namespace {
+
+// (beyond) While a post is ARCHIVING, its playUrl plays the recording as it is (the original
+// rendition, /vod/{id}/index.m3u8 over the recording's parts) once anything is recorded.
+bool recording_playable(const rest_context& ctx, const domain::video_post& p) {
+  if (p.state != domain::post_state::archiving)
+    return false;
+  const auto where = storage::find_by(ctx.rt.views(), "video_post", std::to_string(p.id));
+  if (!where)
+    return false;
+  const auto b = storage::get_view<domain::broadcast_aggregate>(ctx.rt.views(), where->app, std::to_string(p.broadcast_id));
+  return b && !b->state.recording.parts.empty();
+}
+
+} // namespace
+
 json post_json(const rest_context& ctx, const domain::video_post& p) {
   // URLs are absolute once archived; a relative one is served by this server.
   const auto url = [&](const std::string& u) -> json {
@@ -295,7 +311,8 @@ json post_json(const rest_context& ctx, const domain::video_post& p) {
               {"durationMs", p.duration_ms},
               {"original", original},
               {"renditions", renditions},
-              {"playUrl", url(p.play_url)},
+              {"playUrl", p.play_url.empty() && recording_playable(ctx, p) ? url("/vod/" + std::to_string(p.id) + "/index.m3u8")
+                                                                           : url(p.play_url)},
               {"dashPlayUrl", url(p.dash_play_url)},
               {"thumbnailUrl", url(p.thumbnail_url)},
               {"createdAt", time_json(p.created_at)},

@@ -5,7 +5,6 @@
 // Lookups and opens run off the loop (runtime::post); thumbnails asked with ?time=&width= are
 // made from original.mp4 on a thread of their own, a few waiting at most.
 #include "api/routes.hpp"
-#include "api/http_conditions.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -32,9 +32,11 @@
 #include <event2/keyvalq_struct.h>
 #include <spdlog/spdlog.h>
 
+#include "api/http_conditions.hpp"
 #include "api/rest.hpp"
 #include "api/work_pool.hpp"
 #include "media/ffmpeg/thumbnail.hpp"
+#include "media/vod/recording_playlist.hpp"
 #include "storage/views.hpp"
 
 namespace onair::api {
@@ -44,6 +46,8 @@ namespace fs = std::filesystem;
 
 constexpr const char* immutable = "public, max-age=31536000, immutable";
 constexpr const char* one_day = "public, max-age=86400";
+// Where a post's recording parts are served from, beside its archive: /vod/{id}/rec/part-0001.mp4.
+constexpr std::string_view recording_folder = "rec";
 // Thumbnails waiting for the thumbnail thread, beyond which a request is told to come back.
 constexpr int max_waiting_thumbnails = 8;
 
@@ -222,7 +226,8 @@ evbuffer* file_body(file_handle fd, std::uint64_t first, std::uint64_t length) {
 }
 
 // The answer for an open file: 304, 416, 206 or 200, the body a file segment.
-void send_file(evhttp_request* req, vod_file f, const std::string& name, const conditions& c, std::time_t mtime) {
+void send_file(evhttp_request* req, vod_file f, const std::string& name, const conditions& c, std::time_t mtime,
+               const char* cache_control = immutable) {
   send_at_once(req);
   evkeyvalq* h = evhttp_request_get_output_headers(req);
   add_cors(h);
@@ -251,7 +256,7 @@ void send_file(evhttp_request* req, vod_file f, const std::string& name, const c
   }
   evhttp_add_header(h, "ETag", f.etag.c_str());
   evhttp_add_header(h, "Last-Modified", f.last_modified.c_str());
-  evhttp_add_header(h, "Cache-Control", immutable);
+  evhttp_add_header(h, "Cache-Control", cache_control);
   if (fresh)
     return evhttp_send_reply(req, 304, nullptr, nullptr);
   evhttp_add_header(h, "Content-Type", content_type_of(name));
@@ -291,21 +296,16 @@ struct opened {
   http_response error;
 };
 
-opened open_vod_file(const rest_context& ctx, std::int64_t post_id, const std::string& relative) {
+// Opens a file (off the loop): the file, or the error answer (`what` names it in a 404).
+opened open_file(const fs::path& path, const std::string& what) {
   opened out;
-  const auto folder = post_folder(ctx, post_id);
-  if (!folder) {
-    out.error = error_response(404, "VIDEO_POST_NOT_FOUND", "video post " + std::to_string(post_id) + " not found");
-    return out;
-  }
-  const auto path = *folder / relative;
   out.path = path;
   file_handle fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
   struct stat st {};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     const int err = errno;
     if (fd.get() >= 0 || err == ENOENT || err == ENOTDIR || err == ELOOP || err == EISDIR) {
-      out.error = not_found("video post " + std::to_string(post_id) + " has no " + relative);
+      out.error = not_found(what);
     } else {
       spdlog::error("vod: cannot open {}: {}", path.string(), std::strerror(err));
       out.error = error_of(domain::make_error(domain::error_code::storage_failure, "cannot open " + path.string()));
@@ -322,6 +322,79 @@ opened open_vod_file(const rest_context& ctx, std::int64_t post_id, const std::s
   out.mtime = st.st_mtim.tv_sec;
   out.file = std::move(f);
   return out;
+}
+
+opened open_vod_file(const rest_context& ctx, std::int64_t post_id, const std::string& relative) {
+  const auto folder = post_folder(ctx, post_id);
+  if (!folder) {
+    opened out;
+    out.error = error_response(404, "VIDEO_POST_NOT_FOUND", "video post " + std::to_string(post_id) + " not found");
+    return out;
+  }
+  return open_file(*folder / relative, "video post " + std::to_string(post_id) + " has no " + relative);
+}
+
+// The recording a post is made from: its parts on disk, as the broadcast's view lists them.
+struct post_recording {
+  bool archiving = false;     // the post is ARCHIVING: its index.m3u8 is the recording's
+  bool complete = false;      // the recorder is done: the parts no longer change
+  fs::path folder;
+  std::vector<media::vod::recorded_part> parts;
+};
+
+std::optional<post_recording> recording_of(const rest_context& ctx, std::int64_t post_id) {
+  if (ctx.vod_dir.empty())
+    return std::nullopt;
+  const auto id = std::to_string(post_id);
+  const auto& views = ctx.rt.views();
+  const auto where = storage::find_by(views, "video_post", id);
+  if (!where)
+    return std::nullopt;
+  const auto post = storage::get_view<domain::video_post_aggregate>(views, where->app, id);
+  if (!post || !post->state.present())
+    return std::nullopt;
+  const auto b = storage::get_view<domain::broadcast_aggregate>(views, where->app, std::to_string(post->state.broadcast_id));
+  if (!b || b->state.recording.path.empty())
+    return std::nullopt;
+  post_recording r;
+  r.archiving = post->state.state == domain::post_state::archiving;
+  r.complete = b->state.recording.state == domain::recording_state::complete ||
+               b->state.recording.state == domain::recording_state::failed;
+  r.folder = fs::path{ctx.vod_dir}.parent_path() / b->state.recording.path;
+  for (const auto& part : b->state.recording.parts)
+    r.parts.push_back({r.folder / part.file, std::string{recording_folder} + "/" + part.file,
+                       static_cast<double>(part.end_ms) / 1000});
+  return r;
+}
+
+// A file of the post's recording (rec/part-0001.mp4): one of its parts, nothing else.
+void serve_recording_part(const rest_context& ctx, std::int64_t post_id, const std::string& file, opened& out,
+                          bool& complete) {
+  const auto rec = recording_of(ctx, post_id);
+  const auto named = [&](const media::vod::recorded_part& p) { return p.file.filename() == file; };
+  if (!rec || std::none_of(rec->parts.begin(), rec->parts.end(), named)) {
+    out.error = not_found("video post " + std::to_string(post_id) + " has no recording part " + file);
+    return;
+  }
+  complete = rec->complete;
+  out = open_file(rec->folder / file, "video post " + std::to_string(post_id) + " has no recording part " + file);
+}
+
+// While the post is ARCHIVING, its index.m3u8: the recording as it lies on disk (nothing once the
+// archive is there, or when nothing is recorded).
+std::optional<http_response> recording_index(const rest_context& ctx, std::int64_t post_id) {
+  const auto rec = recording_of(ctx, post_id);
+  if (!rec || !rec->archiving)
+    return std::nullopt;
+  auto text = media::vod::recording_playlist(rec->parts);
+  if (!text)
+    return std::nullopt;
+  http_response r;
+  r.content_type = "application/vnd.apple.mpegurl";
+  r.body = std::move(*text);
+  // The same URL is the archive's master playlist once ARCHIVED: never kept.
+  r.headers = {{"Cache-Control", "no-store"}};
+  return r;
 }
 
 // ?time=S (seconds, decimal) and ?width=W of an on-demand thumbnail; bad values name the parameter.
@@ -417,11 +490,21 @@ void install_vod_routes(http_server& http, rest_context& ctx) {
     if (!made) {
       ctx.rt.post([&ctx, &loop, raw, id = *id, relative = folder.empty() ? file : folder + "/" + file,
                    c = std::move(c)] {
-        auto o = std::make_shared<opened>(open_vod_file(ctx, id, relative));
-        answer_on(loop, raw, [o, relative, c](evhttp_request* req) {
+        auto o = std::make_shared<opened>();
+        bool stable = true;
+        if (relative.starts_with(std::string{recording_folder} + "/"))
+          serve_recording_part(ctx, id, relative.substr(std::string_view{recording_folder}.size() + 1), *o, stable);
+        else
+          *o = open_vod_file(ctx, id, relative);
+        if (!o->file && relative == "index.m3u8" && o->error.status == 404)
+          if (auto playlist = recording_index(ctx, id)) {
+            auto resp = std::make_shared<http_response>(std::move(*playlist));
+            return answer_on(loop, raw, [resp, head = c.head](evhttp_request* req) { send_plain(req, *resp, head); });
+          }
+        answer_on(loop, raw, [o, relative, c, stable](evhttp_request* req) {
           if (!o->file)
             return send_plain(req, o->error, c.head);
-          send_file(req, std::move(*o->file), relative, c, o->mtime);
+          send_file(req, std::move(*o->file), relative, c, o->mtime, stable ? immutable : "no-cache");
         });
       });
       return;

@@ -1,7 +1,8 @@
 // Every ended broadcast becomes a VOD, through the real binary and the REST API only: ffmpeg
 // publishes (with a gap), End Live, and the video post reaches ARCHIVED with a VOD that ffprobe
-// plays over HLS, DASH and MP4; a forced end archives what was recorded; onair killed
-// mid-broadcast or mid-archive still ends ARCHIVED; a deleted post's files go.
+// plays over HLS, DASH and MP4; while ARCHIVING it plays the recording as it is; a forced end
+// archives what was recorded; onair killed mid-broadcast or mid-archive still ends ARCHIVED; a
+// deleted post's files go.
 #include "e2e.hpp"
 #include "file_probe.hpp"
 #include "media/record/checkpoint.hpp"
@@ -212,7 +213,7 @@ BOOST_AUTO_TEST_CASE(a_kill_mid_broadcast_and_a_kill_mid_archive_still_end_archi
   BOOST_TEST_REQUIRE(api->get(b.room_path).body["videoRoomState"] == "LIVE_INACTIVE");
   // and the publisher returns for 8 s before the broadcast ends
   const auto k = api->get("/v2/apps/me/stream-keys/" + std::to_string(b.key_id)).body;
-  auto pub = std::make_unique<background>(publish_sized(ingest_url(k), 1280, 720, 8), s.dir.path() / "pub2.log");
+  auto pub = std::make_unique<background>(publish_sized(ingest_url(k), 640, 360, 8), s.dir.path() / "pub2.log");
   BOOST_TEST_REQUIRE(eventually([&] { return !pub->running(); }, 30s), pub->output());
   BOOST_TEST_REQUIRE(eventually([&] {
     return api->get("/v2/apps/me/stream-keys/" + std::to_string(b.key_id)).body.value("streamKeyState", "") ==
@@ -220,6 +221,14 @@ BOOST_AUTO_TEST_CASE(a_kill_mid_broadcast_and_a_kill_mid_archive_still_end_archi
   }));
   BOOST_TEST_REQUIRE(api->post(b.room_path + "/rtmp-broadcast/state/ended", nullptr).status == 200);
   const auto post_id = api->get(b.room_path).body["videoPost"]["id"].get<std::int64_t>();
+  // While its archive is being made, the post already plays the recording as it is
+  const auto archiving = api->get(posts_path(post_id)).body;
+  BOOST_TEST_REQUIRE(archiving["videoPostState"] == "ARCHIVING", archiving.dump());
+  BOOST_TEST_REQUIRE(archiving["playUrl"].is_string(), archiving.dump());
+  BOOST_TEST(archiving["dashPlayUrl"].is_null());
+  const auto early = probe_file(archiving["playUrl"].get<std::string>());
+  BOOST_TEST(early.errors == "", early.errors);
+  BOOST_TEST(early.duration >= 3.0 + 8.0 - 1.5, early.duration);
   // and killed again while the archive is being made
   const auto partial = s.data / "vod" / "1" / (std::to_string(post_id) + ".partial");
   BOOST_TEST_REQUIRE(eventually([&] { return fs::exists(partial / "original.mp4"); }, 60s));

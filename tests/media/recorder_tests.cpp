@@ -23,6 +23,7 @@
 #include "media/flv/tag.hpp"
 #include "media/record/checkpoint.hpp"
 #include "media/record/recorder.hpp"
+#include "media/vod/recording_playlist.hpp"
 
 using namespace onair::media;
 using onair::testing::eventually;
@@ -389,6 +390,64 @@ BOOST_AUTO_TEST_CASE(a_codec_the_recording_cannot_take_is_left_out) {
   const auto probe = probe_file(out.path / "part-0001.mp4");
   BOOST_TEST(probe.errors == "");
   BOOST_TEST(probe.duration == 3.0, boost::test_tools::tolerance(0.1));
+}
+
+// While its VOD is made, a recording plays as it lies on disk (media/vod/recording_playlist.hpp).
+std::vector<onair::media::vod::recorded_part> parts_of(const fs::path& dir, const record::progress& p) {
+  std::vector<onair::media::vod::recorded_part> out;
+  for (const auto& part : p.parts)
+    out.push_back({dir / part.file, part.file, static_cast<double>(part.end_ms) / 1000});
+  return out;
+}
+
+double listed_seconds(const std::string& playlist) {
+  double total = 0;
+  for (std::size_t at = playlist.find("#EXTINF:"); at != std::string::npos; at = playlist.find("#EXTINF:", at + 1))
+    total += std::atof(playlist.c_str() + at + 8);
+  return total;
+}
+
+BOOST_AUTO_TEST_CASE(a_recording_with_a_gap_plays_by_byte_range_as_it_lies_on_disk) {
+  // Given a recording of two publishes, a gap between
+  auto& src = source();
+  temp_dir out;
+  recording r{out.path};
+  r.publish(src.b);
+  r.publish(src.b, 10'000);
+  r.finish();
+  BOOST_REQUIRE(r.heard->finished);
+  // When its playlist is made
+  const auto text = onair::media::vod::recording_playlist(parts_of(out.path, *r.heard->finished), 2.0);
+  BOOST_TEST_REQUIRE(text.has_value());
+  // Then a player reads every frame of it, the gap gone
+  std::ofstream{out.path / "index.m3u8"} << *text;
+  const auto p = probe_file(out.path / "index.m3u8");
+  BOOST_TEST(p.errors == "", p.errors);
+  BOOST_TEST(p.frames == static_cast<long>(2 * video_frames(src.b)));
+  const double recorded = static_cast<double>(r.heard->finished->duration_ms()) / 1000;
+  BOOST_TEST(std::abs(p.duration - recorded) <= 0.2, p.duration << " vs " << recorded);
+  BOOST_TEST(std::abs(listed_seconds(*text) - recorded) <= 0.1, *text);
+}
+
+BOOST_AUTO_TEST_CASE(a_recording_of_two_parts_plays_each_with_its_own_init_and_a_discontinuity) {
+  // Given a recording whose publisher came back at another size (two parts)
+  auto& src = source();
+  temp_dir out;
+  recording r{out.path};
+  r.publish(src.b);
+  r.publish(src.wide);
+  r.finish();
+  BOOST_REQUIRE(r.heard->finished);
+  BOOST_REQUIRE(r.heard->finished->parts.size() == 2u);
+  // When its playlist is made
+  const auto text = onair::media::vod::recording_playlist(parts_of(out.path, *r.heard->finished), 2.0);
+  BOOST_TEST_REQUIRE(text.has_value());
+  // Then each part has its map, a discontinuity between, and the listed time is the recording's
+  BOOST_TEST(text->find("#EXT-X-MAP:URI=\"part-0001.mp4\",BYTERANGE=") != std::string::npos, *text);
+  BOOST_TEST(text->find("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"part-0002.mp4\",BYTERANGE=") != std::string::npos,
+             *text);
+  const double recorded = static_cast<double>(r.heard->finished->duration_ms()) / 1000;
+  BOOST_TEST(std::abs(listed_seconds(*text) - recorded) <= 0.1, *text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

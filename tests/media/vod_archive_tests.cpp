@@ -10,6 +10,7 @@
 
 #include "file_probe.hpp"
 #include "media/vod/archive.hpp"
+#include "media/vod/recording_playlist.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -24,7 +25,7 @@ namespace {
 // A recording part: MP4 of H.264 (1 s GOP) and AAC, its timeline starting `offset_s` in (the
 // recorder writes fragmented MP4; the reader takes either, and the CLI shifts only a plain one).
 fs::path make_part(const fs::path& dir, const std::string& name, int width, int height, double seconds,
-                   double offset_s, bool video = true) {
+                   double offset_s, bool video = true, bool fragmented = false) {
   const auto file = dir / name;
   const std::string size = std::to_string(width) + "x" + std::to_string(height);
   const std::string t = std::to_string(seconds);
@@ -34,7 +35,9 @@ fs::path make_part(const fs::path& dir, const std::string& name, int width, int 
   cmd += "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=" + t + " ";
   if (video)
     cmd += "-c:v libx264 -preset ultrafast -g 30 -bf 0 ";
-  cmd += "-c:a aac -output_ts_offset " + std::to_string(offset_s) + " -f mp4 '" + file.string() + "' 2>&1";
+  cmd += "-c:a aac -output_ts_offset " + std::to_string(offset_s) +
+         (fragmented ? " -movflags +frag_keyframe+empty_moov+default_base_moof" : "") + " -f mp4 '" + file.string() +
+         "' 2>&1";
   const auto out = shell_output(cmd);
   BOOST_REQUIRE_MESSAGE(fs::exists(file), cmd << "\n" << out);
   return file;
@@ -138,6 +141,31 @@ BOOST_AUTO_TEST_CASE(an_archive_told_to_stop_stops) {
   const auto out = make_archive(spec);
   BOOST_TEST_REQUIRE(!out.result.has_value());
   BOOST_TEST(out.failure.code == "ARCHIVE_STOPPED");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A recording played as it lies on disk while its VOD is made (media/vod/recording_playlist.hpp;
+// over real recorder parts in recorder_tests.cpp).
+BOOST_AUTO_TEST_SUITE(recording_playlist)
+
+BOOST_AUTO_TEST_CASE(a_part_without_a_whole_fragment_gives_no_playlist) {
+  // Given a part cut short inside its first fragment
+  temp_dir d{"onair-recpl"};
+  const auto part = make_part(d.path, "part-0001.mp4", 640, 360, 2, 0, true, true);
+  const auto idx = onair::media::vod::index_part(
+      [&](std::uint64_t offset, std::span<std::uint8_t> out) {
+        std::ifstream in{part, std::ios::binary};
+        in.seekg(static_cast<std::streamoff>(offset));
+        in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+        return static_cast<std::size_t>(in.gcount()) == out.size();
+      },
+      fs::file_size(part));
+  BOOST_TEST_REQUIRE(idx.has_value());
+  BOOST_TEST_REQUIRE(idx->fragments.size() >= 2u);
+  fs::resize_file(part, idx->fragments[0].offset + idx->fragments[0].size / 2);
+  // Then there is nothing to play yet
+  BOOST_TEST(!onair::media::vod::recording_playlist({{part, "part-0001.mp4", 2.0}}).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
