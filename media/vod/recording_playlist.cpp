@@ -129,7 +129,7 @@ std::optional<double> start_of(std::span<const std::uint8_t> moof, const std::ma
 
 std::optional<std::vector<std::uint8_t>> read_box(const read_at& read, std::uint64_t offset, std::uint64_t size) {
   std::vector<std::uint8_t> b(static_cast<std::size_t>(size));
-  if (!read(offset, b))
+  if (!b.empty() && !read(offset, b))
     return std::nullopt;
   return b;
 }
@@ -158,7 +158,7 @@ std::optional<part_index> index_part(const read_at& read, std::uint64_t whole) {
     }
     if (size < header || size > whole - at)
       break; // torn, or past what is whole
-    if (type == fourcc("moov")) {
+    if (type == fourcc("moov") && out.init_size == 0) { // a part has one init: the first
       if (size - header > max_moov)
         return std::nullopt;
       auto body = read_box(read, at + header, size - header);

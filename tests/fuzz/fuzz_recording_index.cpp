@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto read = [&](std::uint64_t offset, std::span<std::uint8_t> out) {
     if (offset > size || out.size() > size - offset)
       return false;
-    std::memcpy(out.data(), data + offset, out.size());
+    if (!out.empty())
+      std::memcpy(out.data(), data + offset, out.size());
     return true;
   };
   const auto idx = onair::media::vod::index_part(read, size);
