@@ -33,6 +33,8 @@ struct rest_context {
   std::function<std::vector<rendition>(domain::app_id, std::int64_t key_id)> cmaf_renditions{};
 };
 
+// /v2/apps/me: the app and its settings (GET, PATCH)
+void install_app_routes(http_server& http, rest_context& ctx);
 // /v2/apps/me/members…, /v2/apps/me/stream-keys…, /v2/apps/me/transcoding-profiles…, /v2/apps/me/video-posts…
 void install_member_routes(http_server& http, rest_context& ctx);
 // /v2/apps/me/video-rooms…

@@ -1,4 +1,5 @@
-// /v2/apps/me/members…, /stream-keys…, /transcoding-profiles…, /video-posts… (api.md).
+// /v2/apps/me (the app and its settings), /v2/apps/me/members…, /stream-keys…, /transcoding-profiles…,
+// /video-posts… (api.md).
 // Reads come from the views (committed with the events, so a GET after a write sees it); writes
 // ask the aggregate (or the process manager for flows) and answer from the outcome's state.
 #include <charconv>
@@ -542,6 +543,19 @@ void install_profiles(http_server& http, rest_context& ctx) {
   }));
 }
 
+// ---- the app (/v2/apps/me)
+
+json app_json(const domain::app& a) {
+  return json{{"id", a.id},
+              {"name", a.name},
+              {"createdAt", domain::to_iso8601(a.created_at)},
+              {"lastModifiedAt", domain::to_iso8601(a.last_modified_at)},
+              {"settings", json{{"defaultMode", std::string{domain::to_string(a.default_mode)}},
+                                {"defaultProfileId", a.default_profile_id},
+                                {"reconnectWindowSeconds", a.reconnect_window_s}}}};
+}
+
+
 // ---- video posts
 
 void install_posts(http_server& http, rest_context& ctx) {
@@ -608,6 +622,41 @@ void install_posts(http_server& http, rest_context& ctx) {
 }
 
 } // namespace
+
+void install_app_routes(http_server& http, rest_context& ctx) {
+  const std::string me = "/v2/apps/me";
+
+  http.route("GET", me, for_app(ctx, [](const http_request&, const domain::app& app, responder respond) {
+               respond(json_response(200, app_json(app).dump()));
+             }));
+
+  // {"settings": {defaultMode?, defaultProfileId?, reconnectWindowSeconds?}}: what is given changes.
+  http.route("PATCH", me, for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
+               auto body = parse_json_object(req.body);
+               if (!body)
+                 return respond(error_of(body.error()));
+               if (auto st = only_fields(*body, {"settings"}); !st)
+                 return respond(error_of(st.error()));
+               const auto settings = body->find("settings");
+               if (settings == body->end() || !settings->is_object())
+                 return respond(error_of(
+                     make_error(error_code::invalid_parameter, "settings must be an object", "settings")));
+               if (auto st = only_fields(*settings, {"defaultMode", "defaultProfileId", "reconnectWindowSeconds"}); !st)
+                 return respond(error_of(st.error()));
+               domain::change_app_settings cmd;
+               if (auto err = first_error({read_enum(*settings, "defaultMode", cmd.default_mode),
+                                           read_int(*settings, "defaultProfileId", cmd.default_profile_id),
+                                           read_int(*settings, "reconnectWindowSeconds", cmd.reconnect_window_s)}))
+                 return respond(error_of(*err));
+               ctx.rt.ask<domain::app_aggregate>(
+                   actors::address{0, app.api_key}, std::move(cmd),
+                   [respond](domain::result<actors::outcome<domain::app_aggregate>> r) {
+                     if (!r)
+                       return respond(error_of(r.error()));
+                     respond(json_response(200, app_json(r->state).dump()));
+                   });
+             }));
+}
 
 void install_member_routes(http_server& http, rest_context& ctx) {
   install_members(http, ctx);

@@ -21,6 +21,7 @@
 #include "media/cmaf/http.hpp"
 #include "media/cmaf/playlist.hpp"
 #include "actors/archiver.hpp"
+#include "actors/reconnect_windows.hpp"
 #include "actors/recordings.hpp"
 #include "media/fanout/counters.hpp"
 #include "media/fanout/hub.hpp"
@@ -168,6 +169,10 @@ domain::result<std::uint16_t> server::start() {
   }
   archiver_ = std::make_unique<actors::archiver>(*rt_, ao);
   archiver_->start();
+  // (beyond) Rooms left LIVE_INACTIVE past their app's reconnect window end themselves.
+  reconnect_ = std::make_unique<actors::reconnect_windows>(
+      *rt_, [rt = rt_.get()](domain::app_id app) { return actors::reconnect_windows::window_of(rt->views(), app); });
+  reconnect_->start();
   rtmp_ = std::make_unique<media::rtmp::server>(rc, *ingest_, *media_stats_);
   try {
     rtmp_->start();
@@ -232,6 +237,7 @@ void server::stop() {
     fs::remove(fs::path{cfg_.data_dir} / "admin.token", ec);
   }
   rtmp_.reset();
+  reconnect_.reset();
   archiver_.reset();   // archives in hand stop; the next start makes them again
   recordings_.reset(); // recorders stop; what they synced is taken up on the next start
   cmaf_.reset();
@@ -302,6 +308,7 @@ void server::install_routes() {
            (archiver_ ? archiver_->prometheus_text() : std::string{});
   };
   // REST resources (api/routes.hpp); each family adds its own line here.
+  install_app_routes(*http_, *rest_);
   install_member_routes(*http_, *rest_);
   install_room_routes(*http_, *rest_);
   install_event_routes(*http_, *rest_);

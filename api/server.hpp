@@ -34,6 +34,7 @@ namespace onair::actors {
 class ingest;
 class recordings;
 class archiver;
+class reconnect_windows;
 class cmaf_streams;
 }
 
@@ -73,6 +74,7 @@ private:
   std::unique_ptr<actors::recordings> recordings_;
   std::unique_ptr<actors::cmaf_streams> cmaf_;
   std::unique_ptr<actors::archiver> archiver_;
+  std::unique_ptr<actors::reconnect_windows> reconnect_;
   std::unique_ptr<media::rtmp::server> rtmp_;
   std::uint16_t rtmp_port_ = 0;
   std::string admin_token_;

@@ -41,12 +41,18 @@ result<events> app_aggregate::decide(const command& cmd, const state& s, const c
             if (c.default_profile_id)
               if (auto err = validate_live_profile(*c.default_profile_id, "defaultProfileId"))
                 return *std::move(err);
+            if (c.reconnect_window_s && (*c.reconnect_window_s < 0 || *c.reconnect_window_s > max_reconnect_window_s))
+              return make_error(error_code::invalid_parameter,
+                                "reconnectWindowSeconds must be 0 (off) to " + std::to_string(max_reconnect_window_s),
+                                "reconnectWindowSeconds");
             app_settings_changed ev{.at = ctx.now};
             if (c.default_mode && *c.default_mode != s.default_mode)
               ev.default_mode = c.default_mode;
             if (c.default_profile_id && *c.default_profile_id != s.default_profile_id)
               ev.default_profile_id = c.default_profile_id;
-            if (!ev.default_mode && !ev.default_profile_id)
+            if (c.reconnect_window_s && *c.reconnect_window_s != s.reconnect_window_s)
+              ev.reconnect_window_s = c.reconnect_window_s;
+            if (!ev.default_mode && !ev.default_profile_id && !ev.reconnect_window_s)
               return events{};
             return events{ev};
           },
@@ -79,6 +85,8 @@ app app_aggregate::evolve(state s, const event& ev) {
                      s.default_mode = *e.default_mode;
                    if (e.default_profile_id)
                      s.default_profile_id = *e.default_profile_id;
+                   if (e.reconnect_window_s)
+                     s.reconnect_window_s = *e.reconnect_window_s;
                    s.last_modified_at = e.at;
                  },
              },

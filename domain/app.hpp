@@ -29,6 +29,9 @@ struct app {
   std::string signing_key{};
   output_mode default_mode = output_mode::rtmp;
   std::int64_t default_profile_id = default_live_profile_id;
+  // (beyond) A room LIVE_INACTIVE longer than this ends itself and is archived; 0: never (as the
+  // vendor behaves).
+  std::int64_t reconnect_window_s = 0;
   timestamp created_at{};
   timestamp last_modified_at{};
 
@@ -42,6 +45,7 @@ struct app {
                       field("signingKey", &app::signing_key),
                       field("defaultMode", &app::default_mode),
                       field("defaultProfileId", &app::default_profile_id),
+                      field("reconnectWindowSeconds", &app::reconnect_window_s),
                       field("createdAt", &app::created_at),
                       field("lastModifiedAt", &app::last_modified_at)};
   }
@@ -75,15 +79,19 @@ struct rotate_secret {
   }
 };
 
+// reconnectWindowSeconds: 0 (off) to 86400, else INVALID_PARAMETER.
 struct change_app_settings {
   std::optional<output_mode> default_mode{};
   std::optional<std::int64_t> default_profile_id{};
+  std::optional<std::int64_t> reconnect_window_s{};
 
   static constexpr auto fields() {
     return std::tuple{field("defaultMode", &change_app_settings::default_mode),
-                      field("defaultProfileId", &change_app_settings::default_profile_id)};
+                      field("defaultProfileId", &change_app_settings::default_profile_id),
+                      field("reconnectWindowSeconds", &change_app_settings::reconnect_window_s)};
   }
 };
+inline constexpr std::int64_t max_reconnect_window_s = 86'400;
 
 // ---- events
 struct app_created {
@@ -127,11 +135,13 @@ struct app_settings_changed {
   static constexpr std::string_view type = "app.settings_changed";
   std::optional<output_mode> default_mode{};
   std::optional<std::int64_t> default_profile_id{};
+  std::optional<std::int64_t> reconnect_window_s{};
   timestamp at{};
 
   static constexpr auto fields() {
     return std::tuple{field("defaultMode", &app_settings_changed::default_mode),
                       field("defaultProfileId", &app_settings_changed::default_profile_id),
+                      field("reconnectWindowSeconds", &app_settings_changed::reconnect_window_s),
                       field("at", &app_settings_changed::at)};
   }
   friend bool operator==(const app_settings_changed&, const app_settings_changed&) = default;

@@ -203,10 +203,17 @@ video_room video_room_aggregate::evolve(state s, const event& ev) {
                    s.mode = e.mode;
                    s.live_started_at = e.at;
                  },
-                 [&](const live_paused&) { s.state = room_state::live_inactive; },
-                 [&](const live_resumed&) { s.state = room_state::live; },
+                 [&](const live_paused& e) {
+                   s.state = room_state::live_inactive;
+                   s.live_paused_at = e.at;
+                 },
+                 [&](const live_resumed&) {
+                   s.state = room_state::live;
+                   s.live_paused_at.reset();
+                 },
                  [&](const live_ended& e) {
                    s.state = room_state::ended;
+                   s.live_paused_at.reset();
                    s.vod_state = vod_state::archiving;
                    s.video_post_id = e.video_post_id;
                    s.live_ended_at = e.at;
@@ -236,6 +243,12 @@ video_room video_room_aggregate::evolve(state s, const event& ev) {
              ev);
   s.last_modified_at = std::visit([](const auto& e) { return e.at; }, ev);
   return s;
+}
+
+std::optional<timestamp> reconnect_deadline(const video_room& r, std::int64_t window_s) {
+  if (window_s <= 0 || r.state != room_state::live_inactive || !r.live_paused_at)
+    return std::nullopt;
+  return timestamp{r.live_paused_at->ms + window_s * 1000};
 }
 
 } // namespace onair::domain

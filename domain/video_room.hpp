@@ -84,6 +84,7 @@ struct video_room {
   std::optional<timestamp> cancelled_at{};
   std::optional<timestamp> live_started_at{};
   std::optional<timestamp> live_ended_at{};
+  std::optional<timestamp> live_paused_at{}; // while LIVE_INACTIVE: since when
   std::optional<timestamp> vod_archived_at{};
   std::optional<std::int64_t> stream_key_id{};   // set by Start Live, kept after the end
   std::optional<std::int64_t> broadcast_id{};
@@ -115,6 +116,7 @@ struct video_room {
                       field("cancelledAt", &video_room::cancelled_at),
                       field("liveStartedAt", &video_room::live_started_at),
                       field("liveEndedAt", &video_room::live_ended_at),
+                      field("livePausedAt", &video_room::live_paused_at),
                       field("vodArchivedAt", &video_room::vod_archived_at),
                       field("streamKeyId", &video_room::stream_key_id),
                       field("broadcastId", &video_room::broadcast_id),
@@ -402,5 +404,9 @@ struct video_room_aggregate {
   static state evolve(state s, const event& ev);
 };
 static_assert(aggregate<video_room_aggregate>);
+
+// (beyond) When a room LIVE_INACTIVE ends itself under its app's reconnect window (seconds; 0:
+// never): its pause plus the window. Nothing for a room not LIVE_INACTIVE or a window off.
+[[nodiscard]] std::optional<timestamp> reconnect_deadline(const video_room& r, std::int64_t window_s);
 
 } // namespace onair::domain

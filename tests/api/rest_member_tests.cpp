@@ -259,6 +259,42 @@ BOOST_AUTO_TEST_CASE(members_upsert_read_patch_list_delete_validate_and_authenti
   BOOST_TEST(srv.stop() == 0, srv.stderr_text());
 }
 
+BOOST_AUTO_TEST_CASE(the_app_reads_and_changes_its_settings_as_events) {
+  temp_dir dir;
+  server_process srv{dir.path() / "data"};
+  srv.wait_ready();
+  const auto a = first_app(srv);
+
+  // GET /v2/apps/me: the app, its defaults, no secret
+  const auto me = body_of(a.get(""));
+  BOOST_TEST(me["id"].is_number_integer());
+  BOOST_TEST(!me["name"].get<std::string>().empty());
+  BOOST_TEST(me["settings"] == json({{"defaultMode", "RTMP"}, {"defaultProfileId", 1}, {"reconnectWindowSeconds", 0}}));
+  BOOST_TEST(!me.contains("apiSecret"));
+  BOOST_TEST(!me.contains("secretHash"));
+  check_error(client{srv, ""}.get(""), 401, "UNAUTHORIZED");
+
+  // PATCH: what is given changes, the rest stays; the answer and a later GET agree
+  auto changed = a.patch("", json{{"settings", {{"defaultMode", "CMAF"}, {"reconnectWindowSeconds", 90}}}});
+  BOOST_TEST_REQUIRE(changed.status == 200, changed.body);
+  BOOST_TEST(body_of(changed)["settings"] ==
+             json({{"defaultMode", "CMAF"}, {"defaultProfileId", 1}, {"reconnectWindowSeconds", 90}}));
+  BOOST_TEST(body_of(a.get(""))["settings"]["reconnectWindowSeconds"] == 90);
+  // and a key made from now on defaults to the app's mode
+  BOOST_TEST_REQUIRE(a.post("/members", json{{"appUserId", "newcomer"}}).status / 100 == 2);
+  BOOST_TEST(body_of(a.get("/members/newcomer/stream-key"))["defaultMode"] == "CMAF");
+
+  // refusals name the field
+  check_error(a.patch("", json{{"settings", {{"reconnectWindowSeconds", -5}}}}), 400, "INVALID_PARAMETER",
+              "reconnectWindowSeconds");
+  check_error(a.patch("", json{{"settings", {{"defaultMode", "HLS"}}}}), 400, "INVALID_PARAMETER", "defaultMode");
+  check_error(a.patch("", json{{"settings", {{"defaultProfileId", 99}}}}), 404, "TRANSCODING_PROFILE_NOT_FOUND",
+              "defaultProfileId");
+  check_error(a.patch("", json{{"settings", {{"colour", "blue"}}}}), 400, "INVALID_PARAMETER", "colour");
+  check_error(a.patch("", json{{"name", "x"}}), 400, "INVALID_PARAMETER", "name");
+  check_error(a.patch("", json{{"settings", 3}}), 400, "INVALID_PARAMETER", "settings");
+}
+
 BOOST_AUTO_TEST_CASE(stream_keys_profiles_video_posts_and_app_isolation) {
   temp_dir dir;
   server_process srv{dir.path() / "data"};

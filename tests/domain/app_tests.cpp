@@ -87,4 +87,25 @@ BOOST_AUTO_TEST_CASE(change_settings_with_unknown_profile_is_refused) {
       .then_error(error_code::transcoding_profile_not_found, "defaultProfileId");
 }
 
+// (beyond) The reconnect window: a room left LIVE_INACTIVE longer ends itself.
+BOOST_AUTO_TEST_CASE(change_settings_sets_the_reconnect_window) {
+  const auto s = given<ap>({created()})
+                     .when(change_app_settings{.reconnect_window_s = 120}, ctx(5))
+                     .then({app_settings_changed{.reconnect_window_s = 120, .at = at(5)}});
+  BOOST_TEST(s.reconnect_window_s == 120);
+}
+
+BOOST_AUTO_TEST_CASE(the_reconnect_window_is_off_by_default) {
+  BOOST_TEST(given<ap>({created()}).state().reconnect_window_s == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_reconnect_window_out_of_range_is_refused) {
+  given<ap>({created()})
+      .when(change_app_settings{.reconnect_window_s = -1})
+      .then_error(error_code::invalid_parameter, "reconnectWindowSeconds");
+  given<ap>({created()})
+      .when(change_app_settings{.reconnect_window_s = max_reconnect_window_s + 1})
+      .then_error(error_code::invalid_parameter, "reconnectWindowSeconds");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

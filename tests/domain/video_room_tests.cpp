@@ -189,6 +189,32 @@ BOOST_AUTO_TEST_CASE(archived_mark_vod_archiving_is_refused) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// (beyond) The reconnect window of a LIVE_INACTIVE room
+BOOST_AUTO_TEST_SUITE(video_room_reconnect_window)
+
+BOOST_AUTO_TEST_CASE(a_paused_room_ends_itself_its_window_after_the_pause) {
+  const auto s = given<vr>(history(room_state::live)).when(publisher_lost{}, ctx(20)).then({live_paused{.at = at(20)}});
+  BOOST_TEST(s.live_paused_at == at(20));
+  const auto deadline = reconnect_deadline(s, 60);
+  BOOST_REQUIRE(deadline.has_value());
+  BOOST_TEST(deadline->ms == at(20).ms + 60'000);
+}
+
+BOOST_AUTO_TEST_CASE(no_deadline_with_the_window_off_or_the_room_not_paused) {
+  const auto paused = given<vr>(history(room_state::live_inactive)).state();
+  BOOST_TEST(!reconnect_deadline(paused, 0).has_value());
+  for (const auto st : {room_state::scheduled, room_state::live, room_state::ended, room_state::cancelled})
+    BOOST_TEST_CONTEXT("in " << st) { BOOST_TEST(!reconnect_deadline(given<vr>(history(st)).state(), 60).has_value()); }
+}
+
+BOOST_AUTO_TEST_CASE(a_return_clears_the_pause) {
+  const auto s = given<vr>(history(room_state::live_inactive)).when(publisher_back{}, ctx(30)).then({live_resumed{.at = at(30)}});
+  BOOST_TEST(!s.live_paused_at.has_value());
+  BOOST_TEST(!reconnect_deadline(s, 60).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(video_room_create)
 
 BOOST_AUTO_TEST_CASE(create_room_is_scheduled_not_archived) {
