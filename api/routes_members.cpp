@@ -3,6 +3,7 @@
 // Reads come from the views (committed with the events, so a GET after a write sees it); writes
 // ask the aggregate (or the process manager for flows) and answer from the outcome's state.
 #include <charconv>
+#include <functional>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -586,38 +587,33 @@ void install_posts(http_server& http, rest_context& ctx) {
     respond(json_of(200, post_json(ctx, p->state)));
   }));
 
-  http.route("DELETE", posts + "/{id}",
-             for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-               const auto id = path_id(req);
-               if (!id)
-                 return respond(error_of(id.error()));
-               if (!load_post(ctx, app.id, *id))
-                 return respond(not_found(error_code::video_post_not_found, "video post"));
-               ctx.rt.ask<domain::video_post_aggregate>(
-                   actors::address{app.id, std::to_string(*id)}, domain::delete_post{},
-                   [respond](domain::result<actors::outcome<domain::video_post_aggregate>> r) {
-                     if (!r)
-                       return respond(error_of(r.error()));
-                     respond(no_content());
-                   });
-             }));
+  // A command to the post in the path, answered from its state after it.
+  using post_answer = std::function<http_response(const domain::video_post&)>;
+  const auto post_command = [&ctx](domain::video_post_aggregate::command cmd, post_answer answer) {
+    return for_app(ctx, [&ctx, cmd = std::move(cmd), answer = std::move(answer)](const http_request& req,
+                                                                                 const domain::app& app,
+                                                                                 responder respond) {
+      const auto id = path_id(req);
+      if (!id)
+        return respond(error_of(id.error()));
+      if (!load_post(ctx, app.id, *id))
+        return respond(not_found(error_code::video_post_not_found, "video post"));
+      ctx.rt.ask<domain::video_post_aggregate>(
+          actors::address{app.id, std::to_string(*id)}, cmd,
+          [respond, answer](domain::result<actors::outcome<domain::video_post_aggregate>> r) {
+            if (!r)
+              return respond(error_of(r.error()));
+            respond(answer(r->state));
+          });
+    });
+  };
+
+  http.route("DELETE", posts + "/{id}", post_command(domain::delete_post{}, [](const auto&) { return no_content(); }));
 
   // (beyond) A FAILED_ARCHIVING post is archived again from its recording; the archiver takes it
   // up from the event.
-  http.route("POST", posts + "/{id}/retry",
-             for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
-               const auto id = path_id(req);
-               if (!id)
-                 return respond(error_of(id.error()));
-               if (!load_post(ctx, app.id, *id))
-                 return respond(not_found(error_code::video_post_not_found, "video post"));
-               ctx.rt.ask<domain::video_post_aggregate>(
-                   actors::address{app.id, std::to_string(*id)}, domain::retry_archive{},
-                   [respond, &ctx](domain::result<actors::outcome<domain::video_post_aggregate>> r) {
-                     if (!r)
-                       return respond(error_of(r.error()));
-                     respond(json_of(202, post_json(ctx, r->state)));
-                   });
+  http.route("POST", posts + "/{id}/retry", post_command(domain::retry_archive{}, [&ctx](const domain::video_post& p) {
+               return json_of(202, post_json(ctx, p));
              }));
 }
 

@@ -36,6 +36,7 @@
 #include "api/rest.hpp"
 #include "api/work_pool.hpp"
 #include "media/ffmpeg/thumbnail.hpp"
+#include "media/net/http_reply.hpp"
 #include "media/vod/recording_playlist.hpp"
 #include "storage/views.hpp"
 
@@ -164,18 +165,6 @@ void add_cors(evkeyvalq* h) {
   evhttp_add_header(h, "Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag, Accept-Ranges");
 }
 
-// Large bodies leave in large writes (sendfile is capped by the bufferevent's single write, 16 KiB
-// by default), and small ones at once, without waiting on Nagle.
-void send_at_once(evhttp_request* req) {
-  evhttp_connection* conn = evhttp_request_get_connection(req);
-  if (!conn)
-    return;
-  bufferevent* bev = evhttp_connection_get_bufferevent(conn);
-  const int one = 1;
-  ::setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  bufferevent_set_max_single_write(bev, 1 << 20);
-}
-
 // Sends resp (status, type, headers, body) on a request whose CORS headers are set: no body for
 // HEAD (its length said instead) nor for 304.
 void finish(evhttp_request* req, const http_response& resp, bool head) {
@@ -197,7 +186,7 @@ void finish(evhttp_request* req, const http_response& resp, bool head) {
 
 // An answer made in memory (errors, generated thumbnails), with CORS.
 void send_plain(evhttp_request* req, const http_response& resp, bool head) {
-  send_at_once(req);
+  net::send_at_once(req);
   add_cors(evhttp_request_get_output_headers(req));
   finish(req, resp, head);
 }
@@ -228,7 +217,7 @@ evbuffer* file_body(file_handle fd, std::uint64_t first, std::uint64_t length) {
 // The answer for an open file: 304, 416, 206 or 200, the body a file segment.
 void send_file(evhttp_request* req, vod_file f, const std::string& name, const conditions& c, std::time_t mtime,
                const char* cache_control = immutable) {
-  send_at_once(req);
+  net::send_at_once(req);
   evkeyvalq* h = evhttp_request_get_output_headers(req);
   add_cors(h);
   evhttp_add_header(h, "Accept-Ranges", "bytes");
@@ -273,8 +262,12 @@ void send_file(evhttp_request* req, vod_file f, const std::string& name, const c
   evbuffer_free(body);
 }
 
-// The post's archive folder, or why there is none (the post unknown or deleted: 404).
-std::optional<fs::path> post_folder(const rest_context& ctx, std::int64_t post_id) {
+// A post by its id alone, with its app; nothing when unknown or deleted.
+struct found_post {
+  domain::app_id app = 0;
+  domain::video_post post;
+};
+std::optional<found_post> find_post(const rest_context& ctx, std::int64_t post_id) {
   if (ctx.vod_dir.empty())
     return std::nullopt;
   const auto id = std::to_string(post_id);
@@ -282,10 +275,18 @@ std::optional<fs::path> post_folder(const rest_context& ctx, std::int64_t post_i
   const auto where = storage::find_by(views, "video_post", id);
   if (!where)
     return std::nullopt;
-  const auto post = storage::get_view<domain::video_post_aggregate>(views, where->app, id);
+  auto post = storage::get_view<domain::video_post_aggregate>(views, where->app, id);
   if (!post || !post->state.present())
     return std::nullopt;
-  return fs::path{ctx.vod_dir} / std::to_string(where->app) / id;
+  return found_post{where->app, std::move(post->state)};
+}
+
+// The post's archive folder, or why there is none (the post unknown or deleted: 404).
+std::optional<fs::path> post_folder(const rest_context& ctx, std::int64_t post_id) {
+  const auto p = find_post(ctx, post_id);
+  if (!p)
+    return std::nullopt;
+  return fs::path{ctx.vod_dir} / std::to_string(p->app) / std::to_string(post_id);
 }
 
 // Opens one file of a post's archive (off the loop): the file, or the error answer.
@@ -343,21 +344,14 @@ struct post_recording {
 };
 
 std::optional<post_recording> recording_of(const rest_context& ctx, std::int64_t post_id) {
-  if (ctx.vod_dir.empty())
+  const auto p = find_post(ctx, post_id);
+  if (!p)
     return std::nullopt;
-  const auto id = std::to_string(post_id);
-  const auto& views = ctx.rt.views();
-  const auto where = storage::find_by(views, "video_post", id);
-  if (!where)
-    return std::nullopt;
-  const auto post = storage::get_view<domain::video_post_aggregate>(views, where->app, id);
-  if (!post || !post->state.present())
-    return std::nullopt;
-  const auto b = storage::get_view<domain::broadcast_aggregate>(views, where->app, std::to_string(post->state.broadcast_id));
+  const auto b = storage::get_view<domain::broadcast_aggregate>(ctx.rt.views(), p->app, std::to_string(p->post.broadcast_id));
   if (!b || b->state.recording.path.empty())
     return std::nullopt;
   post_recording r;
-  r.archiving = post->state.state == domain::post_state::archiving;
+  r.archiving = p->post.state == domain::post_state::archiving;
   r.complete = b->state.recording.state == domain::recording_state::complete ||
                b->state.recording.state == domain::recording_state::failed;
   r.folder = fs::path{ctx.vod_dir}.parent_path() / b->state.recording.path;

@@ -14,6 +14,7 @@
 
 #include "media/cmaf/playlist.hpp"
 #include "media/net/event_loop.hpp"
+#include "media/net/http_reply.hpp"
 
 namespace onair::media::cmaf {
 namespace {
@@ -30,20 +31,8 @@ bool parse_number(std::string_view text, T& out) {
   return r.ec == std::errc{} && r.ptr == text.data() + text.size() && out >= 0;
 }
 
-// A reply leaves whole and at once: a part written in several pieces would otherwise wait, piece
-// after piece, for the client's delayed ACK (Nagle), some 40 ms each on a reused connection.
-void send_at_once(evhttp_request* req) {
-  evhttp_connection* conn = evhttp_request_get_connection(req);
-  if (!conn)
-    return;
-  bufferevent* bev = evhttp_connection_get_bufferevent(conn);
-  const int one = 1;
-  setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  bufferevent_set_max_single_write(bev, 1 << 20);
-}
-
 void common_headers(evhttp_request* req, const char* type, const char* cache) {
-  send_at_once(req);
+  net::send_at_once(req);
   evkeyvalq* h = evhttp_request_get_output_headers(req);
   evhttp_add_header(h, "Content-Type", type);
   evhttp_add_header(h, "Access-Control-Allow-Origin", "*");

@@ -16,37 +16,15 @@
 #include "media/cmaf/packager.hpp"
 #include "media/cmaf/playlist.hpp"
 #include "media/ffmpeg/transcoder.hpp"
+#include "track_configs.hpp"
 
 using namespace onair::media;
 using namespace onair::media::cmaf;
 
 namespace {
 
-// A plausible avcC (High profile, level 3.0) and AAC-LC 48 kHz stereo AudioSpecificConfig.
-const std::vector<std::uint8_t> avcc{1, 0x64, 0, 0x1e, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1e, 1, 0, 2, 0x68, 0xee};
-const std::vector<std::uint8_t> asc{0x11, 0x90};
-
-track_config video_config(int w = 640, int h = 360) {
-  track_config t;
-  t.kind = track_kind::video;
-  t.timescale = 90'000;
-  t.width = w;
-  t.height = h;
-  t.avcc = avcc;
-  t.bitrate_kbps = 800;
-  return t;
-}
-
-track_config audio_config() {
-  track_config t;
-  t.kind = track_kind::audio;
-  t.timescale = 48'000;
-  t.sample_rate = 48'000;
-  t.channels = 2;
-  t.asc = asc;
-  t.bitrate_kbps = 128;
-  return t;
-}
+using onair::testing::audio_config;
+using onair::testing::video_config;
 
 constexpr std::int64_t t0_wall = 1'800'000'000'000; // a wall clock for program date times
 
@@ -137,7 +115,7 @@ BOOST_AUTO_TEST_CASE(an_init_segment_is_ftyp_then_moov_with_the_codec_records) {
   BOOST_TEST(std::get<0>(top[1]) == "moov");
   const auto at = find(video, "avcC");
   BOOST_REQUIRE(at != std::string::npos);
-  BOOST_TEST(std::equal(avcc.begin(), avcc.end(), video.begin() + static_cast<std::ptrdiff_t>(at + 4)));
+  BOOST_TEST(std::equal(onair::testing::test_avcc.begin(), onair::testing::test_avcc.end(), video.begin() + static_cast<std::ptrdiff_t>(at + 4)));
   BOOST_TEST(find(video, "mvex") != std::string::npos);
 
   const auto audio = init_segment(audio_config());
@@ -145,7 +123,7 @@ BOOST_AUTO_TEST_CASE(an_init_segment_is_ftyp_then_moov_with_the_codec_records) {
   const auto esds = find(audio, "esds");
   BOOST_REQUIRE(esds != std::string::npos);
   // The DecoderSpecificInfo (tag 5, 4-byte size) carries the AudioSpecificConfig.
-  const std::vector<std::uint8_t> dsi{5, 0x80, 0x80, 0x80, 2, asc[0], asc[1]};
+  const std::vector<std::uint8_t> dsi{5, 0x80, 0x80, 0x80, 2, onair::testing::test_asc[0], onair::testing::test_asc[1]};
   BOOST_TEST((std::search(audio.begin(), audio.end(), dsi.begin(), dsi.end()) != audio.end()));
 }
 

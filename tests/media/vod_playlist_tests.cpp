@@ -17,6 +17,7 @@
 #include "media/cmaf/vod_playlist.hpp"
 #include "media/flv/tag.hpp"
 #include "temp_dir.hpp"
+#include "track_configs.hpp"
 
 using namespace onair::media;
 using namespace onair::media::cmaf;
@@ -25,31 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A plausible avcC (High profile, level 3.0) and AAC-LC 48 kHz stereo AudioSpecificConfig.
-const std::vector<std::uint8_t> avcc{1, 0x64, 0, 0x1e, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1e, 1, 0, 2, 0x68, 0xee};
-const std::vector<std::uint8_t> asc{0x11, 0x90};
-
-track_config video_config(int w, int h, int kbps) {
-  track_config t;
-  t.kind = track_kind::video;
-  t.timescale = 90'000;
-  t.width = w;
-  t.height = h;
-  t.avcc = avcc;
-  t.bitrate_kbps = kbps;
-  return t;
-}
-
-track_config audio_config() {
-  track_config t;
-  t.kind = track_kind::audio;
-  t.timescale = 48'000;
-  t.sample_rate = 48'000;
-  t.channels = 2;
-  t.asc = asc;
-  t.bitrate_kbps = 128;
-  return t;
-}
+using onair::testing::audio_config;
+using onair::testing::video_config;
 
 // Segments of the given seconds, back to back from 0, `bytes_per_s` of them each; the ones from
 // index `second_period` on are in period 1.
