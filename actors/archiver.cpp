@@ -133,7 +133,7 @@ void archiver::follow() {
 }
 
 void archiver::read_log() {
-  std::set<key> touched;
+  std::set<key> pending;
   for (;;) {
     std::uint64_t from = 0;
     {
@@ -149,25 +149,21 @@ void archiver::read_log() {
       break;
     std::lock_guard lock{mu_};
     for (const auto& rec : *batch) {
-      if (auto p = parse_stream(rec.stream, domain::video_post_aggregate::category)) {
+      if (auto p = parse_stream(rec.stream, domain::video_post_aggregate::category))
         tracked_.try_emplace(*p, rec.position);
-        touched.insert(*p);
-      } else if (rec.type == domain::recording_completed::type || rec.type == domain::recording_failed::type) {
-        if (auto b = parse_stream(rec.stream, domain::broadcast_aggregate::category))
-          if (auto it = waiting_on_broadcast_.find(*b); it != waiting_on_broadcast_.end())
-            touched.insert(it->second);
-      }
       seen_ = rec.position;
     }
   }
-  // Posts that wait for a free slot are looked at again whenever a job ends.
+  // Every post not done is looked at on each pass: one just seen, one whose recording or room
+  // was waited for (their events wake the follower), one that waits for a free slot (a job's end
+  // wakes it).
   {
     std::lock_guard lock{mu_};
     for (const auto& [k, pos] : tracked_)
       if (!running_.contains(k))
-        touched.insert(k);
+        pending.insert(k);
   }
-  for (const auto& k : touched) {
+  for (const auto& k : pending) {
     if (stopping_)
       return;
     consider(k);
@@ -182,8 +178,6 @@ void archiver::consider(const key& k) {
   auto forget = [&] {
     std::lock_guard lock{mu_};
     tracked_.erase(k);
-    for (auto it = waiting_on_broadcast_.begin(); it != waiting_on_broadcast_.end();)
-      it = it->second == k ? waiting_on_broadcast_.erase(it) : std::next(it);
   };
   if (!post || !post->state.exists)
     return forget();
@@ -238,12 +232,9 @@ void archiver::consider(const key& k) {
     const auto rec = b->state.recording.state;
     const bool open = rec == domain::recording_state::recording ||
                       (rec == domain::recording_state::not_started && b->state.state == domain::broadcast_state::live);
-    if (open) {
-      waiting_on_broadcast_[{app, p.broadcast_id}] = k;
-      return;
-    }
+    if (open)
+      return; // kept: the recording's end wakes the follower
   }
-  waiting_on_broadcast_.erase({app, p.broadcast_id});
   if (running_.size() >= opts_.concurrency)
     return;
   running_.insert(k);

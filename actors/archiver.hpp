@@ -82,7 +82,6 @@ private:
   std::map<key, std::uint64_t> tracked_;         // posts not done, with the first position they were seen at
   std::set<key> running_;
   std::set<key> cancelled_;                      // running, but deleted meanwhile
-  std::map<std::pair<domain::app_id, std::int64_t>, key> waiting_on_broadcast_;
   std::map<std::pair<domain::app_id, std::int64_t>, std::thread> jobs_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> archived_{0}, failed_{0};
