@@ -17,6 +17,7 @@
 #include "media/cmaf/playlist.hpp"
 #include "media/ffmpeg/transcoder.hpp"
 #include "track_configs.hpp"
+#include "text_find.hpp"
 
 using namespace onair::media;
 using namespace onair::media::cmaf;
@@ -94,14 +95,8 @@ std::size_t find(const std::vector<std::uint8_t>& b, std::string_view what) {
   return it == b.end() ? std::string::npos : static_cast<std::size_t>(it - b.begin());
 }
 
-bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
-
-int count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
+using onair::testing::contains;
+using onair::testing::count;
 
 } // namespace
 

@@ -18,6 +18,7 @@
 #include "media/flv/tag.hpp"
 #include "temp_dir.hpp"
 #include "track_configs.hpp"
+#include "text_find.hpp"
 
 using namespace onair::media;
 using namespace onair::media::cmaf;
@@ -60,14 +61,8 @@ vod_layout two_renditions_and_audio(std::size_t second_period = 3) {
   return v;
 }
 
-bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
-
-int count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
-}
+using onair::testing::contains;
+using onair::testing::count;
 
 // The text from the n-th (0-based) `open` to the `close` after it.
 std::string element(const std::string& text, const std::string& open, const std::string& close, int n = 0) {
