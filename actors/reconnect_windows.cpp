@@ -127,9 +127,10 @@ void reconnect_windows::run() {
     spdlog::info("room ends: LIVE_INACTIVE past its app's reconnect window app={} room={} window_s={}", app, room_id,
                  window);
     lock.unlock();
-    rt_.end_live(app, room_id, false, [app, id = room_id](domain::result<domain::flow> r) {
+    // Init-captures: clang 14 cannot capture a structured binding by name.
+    rt_.end_live(app, room_id, false, [a = app, id = room_id](domain::result<domain::flow> r) {
       if (!r)
-        spdlog::warn("room not ended by its reconnect window app={} room={} error=\"{}\"", app, id, r.error().message);
+        spdlog::warn("room not ended by its reconnect window app={} room={} error=\"{}\"", a, id, r.error().message);
     });
     lock.lock();
   }
