@@ -6,11 +6,15 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <ctime>
+#include <string_view>
 #include <unordered_map>
 
 #include <event2/buffer.h>
@@ -19,6 +23,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <event2/util.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -77,6 +82,338 @@ using steady = std::chrono::steady_clock;
 
 double seconds_since(steady::time_point t0) {
   return std::chrono::duration<double>(steady::now() - t0).count();
+}
+
+// Why a request is refused before evhttp reads it.
+struct refusal {
+  int status = 0;
+  std::string code;
+  std::string message;
+};
+
+bool is_tchar(unsigned char c) {
+  return std::isalnum(c) != 0 || (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// The methods routes are made for; any other is answered 501 (evhttp would say so in HTML).
+constexpr std::array<std::string_view, 7> implemented_methods{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+
+bool is_implemented(std::string_view method) {
+  return std::find(implemented_methods.begin(), implemented_methods.end(), method) != implemented_methods.end();
+}
+
+// One request's bytes as they come, read as far as its framing and the limits go (sans I/O): the
+// head line by line, then a chunked body's sizes, data and trailer. Where evhttp 2.1 is lax (bare
+// CR, folded lines, a target with spaces, sizes in any strtoll form, chunk lines of any length) this
+// is strict, so that what passes here evhttp frames the same way and takes; what does not is
+// refused with the API's error. Line ends are CRLF or, as evhttp also reads them, a bare LF.
+class request_scanner {
+public:
+  struct limits {
+    std::size_t head_bytes;   // request line, fields and trailer, line ends included
+    std::size_t target_bytes; // the request target
+    std::size_t body_bytes;   // Content-Length, or the chunks' sizes together
+  };
+  enum class step {
+    more,    // all the bytes given were taken; the request goes on
+    head,    // the head ends at `used`; chunked() says how the body is framed
+    end,     // the request (a chunked one) ends at `used`
+    refused, // see why()
+  };
+  struct progress {
+    step what;
+    std::size_t used;
+  };
+
+  explicit request_scanner(limits l) : limits_{l} {}
+
+  // Bytes of the request, in order, in pieces of any size (not after `end` or `refused`).
+  progress consume(std::string_view in) {
+    std::size_t i = 0;
+    while (i < in.size()) {
+      switch (state_) {
+      case state::request_line:
+      case state::field_line:
+      case state::trailer_line: {
+        const auto lf = in.find('\n', i);
+        const auto taken = (lf == std::string_view::npos ? in.size() : lf + 1) - i;
+        head_used_ += taken;
+        const bool first = state_ == state::request_line;
+        if (first && (head_used_ > limits_.head_bytes || head_used_ > limits_.target_bytes + request_line_slack)) {
+          note_method(in.substr(i, std::min(taken, request_line_slack)));
+          return refuse(414, "URI_TOO_LONG", "the request target is longer than " +
+                                                 std::to_string(limits_.target_bytes) + " bytes");
+        }
+        if (head_used_ > limits_.head_bytes)
+          return refuse(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                        "the request head is larger than " + std::to_string(limits_.head_bytes) + " bytes");
+        line_.append(in.substr(i, taken));
+        i += taken;
+        if (lf == std::string_view::npos) {
+          // Not a request at all (a TLS hello, say): no need to wait for a line end.
+          if (first && !method_so_far_fits())
+            return refuse(400, "BAD_REQUEST", "the request line is not METHOD TARGET HTTP/1.1");
+          break;
+        }
+        line_.pop_back();
+        if (!line_.empty() && line_.back() == '\r')
+          line_.pop_back();
+        const auto what = first ? request_line_done() : state_ == state::field_line ? field_line_done() : trailer_line_done();
+        line_.clear();
+        if (what != step::more)
+          return {what, i};
+        break;
+      }
+      case state::chunk_size: {
+        const auto c = static_cast<unsigned char>(in[i++]);
+        if (std::isxdigit(c) != 0 && !saw_cr_) {
+          if (++size_digits_ > 16)
+            return refuse(400, "BAD_REQUEST", "a chunk size has more than 16 digits");
+          chunk_left_ = chunk_left_ * 16 + static_cast<std::uint64_t>(std::isdigit(c) != 0 ? c - '0' : (c | 0x20) - 'a' + 10);
+        } else if (c == '\r' && size_digits_ > 0 && !saw_cr_) {
+          saw_cr_ = true;
+        } else if (c == '\n' && size_digits_ > 0) {
+          if (chunk_left_ > limits_.body_bytes - body_seen_)
+            return refuse(413, "CONTENT_TOO_LARGE",
+                          "the request body is larger than " + std::to_string(limits_.body_bytes) + " bytes");
+          body_seen_ += chunk_left_;
+          state_ = chunk_left_ == 0 ? state::trailer_line : state::chunk_data;
+          size_digits_ = 0;
+          saw_cr_ = false;
+        } else {
+          // Extensions too: evhttp cannot read them.
+          return refuse(400, "BAD_REQUEST", "a chunk size line is not HEX CRLF");
+        }
+        break;
+      }
+      case state::chunk_data: {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_left_, in.size() - i));
+        i += n;
+        chunk_left_ -= n;
+        if (chunk_left_ == 0)
+          state_ = state::chunk_data_end;
+        break;
+      }
+      case state::chunk_data_end: {
+        const auto c = in[i++];
+        if (c == '\r' && !saw_cr_) {
+          saw_cr_ = true;
+        } else if (c == '\n') {
+          saw_cr_ = false;
+          state_ = state::chunk_size;
+        } else {
+          return refuse(400, "BAD_REQUEST", "a chunk's data does not end where its size says");
+        }
+        break;
+      }
+      case state::done:
+        return {step::end, 0};
+      case state::refused:
+        return {step::refused, 0};
+      }
+    }
+    return {step::more, in.size()};
+  }
+
+  [[nodiscard]] bool chunked() const { return chunked_; }
+  // The method, once the request line is read ("" before, or when it is not a token).
+  [[nodiscard]] const std::string& method() const { return method_; }
+  [[nodiscard]] const refusal& why() const { return why_; }
+
+private:
+  enum class state { request_line, field_line, chunk_size, chunk_data, chunk_data_end, trailer_line, done, refused };
+  // What a request line holds besides its target: a method, two spaces and "HTTP/1.1".
+  static constexpr std::size_t request_line_slack = 32;
+
+  progress refuse(int status, std::string code, std::string message) {
+    state_ = state::refused;
+    why_ = {status, std::move(code), std::move(message)};
+    return {step::refused, 0};
+  }
+
+  // The method of a request line refused before its end (a HEAD is answered without a body).
+  void note_method(std::string_view more) {
+    const std::string start = line_ + std::string{more};
+    const auto method = std::string_view{start}.substr(0, start.find(' '));
+    if (method.size() < start.size() && is_token(method))
+      method_ = method;
+  }
+
+  // Whether the start of an unfinished request line can still be one: a token, then a space.
+  [[nodiscard]] bool method_so_far_fits() const {
+    const std::string_view line{line_};
+    const auto method = line.substr(0, line.find(' '));
+    return line.empty() || (is_token(method) && method.size() <= request_line_slack);
+  }
+
+  step request_line_done() {
+    const std::string_view line{line_};
+    const auto sp1 = line.find(' ');
+    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos || sp2 == sp1 + 1)
+      return refuse(400, "BAD_REQUEST", "the request line is not METHOD TARGET HTTP/1.1").what;
+    const auto method = line.substr(0, sp1);
+    const auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const auto version = line.substr(sp2 + 1);
+    if (!is_token(method) || std::any_of(target.begin(), target.end(), [](char c) {
+          return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+        }))
+      return refuse(400, "BAD_REQUEST", "the request line is not METHOD TARGET HTTP/1.1").what;
+    method_ = method;
+    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || std::isdigit(static_cast<unsigned char>(version[5])) == 0 ||
+        version[6] != '.' || std::isdigit(static_cast<unsigned char>(version[7])) == 0)
+      return refuse(400, "BAD_REQUEST", "the request line is not METHOD TARGET HTTP/1.1").what;
+    if (version[5] != '1')
+      return refuse(505, "HTTP_VERSION_NOT_SUPPORTED", std::string{version} + " is not supported: use HTTP/1.1").what;
+    if (!is_implemented(method))
+      return refuse(501, "NOT_IMPLEMENTED", "the method " + method_ + " is not implemented").what;
+    if (target.size() > limits_.target_bytes)
+      return refuse(414, "URI_TOO_LONG", "the request target is longer than " + std::to_string(limits_.target_bytes) +
+                                             " bytes").what;
+    // The parser evhttp reads it with: what it cannot read is refused here.
+    const std::string copy{target};
+    evhttp_uri* uri = evhttp_uri_parse_with_flags(copy.c_str(), EVHTTP_URI_NONCONFORMANT);
+    if (uri == nullptr)
+      return refuse(400, "BAD_REQUEST", "the request target is not a URI").what;
+    evhttp_uri_free(uri);
+    state_ = state::field_line;
+    return step::more;
+  }
+
+  // "name: value", the name a token, the value without control characters; no folded lines.
+  step check_field(std::string_view& name, std::string_view& value) {
+    const std::string_view line{line_};
+    const auto colon = line.find(':');
+    name = line.substr(0, colon);
+    if (colon == std::string_view::npos || !is_token(name))
+      return refuse(400, "BAD_REQUEST", "a header line is not NAME: VALUE").what;
+    value = trim_ows(line.substr(colon + 1));
+    if (std::any_of(value.begin(), value.end(), [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return (u < ' ' && u != '\t') || u == 0x7f;
+        }))
+      return refuse(400, "BAD_REQUEST", "the header " + std::string{name} + " holds control characters").what;
+    return step::more;
+  }
+
+  step field_line_done() {
+    if (line_.empty())
+      return head_done();
+    std::string_view name, value;
+    if (check_field(name, value) == step::refused)
+      return step::refused;
+    if (same_ignoring_case(name, "content-length")) {
+      if (!length_.empty() && length_ != value)
+        return refuse(400, "BAD_REQUEST", "the request has two different Content-Length headers").what;
+      if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return refuse(400, "BAD_REQUEST", "Content-Length is not a number").what;
+      length_ = value;
+    } else if (same_ignoring_case(name, "transfer-encoding")) {
+      if (!coding_.empty() || value.empty())
+        return refuse(400, "BAD_REQUEST", "Transfer-Encoding must be given once, and not empty").what;
+      coding_ = value;
+    } else if (same_ignoring_case(name, "expect")) {
+      expect_ = value;
+    }
+    return step::more;
+  }
+
+  step head_done() {
+    if (!coding_.empty()) {
+      if (!same_ignoring_case(coding_, "chunked"))
+        return refuse(501, "NOT_IMPLEMENTED", "Transfer-Encoding " + coding_ + " is not implemented (chunked is)").what;
+      if (!length_.empty())
+        return refuse(400, "BAD_REQUEST", "the request has both Content-Length and Transfer-Encoding").what;
+    }
+    const bool body_said = !coding_.empty() || length_.find_first_not_of('0') != std::string::npos;
+    // evhttp reads no body after HEAD: what came would be taken for the next request.
+    if (method_ == "HEAD" && body_said)
+      return refuse(400, "BAD_REQUEST", "a HEAD request has no body").what;
+    if (!expect_.empty() && !same_ignoring_case(expect_, "100-continue"))
+      return refuse(417, "EXPECTATION_FAILED", "Expect: 100-continue is the only expectation met").what;
+    const auto digits = length_.find_first_not_of('0');
+    if (digits != std::string::npos &&
+        (length_.size() - digits > 18 || std::stoull(length_.substr(digits)) > limits_.body_bytes))
+      return refuse(413, "CONTENT_TOO_LARGE",
+                    "the request body is larger than " + std::to_string(limits_.body_bytes) + " bytes").what;
+    chunked_ = !coding_.empty();
+    state_ = chunked_ ? state::chunk_size : state::done;
+    return step::head;
+  }
+
+  step trailer_line_done() {
+    if (line_.empty()) {
+      state_ = state::done;
+      return step::end;
+    }
+    std::string_view name, value;
+    return check_field(name, value);
+  }
+
+  limits limits_;
+  state state_ = state::request_line;
+  std::string line_; // the line being read
+  std::size_t head_used_ = 0;
+  std::string method_;
+  std::string length_; // Content-Length as sent
+  std::string coding_; // Transfer-Encoding as sent
+  std::string expect_;
+  bool chunked_ = false;
+  std::uint64_t chunk_left_ = 0; // the size being read, then the data still to come
+  std::size_t size_digits_ = 0;
+  bool saw_cr_ = false;
+  std::uint64_t body_seen_ = 0;
+  refusal why_;
+};
+
+const char* reason_phrase(int status) {
+  switch (status) {
+  case 400: return "Bad Request";
+  case 413: return "Content Too Large";
+  case 414: return "URI Too Long";
+  case 417: return "Expectation Failed";
+  case 431: return "Request Header Fields Too Large";
+  case 501: return "Not Implemented";
+  case 505: return "HTTP Version Not Supported";
+  default: return "Error";
+  }
+}
+
+// The whole answer to a refused request, as bytes: evhttp never read the request, so it cannot
+// send this.
+std::string refusal_answer(const refusal& why, bool head_request) {
+  const auto resp = error_response(why.status, why.code, why.message);
+  char date[64] = "";
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  if (gmtime_r(&now, &utc) == nullptr || evutil_date_rfc1123(date, sizeof date, &utc) <= 0)
+    date[0] = '\0';
+  std::string out = "HTTP/1.1 " + std::to_string(why.status) + " " + reason_phrase(why.status) + "\r\n";
+  if (date[0] != '\0')
+    out += std::string{"Date: "} + date + "\r\n";
+  out += "Content-Type: " + resp.content_type + "\r\nContent-Length: " + std::to_string(resp.body.size()) +
+         "\r\nConnection: close\r\n\r\n";
+  if (!head_request)
+    out += resp.body;
+  return out;
 }
 
 // Sends resp as the complete reply to req (evhttp takes the request back).
@@ -202,6 +539,8 @@ private:
 } // namespace
 
 struct http_server::impl {
+  struct connection_gate;
+
   // One event loop with its evhttp and the connections it accepted (touched on its thread only).
   struct worker {
     impl* server = nullptr;
@@ -211,9 +550,325 @@ struct http_server::impl {
     struct tracked {
       std::shared_ptr<stream_impl> stream;
       std::function<void()> on_close;
+      std::shared_ptr<connection_gate> gate;
+      bool admitted = false; // its first request was let past max_connections
     };
-    // Connections seen (for the gauge and to tell streams and raw routes their client left).
+    // Connections open (for the gauge and to tell streams and raw routes their client left).
     std::unordered_map<evhttp_connection*, tracked> connections;
+    // Gates of connections evhttp is still setting up, until their first kick.
+    std::unordered_map<connection_gate*, std::shared_ptr<connection_gate>> accepting;
+  };
+
+  // A connection's requests, read before evhttp reads them (see the top of the header). evhttp
+  // (libevent 2.1) has no hook for this: it answers what it will not take with an HTML page and
+  // frees the connection at once, resetting a client still sending. So the gate makes each
+  // connection's bufferevent (evhttp_set_bevcb) and stands in for evhttp's callbacks on it while a
+  // request is read: a head is held back from evhttp until it is whole and passes the scanner, a
+  // chunked body is scanned before evhttp reads each piece, and a refused request is answered here,
+  // after which evhttp is only asked to free the connection, once the lingering ends.
+  // evhttp puts its own callbacks back when it writes an answer and when it starts on the next
+  // request. The answer's completion (on_request_complete) tells the gate, which holds back what
+  // already came (evhttp would read it at once, unchecked) until a kick on the loop, or new bytes,
+  // let it stand in again. Loop thread only.
+  struct connection_gate : std::enable_shared_from_this<connection_gate> {
+    enum class phase {
+      accepting, // evhttp is setting the connection up
+      head,      // a request's head is read here; evhttp has none of it
+      chunked,   // evhttp reads a chunked body, each piece scanned first
+      passed,    // evhttp reads (or has read) the rest of the request
+      lingering, // refused and answered; dropping what comes until the connection closes
+    };
+
+    connection_gate(worker& w, bufferevent* bev) : w_{w}, bev_{bev}, scanner_{scan_limits()} {}
+    connection_gate(const connection_gate&) = delete;
+    connection_gate& operator=(const connection_gate&) = delete;
+    ~connection_gate() { release(); }
+
+    // evhttp_set_bevcb: the bufferevent evhttp would make itself, with a gate on it.
+    static bufferevent* make_bufferevent(event_base* base, void* arg) {
+      auto* w = static_cast<worker*>(arg);
+      bufferevent* bev = bufferevent_socket_new(base, -1, 0);
+      if (bev == nullptr)
+        return nullptr; // evhttp tries to make its own
+      auto g = std::make_shared<connection_gate>(*w, bev);
+      g->input_cb_ = evbuffer_add_cb(bufferevent_get_input(bev), &connection_gate::on_input, g.get());
+      g->kick_ = event_new(base, -1, 0, &connection_gate::on_kick, g.get());
+      if (g->input_cb_ == nullptr || g->kick_ == nullptr) {
+        g->detach();
+        return bev; // ungated
+      }
+      // Held until the first kick sees whether evhttp set the connection up (or freed it).
+      bufferevent_incref(bev);
+      // A whole request fits; past it the client waits while evhttp takes what came.
+      const auto& o = w->server->opts;
+      bufferevent_setwatermark(bev, EV_READ, 0, o.max_header_bytes + o.max_body_bytes + (64 << 10));
+      // Runs in this turn of the loop, after evhttp has made the connection and before any read.
+      event_active(g->kick_, EV_TIMEOUT, 1);
+      w->accepting.emplace(g.get(), std::move(g));
+      return bev;
+    }
+
+    // evhttp sent an answer and starts on the connection's next request.
+    void answered() {
+      next_request_ = true;
+      evbuffer* in = bufferevent_get_input(bev_);
+      if (evbuffer_get_length(in) > 0) {
+        if (held_ == nullptr)
+          held_ = evbuffer_new();
+        if (held_ != nullptr)
+          evbuffer_add_buffer(held_, in);
+      }
+      event_active(kick_, EV_TIMEOUT, 1);
+    }
+
+    // The connection is being freed: nothing of the gate stays on it.
+    void detach() {
+      if (input_cb_ != nullptr)
+        evbuffer_remove_cb_entry(bufferevent_get_input(bev_), std::exchange(input_cb_, nullptr));
+      release();
+      closed_ = true;
+    }
+
+    // Its events and held bytes (whether or not the bufferevent is still there).
+    void release() {
+      if (kick_ != nullptr)
+        event_free(std::exchange(kick_, nullptr));
+      if (deadline_ != nullptr)
+        event_free(std::exchange(deadline_, nullptr));
+      if (held_ != nullptr)
+        evbuffer_free(std::exchange(held_, nullptr));
+    }
+
+    [[nodiscard]] bool closed() const { return closed_; }
+    [[nodiscard]] bufferevent* bev() const { return bev_; }
+
+  private:
+    [[nodiscard]] request_scanner::limits scan_limits() const {
+      const auto& o = w_.server->opts;
+      return {o.max_header_bytes, o.max_target_bytes, o.max_body_bytes};
+    }
+
+    // The gate a callback is for: the bufferevent's argument (evhttp's deferred read passes its own).
+    static std::shared_ptr<connection_gate> of(bufferevent* bev) {
+      void* arg = nullptr;
+      bufferevent_getcb(bev, nullptr, nullptr, nullptr, &arg);
+      return static_cast<connection_gate*>(arg)->shared_from_this();
+    }
+
+    static void on_kick(evutil_socket_t, short, void* arg) {
+      auto self = static_cast<connection_gate*>(arg)->shared_from_this();
+      if (self->phase_ == phase::accepting)
+        return self->adopt();
+      if (!self->take_over()) {
+        // Not reading, after an answer: cannot be, as evhttp works. Fail open, to evhttp.
+        spdlog::warn("http connection not gated: evhttp is not reading its next request");
+        if (self->held_ != nullptr)
+          evbuffer_prepend_buffer(bufferevent_get_input(self->bev_), self->held_);
+        return;
+      }
+      if (self->held_ != nullptr && evbuffer_get_length(self->held_) > 0)
+        self->pump();
+    }
+
+    // Bytes came in; the bufferevent hands them to its read callback next. After an answer the
+    // gate stands in again first.
+    static void on_input(evbuffer*, const evbuffer_cb_info* info, void* arg) {
+      auto* g = static_cast<connection_gate*>(arg);
+      if (info->n_added > 0 && g->next_request_ && g->phase_ != phase::accepting)
+        g->take_over();
+    }
+
+    void adopt() {
+      auto node = w_.accepting.extract(this);
+      if (node.empty())
+        return;
+      auto self = std::move(node.mapped());
+      bufferevent_data_cb read = nullptr;
+      bufferevent_data_cb write = nullptr;
+      bufferevent_event_cb event = nullptr;
+      void* con = nullptr;
+      bufferevent_getcb(bev_, &read, &write, &event, &con);
+      if (read == nullptr || event == nullptr || con == nullptr) { // evhttp could not set it up, and freed it
+        detach();
+        bufferevent_decref(bev_);
+        return;
+      }
+      bufferevent_decref(bev_); // evhttp's reference holds it from here
+      http_read_ = read;
+      http_write_ = write;
+      http_event_ = event;
+      evcon_ = static_cast<evhttp_connection*>(con);
+      w_.server->track(w_, evcon_).gate = self;
+      next_request_ = true;
+      take_over();
+    }
+
+    // Stands in for evhttp's callbacks while it reads a request (from the start of one after an
+    // answer). False when evhttp is not reading.
+    bool take_over() {
+      bufferevent_data_cb read = nullptr;
+      bufferevent_getcb(bev_, &read, nullptr, nullptr, nullptr);
+      if (read == &connection_gate::on_read)
+        return true;
+      if (read == nullptr || read != http_read_)
+        return false;
+      if (next_request_) {
+        next_request_ = false;
+        phase_ = phase::head;
+        scanner_ = request_scanner{scan_limits()};
+        scanned_ = 0;
+      }
+      bufferevent_setcb(bev_, &connection_gate::on_read, &connection_gate::on_write, &connection_gate::on_event, this);
+      return true;
+    }
+
+    static void on_read(bufferevent* bev, void*) { of(bev)->pump(); }
+
+    static void on_write(bufferevent* bev, void*) {
+      auto self = of(bev);
+      self->http_write_(bev, self->evcon_);
+    }
+
+    static void on_event(bufferevent* bev, short what, void*) {
+      auto self = of(bev);
+      self->http_event_(bev, what, self->evcon_);
+    }
+
+    // What came goes to evhttp once checked; a head only once it is whole.
+    void pump() {
+      evbuffer* in = bufferevent_get_input(bev_);
+      if (held_ != nullptr && evbuffer_get_length(held_) > 0)
+        evbuffer_prepend_buffer(in, held_);
+      if ((phase_ == phase::head || phase_ == phase::chunked) && !scan())
+        return; // refused and answered
+      if (phase_ == phase::head)
+        return;
+      http_read_(bev_, evcon_);
+      if (closed_)
+        return;
+      // evhttp puts its own callbacks back to read on after a 100 Continue, and to start on the
+      // next request when an answer ended at once.
+      take_over();
+      scanned_ = evbuffer_get_length(in); // what evhttp left it has been shown
+    }
+
+    // Scans what evhttp has not been shown yet. False when the request was refused.
+    bool scan() {
+      evbuffer* in = bufferevent_get_input(bev_);
+      const std::size_t length = evbuffer_get_length(in);
+      while (scanned_ < length && (phase_ == phase::head || phase_ == phase::chunked)) {
+        evbuffer_ptr at{};
+        if (evbuffer_ptr_set(in, &at, scanned_, EVBUFFER_PTR_SET) != 0)
+          return true;
+        std::array<evbuffer_iovec, 8> v{};
+        const int n = std::min(evbuffer_peek(in, static_cast<ev_ssize_t>(length - scanned_), &at, v.data(),
+                                             static_cast<int>(v.size())),
+                               static_cast<int>(v.size()));
+        for (int k = 0; k < n && scanned_ < length && (phase_ == phase::head || phase_ == phase::chunked); ++k) {
+          std::string_view bytes{static_cast<const char*>(v[k].iov_base), std::min(v[k].iov_len, length - scanned_)};
+          while (!bytes.empty() && (phase_ == phase::head || phase_ == phase::chunked)) {
+            const auto p = scanner_.consume(bytes);
+            scanned_ += p.used;
+            bytes.remove_prefix(p.used);
+            switch (p.what) {
+            case request_scanner::step::more: break;
+            case request_scanner::step::head: phase_ = scanner_.chunked() ? phase::chunked : phase::passed; break;
+            case request_scanner::step::end: phase_ = phase::passed; break;
+            case request_scanner::step::refused: refuse(); return false;
+            }
+          }
+        }
+      }
+      return true;
+    }
+
+    // Answers the refused request here and lingers: evhttp is not called again.
+    void refuse() {
+      auto& server = *w_.server;
+      const auto& why = scanner_.why();
+      phase_ = phase::lingering;
+      char* addr = nullptr;
+      ev_uint16_t port = 0;
+      evhttp_connection_get_peer(evcon_, &addr, &port);
+      spdlog::debug("http request refused peer={} status={} reason={}", addr ? addr : "", why.status, why.message);
+      server.metrics.observe("", is_implemented(scanner_.method()) ? scanner_.method() : "OTHER", why.status, 0.0);
+      const auto answer = refusal_answer(why, scanner_.method() == "HEAD");
+      evbuffer* in = bufferevent_get_input(bev_);
+      evbuffer_drain(in, evbuffer_get_length(in));
+      bufferevent_setcb(bev_, &connection_gate::on_linger_read, &connection_gate::on_linger_write,
+                        &connection_gate::on_linger_event, this);
+      bufferevent_set_timeouts(bev_, nullptr, nullptr); // the deadline bounds it all
+      bufferevent_write(bev_, answer.data(), answer.size());
+      bufferevent_enable(bev_, EV_READ | EV_WRITE);
+      deadline_ = evtimer_new(w_.loop.base(), &connection_gate::on_deadline, this);
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(server.opts.linger_time).count();
+      timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+      if (deadline_ == nullptr || evtimer_add(deadline_, &tv) != 0)
+        close();
+    }
+
+    static void on_linger_read(bufferevent* bev, void*) {
+      auto self = of(bev);
+      evbuffer* in = bufferevent_get_input(bev);
+      const std::size_t n = evbuffer_get_length(in);
+      evbuffer_drain(in, n);
+      self->dropped_ += n;
+      if (self->dropped_ > self->w_.server->opts.linger_bytes)
+        self->close();
+    }
+
+    // The answer is out: the client hears the end of it (FIN), and may send on until it reads it.
+    static void on_linger_write(bufferevent* bev, void*) {
+      auto self = of(bev);
+      if (!self->answer_sent_) {
+        self->answer_sent_ = true;
+        ::shutdown(bufferevent_getfd(bev), SHUT_WR);
+      }
+      if (self->peer_done_)
+        self->close();
+    }
+
+    static void on_linger_event(bufferevent* bev, short what, void*) {
+      auto self = of(bev);
+      // A client done sending may still read: the answer goes out first.
+      if ((what & BEV_EVENT_EOF) != 0 && (what & BEV_EVENT_ERROR) == 0 && !self->answer_sent_) {
+        self->peer_done_ = true;
+        return;
+      }
+      self->close();
+    }
+
+    static void on_deadline(evutil_socket_t, short, void* arg) {
+      static_cast<connection_gate*>(arg)->shared_from_this()->close();
+    }
+
+    // evhttp frees the connection (and tells on_connection_close, which detaches the gate).
+    void close() {
+      if (std::exchange(closing_, true))
+        return;
+      evhttp_connection_free(evcon_);
+    }
+
+    worker& w_;
+    bufferevent* bev_;
+    evhttp_connection* evcon_ = nullptr;
+    // evhttp's own callbacks, as it sets them to read a request.
+    bufferevent_data_cb http_read_ = nullptr;
+    bufferevent_data_cb http_write_ = nullptr;
+    bufferevent_event_cb http_event_ = nullptr;
+    evbuffer_cb_entry* input_cb_ = nullptr;
+    event* kick_ = nullptr;
+    event* deadline_ = nullptr; // the end of the lingering
+    evbuffer* held_ = nullptr;  // what came after an answer, until the gate stands in again
+    request_scanner scanner_;
+    std::size_t scanned_ = 0; // bytes at the start of the input the scanner has seen
+    phase phase_ = phase::accepting;
+    bool next_request_ = false;
+    bool closed_ = false;
+    bool closing_ = false;
+    bool answer_sent_ = false;
+    bool peer_done_ = false;
+    std::size_t dropped_ = 0;
   };
 
   options opts;
@@ -246,20 +901,37 @@ struct http_server::impl {
     w->connections.erase(it);
     w->server->open_connections.fetch_sub(1, std::memory_order_relaxed);
     w->server->metrics.connection_closed();
+    if (t.gate)
+      t.gate->detach();
     if (t.stream)
       t.stream->closed();
     if (t.on_close)
       t.on_close();
   }
 
-  void track(worker& w, evhttp_connection* con, std::shared_ptr<stream_impl> stream) {
+  // evhttp sent an answer: the connection's gate stands in again for the next request.
+  static void on_request_complete(evhttp_request* req, void* arg) {
+    auto* w = static_cast<worker*>(arg);
+    evhttp_connection* con = evhttp_request_get_connection(req);
+    auto it = con ? w->connections.find(con) : w->connections.end();
+    if (it != w->connections.end() && it->second.gate && !it->second.gate->closed())
+      it->second.gate->answered();
+  }
+
+  // A connection's entry, made (and counted) when it is first seen: by its gate, once evhttp has
+  // set it up, or by its first request where it has no gate.
+  worker::tracked& track(worker& w, evhttp_connection* con) {
     auto [it, fresh] = w.connections.try_emplace(con);
     if (fresh) {
       open_connections.fetch_add(1, std::memory_order_relaxed);
       metrics.connection_opened();
       evhttp_connection_set_closecb(con, &impl::on_connection_close, &w);
     }
-    auto& held = it->second.stream;
+    return it->second;
+  }
+
+  void track_stream(worker& w, evhttp_connection* con, std::shared_ptr<stream_impl> stream) {
+    auto& held = track(w, con).stream;
     if (stream || (held && held->finished()))
       held = std::move(stream);
   }
@@ -373,6 +1045,7 @@ struct http_server::impl {
 
   void handle(worker& w, evhttp_request* req) {
     auto& loop = w.loop;
+    evhttp_request_set_on_complete_cb(req, &impl::on_request_complete, &w);
     http_request r;
     switch (evhttp_request_get_command(req)) {
     case EVHTTP_REQ_GET: r.method = "GET"; break;
@@ -418,8 +1091,10 @@ struct http_server::impl {
     const pattern_route* route = match(r, other_methods);
     if (route && route->stream) {
       auto stream = std::make_shared<stream_impl>(loop, metrics, req, r, opts.timeout_seconds);
-      if (connection)
-        track(w, connection, stream);
+      if (connection) {
+        track(w, connection).admitted = true; // streams are not held to max_connections
+        track_stream(w, connection, stream);
+      }
       dispatch([route, r = std::move(r), stream = std::move(stream)] {
         try {
           route->stream(r, stream);
@@ -430,8 +1105,9 @@ struct http_server::impl {
       });
       return;
     }
-    if (connection && !w.connections.contains(connection) &&
-        open_connections.load(std::memory_order_relaxed) >= opts.max_connections) {
+    // Counted since it was accepted, this connection is among the open ones.
+    if (connection && !track(w, connection).admitted &&
+        open_connections.load(std::memory_order_relaxed) > opts.max_connections) {
       // Past the bound: tell this client to come back later and let it go (evhttp closes the
       // connection after a reply that says Connection: close).
       spdlog::warn("http connection refused peer={} reason=max_connections limit={}", r.peer, opts.max_connections);
@@ -444,8 +1120,10 @@ struct http_server::impl {
       send_response(req, resp);
       return;
     }
-    if (connection)
-      track(w, connection, nullptr);
+    if (connection) {
+      track(w, connection).admitted = true;
+      track_stream(w, connection, nullptr);
+    }
     if (route && route->raw) {
       close_watch on_close = [&w, connection](std::function<void()> fn) {
         if (auto it = w.connections.find(connection); it != w.connections.end())
@@ -588,6 +1266,7 @@ domain::result<std::uint16_t> http_server::start() {
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(http, &impl::on_request, i.workers.back().get());
+    evhttp_set_bevcb(http, &impl::connection_gate::make_bufferevent, i.workers.back().get());
     evhttp_bound_socket* bound = nullptr;
     if (n == 1) {
       bound = evhttp_bind_socket_with_handle(http, i.opts.listen.host.c_str(), port);
@@ -623,9 +1302,18 @@ void http_server::stop() {
     if (w->http)
       evhttp_free(w->http); // closes every connection, telling their streams
     w->http = nullptr;
-    for (auto& [con, t] : std::exchange(w->connections, {}))
+    for (auto& [con, t] : std::exchange(w->connections, {})) {
+      if (t.gate)
+        t.gate->release();
       if (t.stream)
         t.stream->closed();
+    }
+    // Accepted as the loop stopped, before their first kick: evhttp freed them, but for the
+    // reference each gate holds.
+    for (auto& [raw, g] : std::exchange(w->accepting, {})) {
+      g->detach();
+      bufferevent_decref(g->bev());
+    }
   }
   // Handlers still running or queued finish; their answers go nowhere now (posts to stopped loops
   // are dropped), and the requests they name were freed with the evhttps, unread.

@@ -5,6 +5,12 @@
 // on the thread of the loop that owns the connection, where they must not block. Either way they
 // run on several threads at once; they hand work to actors and answer through the responder,
 // which may be called from any thread and hops back to that loop. Raw routes run on the loop.
+// Each request's head (and a chunked body's framing) is read and checked before evhttp sees it:
+// what the HTTP layer refuses (a body or head too large, a target too long, a malformed request,
+// a method or transfer coding not implemented) is answered with the API's JSON error and
+// Connection: close, and the connection then lingers, reading and dropping what the client still
+// sends for a bounded time and size, so that the client reads the answer rather than a reset.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -98,9 +104,14 @@ class http_server {
 public:
   struct options {
     listen_address listen;
-    std::size_t max_body_bytes = 1 << 20;
-    std::size_t max_header_bytes = 16 << 10;
+    std::size_t max_body_bytes = 1 << 20;   // longer: 413
+    std::size_t max_header_bytes = 16 << 10; // request line and fields, line ends included: 431
+    std::size_t max_target_bytes = 8 << 10;  // the request target (path and query): 414
     int timeout_seconds = 30;
+    // After a refused request, how long and how much the connection goes on reading (and dropping)
+    // what the client sends, before it closes.
+    std::chrono::milliseconds linger_time{5000};
+    std::size_t linger_bytes = 4 << 20;
     // Open connections at most; a new connection past it gets 503 and is closed.
     std::size_t max_connections = 10'000;
     // Event loops, each on its own thread with its own listening socket on the same port
