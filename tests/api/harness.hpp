@@ -14,10 +14,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -193,6 +196,104 @@ struct http_reply {
   std::string body;
 };
 
+// Every exchange with a running `onair serve`, one JSON line each, appended to the file named by
+// ONAIR_API_EXCHANGES (unset: nothing is kept). tests/api/contract/validate.mjs checks them against
+// /openapi.json. In-process test servers are left out: their routes are the test's, not the API's.
+class exchange_log {
+public:
+  static exchange_log& instance() {
+    static exchange_log log;
+    return log;
+  }
+  ~exchange_log() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+  exchange_log(const exchange_log&) = delete;
+  exchange_log& operator=(const exchange_log&) = delete;
+
+  // A port can serve again after a restart: each serving() is undone by one gone().
+  void serving(int port) {
+    const std::lock_guard lock{mutex_};
+    onair_ports_.insert(port);
+  }
+  void gone(int port) {
+    const std::lock_guard lock{mutex_};
+    if (auto it = onair_ports_.find(port); it != onair_ports_.end())
+      onair_ports_.erase(it);
+  }
+
+  void record(int port, const std::string& method, const std::string& target,
+              const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+              const http_reply& reply) {
+    if (fd_ < 0)
+      return;
+    {
+      const std::lock_guard lock{mutex_};
+      if (!onair_ports_.contains(port))
+        return;
+    }
+    json line{{"test", current_test()}, {"method", method}, {"target", target}};
+    auto& request_headers = line["requestHeaders"] = json::object();
+    for (const auto& [k, v] : headers)
+      request_headers[lower(k)] = v;
+    line["requestBody"] = body;
+    line["status"] = reply.status;
+    auto& response_headers = line["responseHeaders"] = json::object();
+    std::istringstream in{reply.head};
+    std::string field;
+    std::getline(in, field); // the status line
+    while (std::getline(in, field)) {
+      if (!field.empty() && field.back() == '\r')
+        field.pop_back();
+      const auto colon = field.find(':');
+      if (colon == std::string::npos)
+        continue;
+      const auto name = lower(field.substr(0, colon));
+      const auto v = field.find_first_not_of(' ', colon + 1);
+      const auto value = v == std::string::npos ? std::string{} : field.substr(v);
+      auto& slot = response_headers[name];
+      slot = slot.is_string() ? slot.get<std::string>() + ", " + value : value;
+    }
+    // Media bytes (video, playlists, pages, scripts) are not schema material: only their size is kept.
+    const auto type = response_headers.value("content-type", "");
+    const auto media = lower(type.substr(0, type.find(';')));
+    const bool text = media.ends_with("json") || media == "text/event-stream" || media == "text/plain";
+    if (text)
+      line["responseBody"] = reply.body;
+    line["responseBytes"] = reply.body.size();
+    auto bytes = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    // One write per line on an O_APPEND descriptor: lines from threads and processes never interleave.
+    for (std::size_t done = 0; done < bytes.size();) {
+      const auto n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+      BOOST_REQUIRE_MESSAGE(n > 0, "cannot append to ONAIR_API_EXCHANGES: " << std::strerror(errno));
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+private:
+  exchange_log() {
+    if (const char* path = std::getenv("ONAIR_API_EXCHANGES"); path && *path) {
+      fd_ = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (fd_ < 0)
+        throw std::system_error{errno, std::generic_category(), std::string{"ONAIR_API_EXCHANGES "} + path};
+    }
+  }
+
+  static std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+  }
+  static std::string current_test() {
+    namespace utf = boost::unit_test;
+    return utf::framework::test_in_progress() ? utf::framework::current_test_case().full_name() : std::string{};
+  }
+
+  std::mutex mutex_;
+  std::multiset<int> onair_ports_;
+  int fd_ = -1;
+};
+
 inline http_reply http_call(const std::string& host, int port, const std::string& method, const std::string& path,
                      const std::vector<std::pair<std::string, std::string>>& headers = {},
                      const std::string& body = {}) {
@@ -233,6 +334,7 @@ inline http_reply http_call(const std::string& host, int port, const std::string
   r.status = std::atoi(resp.c_str() + 9);
   r.head = resp.substr(0, head_end);
   r.body = resp.substr(head_end + 4);
+  exchange_log::instance().record(port, method, path, headers, body, r);
   return r;
 }
 
@@ -273,6 +375,9 @@ public:
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     child_ = std::make_unique<child_guard>(spawn_onair(args, out_, err_, opts));
   }
+  ~server_process() { unlog(); }
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
 
   // Waits for server.json and the "serving" banner (printed after any first app), then reads the address.
   void wait_ready() {
@@ -294,10 +399,13 @@ public:
     BOOST_REQUIRE(info_.contains("http") && info_["http"].is_string());
     http_ = parse_endpoint(info_["http"].get<std::string>());
     BOOST_REQUIRE_GT(http_.port, 0);
+    unlog();
+    exchange_log::instance().serving(logged_port_ = http_.port);
   }
 
   // SIGTERM and the exit code.
   int stop() {
+    unlog();
     ::kill(child_->pid(), SIGTERM);
     auto code = wait_exit(child_->pid(), process_deadline);
     BOOST_REQUIRE_MESSAGE(code.has_value(), "onair serve did not stop on SIGTERM:\n" << stderr_text());
@@ -306,7 +414,10 @@ public:
   }
 
   // SIGKILL: no cleanup, server.json and admin.token stay behind.
-  void kill_hard() { child_->kill_now(); }
+  void kill_hard() {
+    unlog();
+    child_->kill_now();
+  }
 
   http_reply get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers = {}) const {
     return http_call(http_.host, http_.port, "GET", path, headers);
@@ -318,6 +429,10 @@ public:
   [[nodiscard]] std::string stderr_text() const { return read_file(err_); }
 
 private:
+  void unlog() {
+    if (logged_port_ > 0)
+      exchange_log::instance().gone(std::exchange(logged_port_, 0));
+  }
   static bool has_env(const spawn_options& opts, const char* a, const char* b) {
     for (const auto& [k, v] : opts.env)
       if (k == a || k == b)
@@ -333,6 +448,7 @@ private:
   std::unique_ptr<child_guard> child_;
   json info_;
   endpoint http_;
+  int logged_port_ = 0; // the port exchange_log records answers from
 };
 
 // The value after `label` on a line of the text output ("  apiSecret: XYZ"), empty when absent.
