@@ -298,25 +298,17 @@ cmaf_streams::stream_ptr cmaf_streams::find_known(const std::string& playback_id
 void cmaf_streams::find(const std::string& playback_id, std::function<void(stream_ptr)> answer) {
   if (auto hit = find_known(playback_id))
     return answer(std::move(hit));
-  rt_.post([guard = guard_, id = playback_id, answer = std::move(answer)] {
-    cmaf_streams* self = nullptr;
-    {
-      std::lock_guard lock{guard->mu};
-      self = guard->self;
+  // The ingest's playback index is in memory: looked up on the caller's thread, never behind a flow.
+  const auto k = ingest_.playback_key(playback_id);
+  stream_ptr found;
+  if (k) {
+    std::lock_guard lock{mu_};
+    if (auto it = streams_.find(*k); it != streams_.end() && it->second->stream) {
+      found = it->second->stream;
+      by_playback_id_[playback_id] = *k;
     }
-    if (!self)
-      return answer(nullptr);
-    const auto k = self->ingest_.playback_key(id);
-    stream_ptr found;
-    if (k) {
-      std::lock_guard lock{self->mu_};
-      if (auto it = self->streams_.find(*k); it != self->streams_.end() && it->second->stream) {
-        found = it->second->stream;
-        self->by_playback_id_[id] = *k;
-      }
-    }
-    answer(std::move(found));
-  });
+  }
+  answer(std::move(found));
 }
 
 std::string cmaf_streams::prometheus_text() const {

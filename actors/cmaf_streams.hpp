@@ -46,8 +46,8 @@ public:
   cmaf_streams& operator=(const cmaf_streams&) = delete;
 
   using stream_ptr = std::shared_ptr<media::cmaf::stream>;
-  // The packager a playback id plays (null: none). Answers at once when the id was looked up
-  // before, else from a runtime thread after reading the views.
+  // The packager a playback id plays (null: none). Answers at once, on the caller's thread, from
+  // memory (the ingest's playback index).
   void find(const std::string& playback_id, std::function<void(stream_ptr)> answer);
   // The same from memory only: the packager of an id looked up before, else null (then find()).
   [[nodiscard]] stream_ptr find_known(const std::string& playback_id);

@@ -2,6 +2,8 @@
 // event loop that asks, and hubs opened in step with the broadcasts that close them.
 #include "runtime_fixture.hpp"
 
+#include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -64,18 +66,57 @@ BOOST_AUTO_TEST_CASE(the_loop_that_asks_never_reads_the_views_itself) {
   const auto m = register_member("alice");
   const auto k = key(m.stream_key_id);
   const auto loop = std::this_thread::get_id();
-  // When a loop asks about an unknown key, a known one and an unknown playback id
+  // When a loop asks about an unknown key and a known one
   const auto unknown = authorize("not-a-key", 1);
   const auto known = authorize(k.value, 2);
-  const auto nowhere = play("no-such-playback-id", 3);
   // Then every answer comes from another thread: the lookups ran there
   BOOST_TEST(!unknown.decision.hub);
   BOOST_TEST(unknown.decision.reason == "unknown stream key");
   BOOST_TEST((unknown.thread != loop));
   BOOST_TEST(known.decision.hub != nullptr);
   BOOST_TEST((known.thread != loop));
-  BOOST_TEST(!nowhere.decision.hub);
-  BOOST_TEST((nowhere.thread != loop));
+}
+
+BOOST_AUTO_TEST_CASE(players_are_answered_at_once_from_memory_while_flows_hold_every_runtime_thread) {
+  // Given a viewable key, and both of the runtime's threads held, as flows waiting on actors hold them
+  const auto m = register_member("alice");
+  const auto k = key(m.stream_key_id);
+  publish_viewable(m.stream_key_id, "s1");
+  std::promise<void> release;
+  const auto released = release.get_future().share();
+  std::atomic<int> held{0};
+  struct let_go {
+    std::promise<void>& p;
+    ~let_go() { p.set_value(); }
+  } at_exit{release};
+  for (int i = 0; i < 2; ++i)
+    rt->post([released, &held] {
+      ++held;
+      released.wait();
+    });
+  BOOST_REQUIRE(eventually([&] { return held == 2; }));
+  const auto loop = std::this_thread::get_id();
+  // When players ask for the key's preview and for nothing, and an encoder presents a wrong key
+  std::optional<answered<rtmp::play_decision>> player, nowhere;
+  in->resolve_play({1, "play", k.preview_id, "127.0.0.1:50001"},
+                   [&](rtmp::play_decision d) { player = answered<rtmp::play_decision>{std::move(d), std::this_thread::get_id()}; });
+  in->resolve_play({2, "play", "no-such-playback-id", "127.0.0.1:50001"},
+                   [&](rtmp::play_decision d) { nowhere = answered<rtmp::play_decision>{std::move(d), std::this_thread::get_id()}; });
+  std::promise<rtmp::publish_decision> refused;
+  in->authorize_publish({3, "live", "not-a-key", "", "rtmp://127.0.0.1/live", "127.0.0.1:50000", 1},
+                        [&](rtmp::publish_decision d) { refused.set_value(std::move(d)); });
+  // Then the players were answered before resolve_play returned, on the asking thread, and the
+  // wrong key is refused without a runtime thread
+  BOOST_REQUIRE(player.has_value());
+  BOOST_TEST(player->decision.hub == hubs.find(ingest::hub_name(app, m.stream_key_id)));
+  BOOST_TEST(player->decision.hub != nullptr);
+  BOOST_TEST((player->thread == loop));
+  BOOST_REQUIRE(nowhere.has_value());
+  BOOST_TEST(!nowhere->decision.hub);
+  auto answer = refused.get_future();
+  BOOST_REQUIRE((answer.wait_for(std::chrono::seconds(10)) == std::future_status::ready));
+  BOOST_TEST(answer.get().reason == "unknown stream key");
+  BOOST_TEST(held == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_watcher_hears_of_each_accepted_publish_with_its_mode_and_hub_before_the_publisher) {
