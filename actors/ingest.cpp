@@ -1,8 +1,13 @@
 #include "actors/ingest.hpp"
 
 #include <charconv>
+#include <condition_variable>
+#include <deque>
 #include <random>
+#include <thread>
 
+#include <pthread.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/stream_names.hpp"
@@ -36,9 +41,72 @@ struct ingest_guard {
   ingest* self = nullptr;
 };
 
+// One thread for the publishes' key lookups (RocksDB reads), in the order asked: not the
+// runtime's, which flows hold while they wait on actors.
+class ingest_lookups {
+public:
+  ingest_lookups()
+      : thread_([this] {
+          pthread_setname_np(pthread_self(), "ingest-lookup");
+          run();
+        }) {}
+  ~ingest_lookups() {
+    {
+      std::lock_guard lock{mu_};
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock{mu_};
+      queue_.push_back(std::move(task));
+    }
+    cv_.notify_all();
+  }
+  // Returns once every task posted before it has run.
+  void wait_idle() {
+    std::unique_lock lock{mu_};
+    idle_.wait(lock, [this] { return queue_.empty() && !running_; });
+  }
+
+private:
+  void run() {
+    std::unique_lock lock{mu_};
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty())
+        return;
+      auto task = std::move(queue_.front());
+      queue_.pop_front();
+      running_ = true;
+      lock.unlock();
+      task();
+      task = nullptr; // what it holds goes before the next task runs
+      lock.lock();
+      running_ = false;
+      if (queue_.empty())
+        idle_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_, idle_;
+  std::deque<std::function<void()>> queue_;
+  bool running_ = false;
+  bool stopping_ = false; // what is queued still runs
+  std::thread thread_;    // last: started once the rest is built
+};
+
 ingest::ingest(runtime& rt, media::fanout::registry& hubs)
-    : rt_(rt), hubs_(hubs), boot_(random_boot_id()), guard_(std::make_shared<ingest_guard>()) {
+    : rt_(rt), hubs_(hubs), boot_(random_boot_id()), index_(std::make_shared<playback_index>()),
+      lookups_(std::make_unique<ingest_lookups>()), guard_(std::make_shared<ingest_guard>()) {
   guard_->self = this;
+  // The index's observer first: a key that stops playing is refused before on_durable closes its
+  // hub. Followed before it loads, so that nothing committed in between is missed.
+  playback_index::follow(rt_, index_);
+  index_->load(rt_.views());
   rt_.observe([guard = guard_](std::string_view stream, std::string_view type) {
     std::lock_guard lock{guard->mu};
     if (guard->self)
@@ -47,13 +115,21 @@ ingest::ingest(runtime& rt, media::fanout::registry& hubs)
 }
 
 ingest::~ingest() {
+  // The lookups in hand are put to their keys, and what that queued on the runtime is done,
+  // before what their callbacks use goes.
+  lookups_.reset();
+  rt_.drain();
   std::lock_guard lock{guard_->mu};
   guard_->self = nullptr;
 }
 
 void ingest::attach(media::rtmp::server* server) {
-  std::lock_guard lock{mu_};
-  server_ = server;
+  {
+    std::lock_guard lock{mu_};
+    server_ = server;
+  }
+  if (!server)
+    lookups_->wait_idle();
 }
 
 void ingest::watch_streams(std::function<void(const stream_started&)> watcher) {
@@ -76,10 +152,10 @@ std::optional<ingest::publishing> ingest::find(std::uint64_t session_id) const {
 
 void ingest::authorize_publish(const media::rtmp::publish_request& req,
                                std::function<void(media::rtmp::publish_decision)> answer) {
-  rt_.post([this, req, answer = std::move(answer)]() mutable { decide_publish(req, std::move(answer)); });
+  lookups_->post([this, req, answer = std::move(answer)]() mutable { decide_publish(req, std::move(answer)); });
 }
 
-// On a runtime thread: the key is looked up in the views, and its actor decides.
+// On the lookup thread: the key is looked up in the views, and its actor decides.
 void ingest::decide_publish(const media::rtmp::publish_request& req,
                             std::function<void(media::rtmp::publish_decision)> answer) {
   const auto refuse = [&answer, &req](const std::string& why) {
@@ -172,19 +248,75 @@ void ingest::on_first_keyframe(std::uint64_t session_id) {
 }
 
 void ingest::on_stats(std::uint64_t session_id, const media::rtmp::ingest_stats& s) {
-  auto p = find(session_id);
+  const auto p = find(session_id);
   if (!p)
+    return;
+  live_sample sample;
+  sample.app = p->app;
+  sample.key_id = p->key_id;
+  sample.session = p->session;
+  sample.at = rt_.svc().time->now();
+  sample.ingest.video_codec = s.video_codec;
+  sample.ingest.audio_codec = s.audio_codec;
+  sample.ingest.width = s.width;
+  sample.ingest.height = s.height;
+  sample.ingest.fps = s.fps;
+  sample.ingest.bitrate_kbps = s.bitrate_kbps;
+  if (auto hub = hubs_.find(hub_name(p->app, p->key_id)))
+    sample.fanout = hub->health_now();
+  bool record = false;
+  {
+    std::lock_guard lock{mu_};
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end())
+      return;
+    record = it->second.audit.record(sample.ingest, sample.at);
+    it->second.live = sample;
+  }
+  for (const auto& w : sample_watchers_)
+    w(sample);
+  if (!record)
     return;
   domain::update_ingest_stats cmd;
   cmd.session_id = p->session;
-  cmd.ingest.video_codec = s.video_codec;
-  cmd.ingest.audio_codec = s.audio_codec;
-  cmd.ingest.width = s.width;
-  cmd.ingest.height = s.height;
-  cmd.ingest.fps = s.fps;
-  cmd.ingest.bitrate_kbps = s.bitrate_kbps;
+  cmd.ingest = sample.ingest;
   rt_.key_command(p->app, p->key_id, std::move(cmd), [](domain::result<outcome<stream_key_aggregate>>) {});
 }
+
+std::optional<ingest::live_sample> ingest::live_stats(domain::app_id app, std::int64_t key_id) const {
+  std::lock_guard lock{mu_};
+  const auto k = by_key_.find({app, key_id});
+  if (k == by_key_.end())
+    return std::nullopt;
+  const auto it = sessions_.find(k->second);
+  return it == sessions_.end() ? std::nullopt : it->second.live;
+}
+
+std::string ingest::prometheus_text() const {
+  std::vector<live_sample> live;
+  {
+    std::lock_guard lock{mu_};
+    for (const auto& [id, p] : sessions_)
+      if (p.live)
+        live.push_back(*p.live);
+  }
+  std::string out;
+  const auto gauge = [&](const char* name, const char* help, auto value_of) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+    for (const auto& s : live)
+      out += fmt::format("{}{{app=\"{}\",stream_key=\"{}\"}} {}\n", name, s.app, s.key_id, value_of(s));
+  };
+  gauge("onair_ingest_bitrate_kbps", "a publisher's bitrate as last measured",
+        [](const live_sample& s) { return s.ingest.bitrate_kbps; });
+  gauge("onair_ingest_fps", "a publisher's frame rate as last measured", [](const live_sample& s) { return s.ingest.fps; });
+  gauge("onair_ingest_rtmp_viewers", "RTMP players of a publisher's stream",
+        [](const live_sample& s) { return s.fanout.rtmp_viewers; });
+  gauge("onair_ingest_http_flv_viewers", "HTTP-FLV players of a publisher's stream",
+        [](const live_sample& s) { return s.fanout.http_flv_viewers; });
+  return out;
+}
+
+void ingest::watch_samples(std::function<void(const live_sample&)> sink) { sample_watchers_.push_back(std::move(sink)); }
 
 void ingest::on_publish_end(std::uint64_t session_id, std::string_view reason) {
   std::optional<publishing> p;
@@ -216,19 +348,8 @@ void ingest::on_publish_end(std::uint64_t session_id, std::string_view reason) {
 }
 
 std::optional<std::pair<domain::app_id, std::int64_t>> ingest::playback_key(const std::string& playback_id) {
-  const auto& views = rt_.views();
-  if (auto key = storage::find_by(views, "preview", playback_id)) {
-    auto k = storage::get_view<stream_key_aggregate>(views, key->app, key->id);
-    if (k && (k->state.state == key_state::active || k->state.state == key_state::active_live))
-      return std::pair{key->app, k->state.id};
-    return std::nullopt;
-  }
-  if (auto room = storage::find_by(views, "room_public", playback_id)) {
-    auto r = storage::get_view<domain::video_room_aggregate>(views, room->app, room->id);
-    if (r && (r->state.state == domain::room_state::live || r->state.state == domain::room_state::live_inactive) &&
-        r->state.stream_key_id)
-      return std::pair{room->app, *r->state.stream_key_id};
-  }
+  if (auto s = index_->find(playback_id))
+    return std::pair{s->app, s->key_id};
   return std::nullopt;
 }
 
@@ -241,15 +362,14 @@ ingest::hub_ptr ingest::open_playback_now(const std::string& playback_id) {
 
 ingest::hub_ptr ingest::open_live_hub(domain::app_id app, std::int64_t key_id) {
   std::lock_guard lock{hubs_mu_};
-  auto k = storage::get_view<stream_key_aggregate>(rt_.views(), app, std::to_string(key_id));
-  if (!k || (k->state.state != key_state::active_live && k->state.state != key_state::active_live_prep &&
-             k->state.state != key_state::inactive_live))
+  const auto state = index_->key_state(app, key_id);
+  if (!state || !domain::is_live(*state))
     return nullptr;
   return hubs_.find_or_create(hub_name(app, key_id));
 }
 
 void ingest::open_playback(std::string playback_id, std::function<void(hub_ptr)> answer) {
-  rt_.post([this, id = std::move(playback_id), answer = std::move(answer)] { answer(open_playback_now(id)); });
+  answer(open_playback_now(playback_id));
 }
 
 void ingest::resolve_play(const media::rtmp::play_request& req, std::function<void(media::rtmp::play_decision)> answer) {

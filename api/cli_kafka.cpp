@@ -47,7 +47,8 @@ the Kafka topic), in log order. Without --from-beginning: the last 10 events. Wi
 events as they come (from Kafka: each partition, i.e. each aggregate, in order).
 
 Where it reads:
-  --kafka HOST:PORT,...   that Kafka cluster (topic --topic, default onair.events)
+  --kafka HOST:PORT,...   that Kafka cluster (topic --topic, default onair.events; --topic onair.telemetry
+                          reads the stream health samples)
   otherwise, a server running on the data folder: the Kafka cluster it publishes to
   otherwise, the store in the data folder itself (no --follow: nothing else writes there)
 
@@ -108,7 +109,8 @@ int tail_kafka(const tail_options& o, storage::kafka::client_options c) {
     std::cerr << "onair: " << done.error().message << "\n";
     return 1;
   }
-  std::sort(read.begin(), read.end(), [](const auto& a, const auto& b) { return a.position < b.position; });
+  // Stable: messages without a position (telemetry) keep their order.
+  std::stable_sort(read.begin(), read.end(), [](const auto& a, const auto& b) { return a.position < b.position; });
   const std::size_t skip = o.from_beginning || read.size() <= last_default ? 0 : read.size() - last_default;
   for (std::size_t i = skip; i < read.size(); ++i)
     std::cout << read[i].value << "\n";
@@ -231,7 +233,8 @@ int cmd_events_tail(const std::vector<std::string>& args) {
       return 1;
     }
     c.brokers = k["bootstrap"].get<std::string>();
-    c.topic = k.value("topic", c.topic);
+    if (o.topic == storage::kafka::default_topic) // not asked for another (the telemetry topic, say)
+      c.topic = k.value("topic", c.topic);
     return tail_kafka(o, c);
   }
   if (o.follow)

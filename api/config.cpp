@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "api/http_server.hpp"
@@ -20,7 +21,8 @@ const std::vector<setting_info>& settings() {
       {"http-listen", "ONAIR_HTTP_LISTEN", "ADDR:PORT of the HTTP API and playback [127.0.0.1:8080]; port 0 picks one"},
       {"rtmp-listen", "ONAIR_RTMP_LISTEN", "ADDR:PORT of RTMP ingest and playback [127.0.0.1:1935]"},
       {"http-max-connections", "ONAIR_HTTP_MAX_CONNECTIONS", "open HTTP connections at most; more get 503 [10000]"},
-      {"rtmp-max-per-address", "ONAIR_RTMP_MAX_PER_ADDRESS", "open RTMP connections at most from one IP address [64]"},
+      {"rtmp-max-per-address", "ONAIR_RTMP_MAX_PER_ADDRESS", "RTMP connections from one IP address not yet publishing or playing [64]"},
+      {"rtmp-max-players-per-address", "ONAIR_RTMP_MAX_PLAYERS_PER_ADDRESS", "RTMP players at most from one IP address (a NAT may hide many) [4096]"},
       {"http-threads", "ONAIR_HTTP_THREADS", "HTTP event loops (threads) sharing the listen port [the usable cores]"},
       {"rtmp-threads", "ONAIR_RTMP_THREADS", "RTMP event loops (threads) the connections are spread over [the usable cores]"},
       {"max-transcodes", "ONAIR_MAX_TRANSCODES", "CMAF streams transcoded at once; more are refused at publish [usable cores - 1, at least 1]"},
@@ -30,10 +32,12 @@ const std::vector<setting_info>& settings() {
       {"public-host", "ONAIR_PUBLIC_HOST", "host name put in ingest and play URLs [the HTTP listen address]"},
       {"kafka", "ONAIR_KAFKA", "embedded | off | HOST:PORT,... [embedded]"},
       {"kafka-topic", "ONAIR_KAFKA_TOPIC", "topic of the event stream [onair.events]"},
+      {"kafka-telemetry-topic", "ONAIR_KAFKA_TELEMETRY_TOPIC", "topic of stream health every few seconds, best effort [onair.telemetry]"},
       {"kafka-config", "ONAIR_KAFKA_CONFIG", "file of librdkafka settings (SASL, TLS…), `key = value` lines"},
       {"kafka-max-lag", "ONAIR_KAFKA_MAX_LAG", "seconds of publish lag after which /readyz says DEGRADED [5]"},
       {"log-level", "ONAIR_LOG_LEVEL", "trace | debug | info | warn | error [info]"},
-      {"web-dir", "ONAIR_WEB_DIR", "folder of the browser assets (api/web with node_modules from npm) [the build's source tree]"},
+      {"web-dir", "ONAIR_WEB_DIR", "folder of the browser assets (api/web's layout) [share/onair/web beside an installed "
+                                   "binary, else the build's source tree]"},
       {"config", "ONAIR_CONFIG", "a file of `key = value` lines with the keys above"},
   };
   return all;
@@ -50,6 +54,21 @@ std::map<std::string, std::string> environment() {
 }
 
 namespace {
+
+// The browser assets beside an installed binary (PREFIX/bin/onair -> PREFIX/share/onair/web), so a
+// package or `cmake --install` finds its own copy wherever it lands; a binary run from the build
+// tree has none there and reads the source tree it was built from.
+std::string default_web_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = (exe.parent_path() / ONAIR_WEB_DIR_FROM_BINARY).lexically_normal();
+    if (fs::is_directory(installed, ec))
+      return installed.string();
+  }
+  return ONAIR_WEB_DIR;
+}
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
@@ -87,6 +106,8 @@ domain::status apply(server_config& c, const std::string& key, const std::string
     ONAIR_TRY_COUNT(c.http_max_connections, 1'000'000);
   } else if (key == "rtmp-max-per-address") {
     ONAIR_TRY_COUNT(c.rtmp_max_per_address, 1'000'000);
+  } else if (key == "rtmp-max-players-per-address") {
+    ONAIR_TRY_COUNT(c.rtmp_max_players_per_address, 1'000'000);
   } else if (key == "http-threads") {
     ONAIR_TRY_COUNT(c.http_threads, 256);
   } else if (key == "rtmp-threads") {
@@ -124,11 +145,11 @@ domain::status apply(server_config& c, const std::string& key, const std::string
       }
     }
     c.kafka = value;
-  } else if (key == "kafka-topic") {
+  } else if (key == "kafka-topic" || key == "kafka-telemetry-topic") {
     if (value.empty() || value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
                              std::string::npos)
-      return make_error(error_code::invalid_parameter, origin + ": kafka-topic must be letters, digits, . _ -", key);
-    c.kafka_topic = value;
+      return make_error(error_code::invalid_parameter, origin + ": " + key + " must be letters, digits, . _ -", key);
+    (key == "kafka-topic" ? c.kafka_topic : c.kafka_telemetry_topic) = value;
   } else if (key == "kafka-config") {
     c.kafka_config = value;
   } else if (key == "kafka-max-lag") {
@@ -212,6 +233,8 @@ domain::result<server_config> load_server_config(const std::vector<std::string>&
     if (k != "config")
       if (auto st = apply(c, k, v, "--" + k); !st)
         return st.error();
+  if (c.web_dir.empty())
+    c.web_dir = default_web_dir();
   return c;
 }
 

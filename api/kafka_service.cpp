@@ -23,10 +23,14 @@ domain::result<std::unique_ptr<kafka_service>> kafka_service::start(const server
     if (auto ok = storage::kafka::check_properties(k->client_); !ok)
       return domain::make_error(ok.error().code, cfg.kafka_config + ": " + ok.error().message, "kafka-config");
   }
+  k->telemetry_topic_ = cfg.kafka_telemetry_topic;
   if (cfg.kafka == "embedded") {
     auto broker = storage::kafka::embedded_broker::start(cfg.kafka_topic);
     if (!broker)
       return broker.error();
+    if (cfg.kafka_telemetry_topic != cfg.kafka_topic)
+      if (auto made = (*broker)->create_topic(cfg.kafka_telemetry_topic); !made)
+        return made.error();
     k->broker_ = std::move(*broker);
     k->client_.brokers = k->broker_->bootstrap();
     k->mode_ = "embedded";
@@ -41,10 +45,22 @@ domain::result<std::unique_ptr<kafka_service>> kafka_service::start(const server
   storage::kafka::publisher::options po;
   po.client = k->client_;
   k->publisher_ = storage::kafka::publisher::start(store, po);
+  auto tc = k->client_;
+  tc.topic = cfg.kafka_telemetry_topic;
+  auto telemetry = storage::kafka::telemetry_producer::start(tc);
+  if (!telemetry)
+    return telemetry.error();
+  k->telemetry_ = std::move(*telemetry);
   return k;
 }
 
+void kafka_service::telemetry(std::string_view key, std::string_view json) {
+  if (telemetry_)
+    telemetry_->send(key, json);
+}
+
 kafka_service::~kafka_service() {
+  telemetry_.reset();
   publisher_.reset();
   broker_.reset();
 }
@@ -62,6 +78,7 @@ json kafka_service::status() const {
     return j;
   const auto s = publisher_->stats();
   j["bootstrap"] = client_.brokers;
+  j["telemetryTopic"] = telemetry_topic_;
   j["state"] = s.lag_events > 0 && s.lag_seconds > max_lag_seconds_ ? "degraded" : s.state;
   j["publisher"] = s.state;
   j["brokerReachable"] = s.broker_reachable;
@@ -98,6 +115,15 @@ std::string kafka_service::prometheus_text() const {
        std::to_string(s.sessions));
   line(out, "onair_kafka_broker_reachable", "gauge", "1 when the publisher reaches a broker.",
        s.broker_reachable ? "1" : "0");
+  if (telemetry_) {
+    const auto t = telemetry_->stats();
+    line(out, "onair_kafka_telemetry_sent_total", "counter", "Stream health samples handed to the telemetry producer.",
+         std::to_string(t.sent));
+    line(out, "onair_kafka_telemetry_delivered_total", "counter", "Stream health samples the broker acknowledged.",
+         std::to_string(t.delivered));
+    line(out, "onair_kafka_telemetry_dropped_total", "counter",
+         "Stream health samples dropped (full queue, not delivered within 5 s).", std::to_string(t.dropped));
+  }
   return out;
 }
 

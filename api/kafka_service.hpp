@@ -27,6 +27,10 @@ public:
   [[nodiscard]] nlohmann::json status() const;
   // onair_kafka_* gauges and counters (Prometheus text), empty when off.
   [[nodiscard]] std::string prometheus_text() const;
+  // A stream health sample (JSON) to the telemetry topic, keyed by its stream; best effort,
+  // never blocks, nothing when Kafka is off.
+  void telemetry(std::string_view key, std::string_view json);
+  [[nodiscard]] const std::string& telemetry_topic() const { return telemetry_topic_; }
 
 private:
   kafka_service() = default;
@@ -36,6 +40,8 @@ private:
   storage::kafka::client_options client_;
   std::unique_ptr<storage::kafka::embedded_broker> broker_;
   std::unique_ptr<storage::kafka::publisher> publisher_; // after the broker: stopped before it goes
+  std::string telemetry_topic_;
+  std::unique_ptr<storage::kafka::telemetry_producer> telemetry_; // after the broker too
 };
 
 } // namespace onair::api

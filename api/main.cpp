@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@ Commands:
   serve            run the server (store, actors, HTTP API)
   app create       create an app and print its API key and secret (shown once)
   app list         list the apps
+  app rotate-secret  give an app a new API secret, print it once; the old one is refused from then on
   rebuild-views    drop the read models and rebuild them from the event log (server stopped)
   events tail      print the event stream (CloudEvents, one JSON a line) from Kafka or the store
   dev-broker       run the embedded Kafka broker as its own process (development, tests)
@@ -70,6 +73,19 @@ Options:
   --data-dir DIR    the server's data folder [./var/onair, or ONAIR_DATA_DIR]
 )";
 
+const char* app_rotate_help = R"(Usage: onair app rotate-secret --api-key KEY [--json] [--data-dir DIR]
+
+Gives the app a new API secret and prints it once; from then on the old secret is refused. The
+rotation is an event of the app (app.secret_rotated) in the log. Works whether or not a server
+runs on the data folder (it goes through a running server when there is one). `onair app list`
+shows the API keys.
+
+Options:
+  --api-key KEY     the app's API key (required)
+  --json            print JSON instead of text
+  --data-dir DIR    the server's data folder [./var/onair, or ONAIR_DATA_DIR]
+)";
+
 const char* rebuild_help = R"(Usage: onair rebuild-views [--data-dir DIR]
 
 Drops every read model (lists, lookups) and rebuilds it from the event log, with progress.
@@ -96,15 +112,16 @@ void set_log_level(const std::string& level) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
 }
 
-// Options shared by the app/rebuild commands.
+// Options shared by the app/rebuild commands; `allowed` says which besides --data-dir a command takes.
 struct tool_options {
   std::string data_dir;
   std::string name;
+  std::string api_key;
   bool json = false;
 };
+enum tool_option : unsigned { opt_name = 1, opt_json = 2, opt_api_key = 4 };
 
-int parse_tool_options(const std::vector<std::string>& args, tool_options& o, bool allow_name, bool allow_json,
-                       const char* cmd) {
+int parse_tool_options(const std::vector<std::string>& args, tool_options& o, unsigned allowed, const char* cmd) {
   auto env = api::environment();
   o.data_dir = env.count("ONAIR_DATA_DIR") ? env["ONAIR_DATA_DIR"] : "./var/onair";
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -122,10 +139,13 @@ int parse_tool_options(const std::vector<std::string>& args, tool_options& o, bo
     if (a == "--data-dir" || a.rfind("--data-dir=", 0) == 0) {
       if (!value(o.data_dir) || o.data_dir.empty())
         return usage_error("--data-dir needs a folder", cmd);
-    } else if (allow_name && (a == "--name" || a.rfind("--name=", 0) == 0)) {
+    } else if ((allowed & opt_name) && (a == "--name" || a.rfind("--name=", 0) == 0)) {
       if (!value(o.name))
         return usage_error("--name needs a value", cmd);
-    } else if (allow_json && a == "--json") {
+    } else if ((allowed & opt_api_key) && (a == "--api-key" || a.rfind("--api-key=", 0) == 0)) {
+      if (!value(o.api_key) || o.api_key.empty())
+        return usage_error("--api-key needs the app's API key", cmd);
+    } else if ((allowed & opt_json) && a == "--json") {
       o.json = true;
     } else {
       return usage_error("unknown option '" + a + "'", cmd);
@@ -153,46 +173,60 @@ domain::result<std::unique_ptr<actors::runtime>> open_direct(const std::string& 
   return rt;
 }
 
+// A change to the apps, through the server running on the data folder (its admin endpoint:
+// RocksDB admits one process) or, with none running, on the folder itself. Says on stderr why
+// not, and gives nothing then.
+struct admin_request {
+  std::string method, path, body;
+  int expected_status = 200;
+};
+std::optional<json> change_apps(const tool_options& o, const admin_request& via_server,
+                                const std::function<domain::result<json>(actors::runtime&)>& directly,
+                                const char* what) {
+  if (auto client = api::admin_client::find(o.data_dir)) {
+    auto r = client->call(via_server.method, via_server.path, via_server.body);
+    if (!r) {
+      std::cerr << "onair: " << r.error().message << "\n";
+      return std::nullopt;
+    }
+    if (r->status != via_server.expected_status) {
+      std::cerr << "onair: the server refused: " << r->status << " " << r->body << "\n";
+      return std::nullopt;
+    }
+    return json::parse(r->body);
+  }
+  spdlog::set_level(spdlog::level::warn);
+  auto rt = open_direct(o.data_dir);
+  if (!rt) {
+    std::cerr << "onair: " << rt.error().message << "\n";
+    return std::nullopt;
+  }
+  auto r = directly(**rt);
+  if (!r) {
+    std::cerr << "onair: cannot " << what << ": " << r.error().message << "\n";
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
 int cmd_app_create(const std::vector<std::string>& args) {
   if (wants_help(args)) {
     std::cout << app_create_help;
     return 0;
   }
   tool_options o;
-  if (int rc = parse_tool_options(args, o, true, true, "onair app create"))
+  if (int rc = parse_tool_options(args, o, opt_name | opt_json, "onair app create"))
     return rc;
   if (o.name.empty())
     return usage_error("app create needs --name NAME", "onair app create");
-  json created;
-  if (auto client = api::admin_client::find(o.data_dir)) {
-    auto r = client->call("POST", "/v2/admin/apps", json{{"name", o.name}}.dump());
-    if (!r) {
-      std::cerr << "onair: " << r.error().message << "\n";
-      return 1;
-    }
-    if (r->status != 201) {
-      std::cerr << "onair: the server refused: " << r->status << " " << r->body << "\n";
-      return 1;
-    }
-    created = json::parse(r->body);
-  } else {
-    spdlog::set_level(spdlog::level::warn);
-    auto rt = open_direct(o.data_dir);
-    if (!rt) {
-      std::cerr << "onair: " << rt.error().message << "\n";
-      return 1;
-    }
-    auto r = api::create_app_sync(**rt, o.name);
-    if (!r) {
-      std::cerr << "onair: cannot create the app: " << r.error().message << "\n";
-      return 1;
-    }
-    created = *r;
-  }
+  auto created = change_apps(o, {"POST", "/v2/admin/apps", json{{"name", o.name}}.dump(), 201},
+                             [&](actors::runtime& rt) { return api::create_app_sync(rt, o.name); }, "create the app");
+  if (!created)
+    return 1;
   if (o.json)
-    std::cout << created.dump(2) << "\n";
+    std::cout << created->dump(2) << "\n";
   else
-    print_app_text(created, true);
+    print_app_text(*created, true);
   return 0;
 }
 
@@ -202,7 +236,7 @@ int cmd_app_list(const std::vector<std::string>& args) {
     return 0;
   }
   tool_options o;
-  if (int rc = parse_tool_options(args, o, false, true, "onair app list"))
+  if (int rc = parse_tool_options(args, o, opt_json, "onair app list"))
     return rc;
   json apps;
   if (auto client = api::admin_client::find(o.data_dir)) {
@@ -237,13 +271,35 @@ int cmd_app_list(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_app_rotate_secret(const std::vector<std::string>& args) {
+  if (wants_help(args)) {
+    std::cout << app_rotate_help;
+    return 0;
+  }
+  tool_options o;
+  if (int rc = parse_tool_options(args, o, opt_api_key | opt_json, "onair app rotate-secret"))
+    return rc;
+  if (o.api_key.empty())
+    return usage_error("app rotate-secret needs --api-key KEY (onair app list shows them)", "onair app rotate-secret");
+  auto rotated = change_apps(o, {"POST", "/v2/admin/apps/" + o.api_key + "/rotate-secret", {}, 200},
+                             [&](actors::runtime& rt) { return api::rotate_secret_sync(rt, o.api_key); },
+                             "rotate the secret");
+  if (!rotated)
+    return 1;
+  if (o.json)
+    std::cout << rotated->dump(2) << "\n";
+  else
+    print_app_text(*rotated, true);
+  return 0;
+}
+
 int cmd_rebuild(const std::vector<std::string>& args) {
   if (wants_help(args)) {
     std::cout << rebuild_help;
     return 0;
   }
   tool_options o;
-  if (int rc = parse_tool_options(args, o, false, false, "onair rebuild-views"))
+  if (int rc = parse_tool_options(args, o, 0, "onair rebuild-views"))
     return rc;
   if (api::admin_client::find(o.data_dir)) {
     std::cerr << "onair: a server is running on " << o.data_dir << ": stop it first\n";
@@ -336,7 +392,7 @@ int main(int argc, char** argv) {
       return cmd_serve(rest);
     if (cmd == "app") {
       if (rest.empty() || rest[0] == "--help" || rest[0] == "-h") {
-        std::cout << app_create_help << "\n" << app_list_help;
+        std::cout << app_create_help << "\n" << app_list_help << "\n" << app_rotate_help;
         return rest.empty() ? exit_usage : 0;
       }
       std::vector<std::string> sub(rest.begin() + 1, rest.end());
@@ -344,6 +400,8 @@ int main(int argc, char** argv) {
         return cmd_app_create(sub);
       if (rest[0] == "list")
         return cmd_app_list(sub);
+      if (rest[0] == "rotate-secret")
+        return cmd_app_rotate_secret(sub);
       return usage_error("unknown app command '" + rest[0] + "'", "onair app");
     }
     if (cmd == "rebuild-views")
@@ -358,7 +416,7 @@ int main(int argc, char** argv) {
       } else if (rest[0] == "serve") {
         print_serve_help();
       } else if (rest[0] == "app") {
-        std::cout << app_create_help << "\n" << app_list_help;
+        std::cout << app_create_help << "\n" << app_list_help << "\n" << app_rotate_help;
       } else if (rest[0] == "rebuild-views") {
         std::cout << rebuild_help;
       } else if (rest[0] == "events" || rest[0] == "dev-broker") {

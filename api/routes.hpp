@@ -31,6 +31,8 @@ struct rest_context {
     int width = 0, height = 0, bitrate_kbps = 0;
   };
   std::function<std::vector<rendition>(domain::app_id, std::int64_t key_id)> cmaf_renditions{};
+  // A publishing key's ingest as last measured (live, between the figures recorded as events).
+  std::function<std::optional<domain::ingest_info>(domain::app_id, std::int64_t key_id)> live_ingest{};
 };
 
 // /v2/apps/me: the app and its settings (GET, PATCH)

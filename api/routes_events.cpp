@@ -89,6 +89,9 @@ public:
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(poll_interval).count();
     const timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
     event_add(timer_, &tv);
+    // The first bytes at once, even when nothing happens: a proxy (nginx over HTTP/2) holds the
+    // answer's headers until its body begins. EventSource reconnects after 3 s.
+    out_->send("retry: 3000\n\n");
     tick();
   }
 
@@ -207,6 +210,9 @@ std::string process_metrics(events_api& api) {
   out += "# HELP onair_events_appended_total Events committed to the log.\n";
   out += "# TYPE onair_events_appended_total counter\n";
   out += "onair_events_appended_total " + std::to_string(api.ctx.rt.store().last_position()) + "\n";
+  out += "# HELP onair_store_wal_syncs_total Syncs of the event store's write-ahead log to disk.\n";
+  out += "# TYPE onair_store_wal_syncs_total counter\n";
+  out += "onair_store_wal_syncs_total " + std::to_string(api.ctx.rt.store().wal_syncs()) + "\n";
   out += "# HELP onair_actors_alive Aggregate actors alive now.\n";
   out += "# TYPE onair_actors_alive gauge\n";
   out += "onair_actors_alive " + std::to_string(alive) + "\n";

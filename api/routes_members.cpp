@@ -175,15 +175,27 @@ json key_json(const rest_context& ctx, const domain::app& app, const domain::str
     profile = json{{"id", p->id}, {"name", p->name}, {"orientation", std::string{domain::to_string(p->orientation)}}};
 
   json ingest = nullptr;
-  if (k.ingest)
-    ingest = json{{"remoteAddr", k.ingest->remote_addr},
-                  {"startedAt", time_json(k.ingest->started_at)},
-                  {"videoCodec", k.ingest->video_codec},
-                  {"audioCodec", k.ingest->audio_codec},
-                  {"width", k.ingest->width},
-                  {"height", k.ingest->height},
-                  {"fps", k.ingest->fps},
-                  {"bitrateKbps", k.ingest->bitrate_kbps}};
+  if (k.ingest) {
+    // The figures as last measured where the publisher is on this node; the recorded ones else.
+    auto measured = *k.ingest;
+    if (ctx.live_ingest)
+      if (auto live = ctx.live_ingest(app.id, k.id)) {
+        measured.video_codec = live->video_codec;
+        measured.audio_codec = live->audio_codec;
+        measured.width = live->width;
+        measured.height = live->height;
+        measured.fps = live->fps;
+        measured.bitrate_kbps = live->bitrate_kbps;
+      }
+    ingest = json{{"remoteAddr", measured.remote_addr},
+                  {"startedAt", time_json(measured.started_at)},
+                  {"videoCodec", measured.video_codec},
+                  {"audioCodec", measured.audio_codec},
+                  {"width", measured.width},
+                  {"height", measured.height},
+                  {"fps", measured.fps},
+                  {"bitrateKbps", measured.bitrate_kbps}};
+  }
 
   json error = nullptr;
   if (k.error)

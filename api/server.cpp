@@ -16,6 +16,7 @@
 #include "api/credentials.hpp"
 #include "api/idempotency.hpp"
 #include "api/kafka_service.hpp"
+#include "api/rest.hpp"
 #include "actors/ingest.hpp"
 #include "actors/cmaf_streams.hpp"
 #include "media/cmaf/http.hpp"
@@ -43,7 +44,8 @@ json app_summary(const domain::app& a) {
               {"apiKey", a.api_key},
               {"defaultMode", std::string{domain::to_string(a.default_mode)}},
               {"defaultProfileId", a.default_profile_id},
-              {"createdAt", domain::to_iso8601(a.created_at)}};
+              {"createdAt", domain::to_iso8601(a.created_at)},
+              {"secretRotatedAt", a.secret_rotated_at.ms ? json(domain::to_iso8601(a.secret_rotated_at)) : json(nullptr)}};
 }
 
 domain::result<json> create_app_sync(actors::runtime& rt, const std::string& name) {
@@ -58,6 +60,57 @@ domain::result<json> create_app_sync(actors::runtime& rt, const std::string& nam
   out["apiSecret"] = creds.api_secret;
   spdlog::info("app created app_id={} name=\"{}\" api_key={}", r->state.id, r->state.name, r->state.api_key);
   return out;
+}
+
+namespace {
+
+// A stream health sample on the telemetry topic: what it is, when, whose, and how it goes.
+json telemetry_json(const actors::ingest::live_sample& s) {
+  return json{{"type", "onair.telemetry.stream_health"},
+              {"time", domain::to_iso8601(s.at)},
+              {"appId", s.app},
+              {"streamKeyId", s.key_id},
+              {"sessionId", s.session},
+              {"ingest",
+               {{"videoCodec", s.ingest.video_codec},
+                {"audioCodec", s.ingest.audio_codec},
+                {"width", s.ingest.width},
+                {"height", s.ingest.height},
+                {"fps", s.ingest.fps},
+                {"bitrateKbps", s.ingest.bitrate_kbps}}},
+              {"viewers", {{"rtmp", s.fanout.rtmp_viewers}, {"httpFlv", s.fanout.http_flv_viewers}}},
+              {"droppedGops", s.fanout.dropped_gops}};
+}
+
+// What a rotation stores (a fresh salt and the hash of a fresh secret) and the secret to show once.
+std::pair<domain::rotate_secret, std::string> new_secret() {
+  auto creds = make_credentials({});
+  return {domain::rotate_secret{.secret_hash = creds.command.secret_hash, .secret_salt = creds.command.secret_salt},
+          creds.api_secret};
+}
+
+void rotate_secret(actors::runtime& rt, const std::string& api_key,
+                   std::function<void(domain::result<json>)> done) {
+  auto [cmd, secret] = new_secret();
+  rt.ask<domain::app_aggregate>(actors::address{0, api_key}, std::move(cmd),
+                                [done = std::move(done), secret = std::move(secret)](auto r) {
+                                  if (!r)
+                                    return done(r.error());
+                                  auto out = app_summary(r->state);
+                                  out["apiSecret"] = secret;
+                                  spdlog::info("app secret rotated app_id={} api_key={}", r->state.id,
+                                               r->state.api_key);
+                                  done(std::move(out));
+                                });
+}
+
+} // namespace
+
+domain::result<json> rotate_secret_sync(actors::runtime& rt, const std::string& api_key) {
+  std::promise<domain::result<json>> p;
+  auto fut = p.get_future();
+  rotate_secret(rt, api_key, [&p](domain::result<json> r) { p.set_value(std::move(r)); });
+  return fut.get();
 }
 
 json list_apps(const actors::runtime& rt) {
@@ -143,11 +196,20 @@ domain::result<std::uint16_t> server::start() {
   if (!media::rtmp::parse_listen(cfg_.rtmp_listen, rc))
     return domain::make_error(domain::error_code::invalid_parameter, "rtmp-listen: '" + cfg_.rtmp_listen + "' is not ADDR:PORT",
                               "rtmp-listen");
-  rc.max_connections_per_address = cfg_.rtmp_max_per_address;
+  rc.max_pending_per_address = cfg_.rtmp_max_per_address;
+  rc.max_players_per_address = cfg_.rtmp_max_players_per_address;
   rc.loops = cfg_.rtmp_threads; // 0: the RTMP server's default, one per usable core
   media_stats_ = std::make_unique<media::counters>();
   hubs_ = std::make_unique<media::fanout::registry>(media::fanout::hub_options{}, media_stats_.get());
   ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);
+  // Stream health every stats interval to the telemetry topic (the audit log records only what
+  // changes for good: domain/ingest_audit.hpp).
+  ingest_->watch_samples([k = kafka_.get()](const actors::ingest::live_sample& s) {
+    // Keyed like the key's events ("stream_key/{app}/{id}"), so one stream's samples stay in order.
+    k->telemetry(std::string{domain::stream_key_aggregate::category} + "/" + std::to_string(s.app) + "/" +
+                     std::to_string(s.key_id),
+                 telemetry_json(s).dump());
+  });
   // Every broadcast recorded; those a stop left open are taken up before publishers can return.
   recordings_ = std::make_unique<actors::recordings>(*rt_, *ingest_, fs::path{cfg_.data_dir}, media_stats_.get());
   recordings_->resume();
@@ -303,8 +365,14 @@ void server::install_routes() {
         out.push_back({r.width, r.height, r.bitrate_kbps});
     return out;
   };
+  rest_->live_ingest = [this](domain::app_id app, std::int64_t key_id) -> std::optional<domain::ingest_info> {
+    if (auto s = ingest_->live_stats(app, key_id))
+      return s->ingest;
+    return std::nullopt;
+  };
   rest_->extra_metrics = [this] {
-    return kafka_->prometheus_text() + media_metrics() + (cmaf_ ? cmaf_->prometheus_text() : std::string{}) +
+    return kafka_->prometheus_text() + media_metrics() + ingest_->prometheus_text() +
+           (cmaf_ ? cmaf_->prometheus_text() : std::string{}) +
            (archiver_ ? archiver_->prometheus_text() : std::string{});
   };
   // REST resources (api/routes.hpp); each family adds its own line here.
@@ -424,6 +492,14 @@ void server::install_routes() {
                    spdlog::info("app created app_id={} name=\"{}\" api_key={}", r->state.id, r->state.name,
                                 r->state.api_key);
                    respond(json_response(201, out.dump()));
+                 });
+               }));
+  http_->route("POST", "/v2/admin/apps/{apiKey}/rotate-secret",
+               admin([this](const http_request& req, responder respond) {
+                 rotate_secret(*rt_, req.params.at("apiKey"), [respond](domain::result<json> r) {
+                   if (!r)
+                     return respond(error_of(r.error()));
+                   respond(json_response(200, r->dump()));
                  });
                }));
 }

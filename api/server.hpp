@@ -84,5 +84,8 @@ private:
 // Creates an app on a runtime and waits; returns its summary plus the secret (shown once).
 [[nodiscard]] domain::result<nlohmann::json> create_app_sync(actors::runtime& rt, const std::string& name);
 [[nodiscard]] nlohmann::json list_apps(const actors::runtime& rt);
+// Gives the app of api_key a new secret and waits until it is durable; returns its summary plus
+// the new secret (shown once). From then on the old secret is refused.
+[[nodiscard]] domain::result<nlohmann::json> rotate_secret_sync(actors::runtime& rt, const std::string& api_key);
 
 } // namespace onair::api

@@ -79,6 +79,7 @@ app app_aggregate::evolve(state s, const event& ev) {
                    s.secret_hash = e.secret_hash;
                    s.secret_salt = e.secret_salt;
                    s.last_modified_at = e.at;
+                   s.secret_rotated_at = e.at;
                  },
                  [&](const app_settings_changed& e) {
                    if (e.default_mode)

@@ -34,6 +34,7 @@ struct app {
   std::int64_t reconnect_window_s = 0;
   timestamp created_at{};
   timestamp last_modified_at{};
+  timestamp secret_rotated_at{}; // 0: the secret of its creation
 
   static constexpr auto fields() {
     return std::tuple{field("exists", &app::exists),
@@ -47,7 +48,8 @@ struct app {
                       field("defaultProfileId", &app::default_profile_id),
                       field("reconnectWindowSeconds", &app::reconnect_window_s),
                       field("createdAt", &app::created_at),
-                      field("lastModifiedAt", &app::last_modified_at)};
+                      field("lastModifiedAt", &app::last_modified_at),
+                      field("secretRotatedAt", &app::secret_rotated_at)};
   }
   friend bool operator==(const app&, const app&) = default;
 };

@@ -115,6 +115,9 @@ public:
   virtual result<std::int64_t> stream_version(std::string_view stream) = 0;
   // Position of the last committed event (0 when the log is empty).
   [[nodiscard]] virtual std::uint64_t last_position() const = 0;
+  // Syncs of the write-ahead log to disk so far (RocksDB's own count): every acknowledged append
+  // of a store with `sync` was followed by one before its answer. Tests and /metrics read it.
+  [[nodiscard]] virtual std::uint64_t wal_syncs() const = 0;
   // Streams whose name starts with prefix, in order (e.g. every "stream_key/" stream).
   virtual result<std::vector<std::string>> list_streams(std::string_view prefix) = 0;
 

@@ -320,6 +320,8 @@ void hub::subscribe(net::event_loop& loop, viewer* v) {
       groups_.push_back(group);
     }
     ++viewers_;
+    if (v->protocol() == viewer_protocol::http_flv)
+      ++http_flv_viewers_;
   }
   group->viewers.push_back(v);
   ++group->live;
@@ -344,6 +346,8 @@ void hub::unsubscribe(net::event_loop& loop, viewer* v) {
       g->viewers.erase(pos);
     --g->live;
     --viewers_;
+    if (v->protocol() == viewer_protocol::http_flv)
+      --http_flv_viewers_;
     if (counters_)
       counters::add(counters_->viewers_active, -1);
     if (g->live == 0)
@@ -392,6 +396,7 @@ read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budg
       r.dropped_gops = std::max<std::uint64_t>(keys_at_target - std::min(keys_at_target, c.keys_before_next), 1);
       c.started = false;
       start_locked(c, out);
+      dropped_gops_ += r.dropped_gops;
       if (counters_) {
         counters::add(counters_->dropped_frames, r.dropped_frames);
         counters::add(counters_->dropped_gops, r.dropped_gops);
@@ -421,6 +426,11 @@ read_result hub::read(cursor& c, std::vector<message_ptr>& out, std::size_t budg
 std::size_t hub::viewer_count() const {
   std::lock_guard lock{mu_};
   return viewers_;
+}
+
+hub::health hub::health_now() const {
+  std::lock_guard lock{mu_};
+  return health{viewers_ - http_flv_viewers_, http_flv_viewers_, dropped_gops_};
 }
 
 std::size_t hub::cached_messages() const {

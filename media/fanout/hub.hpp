@@ -99,10 +99,15 @@ struct hub_options {
 };
 
 // A consumer living on one event loop. on_data runs on that loop's thread.
+// How a viewer receives the stream (for the per-stream counts of telemetry).
+enum class viewer_protocol { rtmp, http_flv };
+
 class viewer {
 public:
   virtual ~viewer() = default;
   virtual void on_data() = 0;
+  // Read once, when the viewer subscribes and unsubscribes.
+  [[nodiscard]] virtual viewer_protocol protocol() const { return viewer_protocol::rtmp; }
   // A loop's pass over its viewers prefetches this many bytes from each next viewer's address
   // while it serves the one before: after a pass of socket writes, a thousand viewers' state is
   // cold in the cache. A viewer class keeps what on_data() touches first within that reach.
@@ -163,6 +168,13 @@ public:
   [[nodiscard]] std::size_t consumer_count() const;
 
   [[nodiscard]] std::size_t viewer_count() const;
+  // The health of this stream's fan-out, for telemetry: viewers by protocol, GOPs skipped for
+  // slow viewers since the hub began.
+  struct health {
+    std::size_t rtmp_viewers = 0, http_flv_viewers = 0;
+    std::uint64_t dropped_gops = 0;
+  };
+  [[nodiscard]] health health_now() const;
   [[nodiscard]] std::size_t cached_messages() const;
 
 private:
@@ -232,6 +244,8 @@ private:
   bool closed_ = false;
   std::vector<std::shared_ptr<loop_group>> groups_;
   std::size_t viewers_ = 0;
+  std::size_t http_flv_viewers_ = 0; // of viewers_
+  std::uint64_t dropped_gops_ = 0;
   std::vector<std::shared_ptr<tap>> taps_;
   bool publisher_gone_ = false; // a publish ended and none has begun since
 };

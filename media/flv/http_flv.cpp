@@ -30,6 +30,8 @@ public:
       : hub_{std::move(hub)}, stats_{stats}, opts_{opts}, loop_{loop}, req_{req},
         conn_{evhttp_request_get_connection(req)} {}
 
+  [[nodiscard]] fanout::viewer_protocol protocol() const override { return fanout::viewer_protocol::http_flv; }
+
   void start(const close_watch& watch) {
     evkeyvalq* headers = evhttp_request_get_output_headers(req_);
     evhttp_add_header(headers, "Content-Type", "video/x-flv");

@@ -47,6 +47,16 @@ std::string peer_string(const sockaddr* sa) {
 
 class connection;
 
+// What a connection is, for the per-address bounds: it starts pending, and becomes a player or a
+// publisher once its play or publish is accepted.
+enum class peer_role { pending, player, publisher };
+
+struct address_load {
+  unsigned pending = 0, players = 0, publishers = 0;
+  unsigned& of(peer_role r) { return r == peer_role::pending ? pending : r == peer_role::player ? players : publishers; }
+  [[nodiscard]] bool empty() const { return pending == 0 && players == 0 && publishers == 0; }
+};
+
 struct loop_state {
   std::shared_ptr<net::event_loop> loop;
   std::unordered_map<std::uint64_t, std::shared_ptr<connection>> connections; // loop thread only
@@ -66,7 +76,7 @@ struct server::impl {
   bool running = false;
 
   std::mutex mu; // guards the two maps below; never held across I/O or hooks
-  std::unordered_map<std::string, unsigned> per_address;
+  std::unordered_map<std::string, address_load> per_address;
   struct where {
     loop_state* ls;
     std::weak_ptr<connection> conn;
@@ -75,7 +85,10 @@ struct server::impl {
 
   impl(server_config c, hooks& h, counters& s) : cfg{std::move(c)}, hooks_{h}, stats{s} {}
   void on_accept(evutil_socket_t fd, const sockaddr* addr);
-  void forget(std::uint64_t id, const std::string& peer);
+  // A connection of `peer` becomes `to` (a player or a publisher); false when that would take
+  // its address past max_players_per_address (it stays what it was).
+  bool promote(const std::string& peer, peer_role& role, peer_role to);
+  void forget(std::uint64_t id, const std::string& peer, peer_role role);
 };
 
 namespace {
@@ -137,7 +150,7 @@ public:
     end_publish(reason);
     spdlog::info("rtmp: session={} peer={} closed: {}", id_, peer_, reason);
     counters::add(srv_.stats.connections_open, -1);
-    srv_.forget(id_, peer_);
+    srv_.forget(id_, peer_, role_);
     ls_.connections.erase(id_);
   }
 
@@ -316,6 +329,7 @@ private:
       srv_.hooks_.on_publish_end(id_, "unpublished before the publish was accepted");
       return;
     }
+    srv_.promote(peer_, role_, peer_role::publisher); // a publisher is bounded by its stream key
     publish_hub_ = d.hub;
     hub_session_ = publish_hub_->begin_publish();
     first_key_ = false; // a connection may publish again after an unpublish
@@ -335,6 +349,15 @@ private:
       session_.reject_play("no such stream");
       flush_session();
       close_after_flush("play refused");
+      return;
+    }
+    if (!srv_.promote(peer_, role_, peer_role::player)) {
+      counters::add(srv_.stats.connections_refused);
+      spdlog::warn("rtmp: session={} peer={} play refused: {} players from this address already", id_, peer_,
+                   srv_.cfg.max_players_per_address);
+      session_.reject_play("too many players from this address");
+      flush_session();
+      close_after_flush("players per address");
       return;
     }
     session_.accept_play();
@@ -403,6 +426,7 @@ private:
   std::uint64_t hub_session_ = 0;
   bool first_key_ = false;
   unsigned publishes_ = 0; // publish commands on this connection
+  peer_role role_ = peer_role::pending; // guarded by srv_.mu (changed by promote)
   event* stats_timer_ = nullptr;
   std::chrono::steady_clock::time_point last_stats_;
   std::uint64_t last_frames_ = 0, last_bytes_ = 0;
@@ -423,14 +447,15 @@ void server::impl::on_accept(evutil_socket_t fd, const sockaddr* addr) {
   const std::string peer = peer_string(addr);
   {
     std::lock_guard lock{mu};
-    auto& n = per_address[peer];
-    if (n >= cfg.max_connections_per_address) {
+    auto& load = per_address[peer];
+    if (load.pending >= cfg.max_pending_per_address) {
       counters::add(stats.connections_refused);
-      spdlog::warn("rtmp: peer={} refused: {} connections from this address", peer, n);
+      spdlog::warn("rtmp: peer={} refused: {} connections from this address not yet publishing or playing", peer,
+                   load.pending);
       evutil_closesocket(fd);
       return;
     }
-    ++n;
+    ++load.pending;
   }
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -451,10 +476,27 @@ void server::impl::on_accept(evutil_socket_t fd, const sockaddr* addr) {
   });
 }
 
-void server::impl::forget(std::uint64_t id, const std::string& peer) {
+bool server::impl::promote(const std::string& peer, peer_role& role, peer_role to) {
+  std::lock_guard lock{mu};
+  auto& load = per_address[peer];
+  if (role == to)
+    return true;
+  if (to == peer_role::player && load.players >= cfg.max_players_per_address)
+    return false;
+  --load.of(role);
+  ++load.of(to);
+  role = to;
+  return true;
+}
+
+void server::impl::forget(std::uint64_t id, const std::string& peer, peer_role role) {
   std::lock_guard lock{mu};
   sessions.erase(id);
-  if (auto it = per_address.find(peer); it != per_address.end() && --it->second == 0)
+  auto it = per_address.find(peer);
+  if (it == per_address.end())
+    return;
+  --it->second.of(role);
+  if (it->second.empty())
     per_address.erase(it);
 }
 

@@ -26,7 +26,10 @@ struct server_config {
   std::chrono::milliseconds idle_timeout{30'000};      // no input (publisher/command phase) or no write progress (player)
   std::chrono::milliseconds stats_interval{5'000};
   std::uint32_t max_message_size = 16 * 1024 * 1024;
-  unsigned max_connections_per_address = 64;
+  // Per client address: connections that have not yet published or played (what a flood opens),
+  // and players, bounded apart: a whole office behind one NAT watches one stream.
+  unsigned max_pending_per_address = 64;
+  unsigned max_players_per_address = 4096;
   std::size_t viewer_out_buffer = 1024 * 1024; // bytes queued in a player's socket buffer before it waits
   // SO_SNDBUF for accepted sockets; 0 keeps the kernel's autotuning. Bounds kernel memory per
   // player (autotuning may grow to tcp_wmem's max, megabytes, times thousands of players).

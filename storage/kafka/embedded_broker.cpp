@@ -48,6 +48,14 @@ result<std::unique_ptr<embedded_broker>> embedded_broker::start(const std::strin
   return std::unique_ptr<embedded_broker>{new embedded_broker{std::move(i)}};
 }
 
+status embedded_broker::create_topic(const std::string& topic, int partitions) {
+  if (const auto err = rd_kafka_mock_topic_create(impl_->cluster, topic.c_str(), partitions, 1);
+      err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return make_error(error_code::internal, "embedded Kafka broker: cannot create topic " + topic + ": " +
+                                                rd_kafka_err2str(err));
+  return domain::ok_status();
+}
+
 status embedded_broker::set_down() {
   if (const auto err = rd_kafka_mock_broker_set_down(impl_->cluster, -1); err != RD_KAFKA_RESP_ERR_NO_ERROR)
     return make_error(error_code::internal, std::string{"embedded broker down: "} + rd_kafka_err2str(err));

@@ -45,6 +45,8 @@ public:
   embedded_broker& operator=(const embedded_broker&) = delete;
 
   [[nodiscard]] const std::string& bootstrap() const { return bootstrap_; }
+  // Another topic (the telemetry topic, say); creating one that exists is an error.
+  status create_topic(const std::string& topic, int partitions = 3);
   // Drops every client connection and refuses new ones until set_up() (a broker outage that
   // keeps the topic's contents).
   status set_down();
@@ -102,6 +104,36 @@ public:
 
 private:
   explicit publisher(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+// Stream health for analytics consumers, on a topic of its own (onair.telemetry): unlike the
+// event log it is best effort — at most once, a message not delivered within a few seconds is
+// dropped, and so is one sent while librdkafka's local queue is full. Nothing here is audit.
+inline constexpr const char* default_telemetry_topic = "onair.telemetry";
+struct telemetry_stats {
+  std::uint64_t sent = 0;      // handed to librdkafka
+  std::uint64_t delivered = 0; // acknowledged by the broker
+  std::uint64_t dropped = 0;   // refused by a full queue, or not delivered in time
+};
+class telemetry_producer {
+public:
+  // c.topic is the telemetry topic.
+  static result<std::unique_ptr<telemetry_producer>> start(const client_options& c);
+  ~telemetry_producer(); // waits briefly for what is in flight
+  telemetry_producer(const telemetry_producer&) = delete;
+  telemetry_producer& operator=(const telemetry_producer&) = delete;
+
+  // Never blocks (an event loop may call it): key picks the partition (one stream's health stays
+  // in order), value is the JSON.
+  void send(std::string_view key, std::string_view value);
+  [[nodiscard]] telemetry_stats stats() const;
+  [[nodiscard]] const std::string& topic() const;
+
+  struct impl;
+
+private:
+  explicit telemetry_producer(std::unique_ptr<impl> i);
   std::unique_ptr<impl> impl_;
 };
 

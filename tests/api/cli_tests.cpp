@@ -124,6 +124,70 @@ BOOST_AUTO_TEST_CASE(app_create_and_list_with_the_server_running_and_stopped) {
   BOOST_TEST(!contains(text.out, offline["apiSecret"].get<std::string>()), text.out);
 }
 
+// api.md (beyond): `onair app rotate-secret` prints a new secret once; the old one is refused from
+// then on, with the server running (through it) and stopped (directly), and each rotation is an event.
+BOOST_AUTO_TEST_CASE(app_rotate_secret_refuses_the_old_secret_from_then_on) {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  const auto app = create_app(data, "rotating-app");
+  create_app(data, "steady-app"); // keeps its secret
+  const auto key = app["apiKey"].get<std::string>();
+  const auto first = app["apiSecret"].get<std::string>();
+
+  const auto offline = run_onair({"app", "rotate-secret", "--api-key", key, "--data-dir", data.string()});
+  BOOST_REQUIRE_MESSAGE(offline.code == 0, offline);
+  const auto second = printed_value(offline.out, "apiSecret:");
+  BOOST_TEST(second.size() >= 32u, offline.out);
+  BOOST_TEST(second != first);
+  BOOST_TEST(offline.out.find("apiSecret: ") == offline.out.rfind("apiSecret: "), offline.out);
+
+  server_process srv{data};
+  srv.wait_ready();
+  const auto me = [&](const std::string& secret) { return api_client{srv.http(), key, secret}.get("/v2/apps/me"); };
+  check_error(me(first), 401, "UNAUTHORIZED");
+  BOOST_TEST(me(second).status == 200);
+
+  // Through the running server: the secret that worked a moment ago is refused at once.
+  const auto online = run_onair({"app", "rotate-secret", "--api-key", key, "--json", "--data-dir", data.string()});
+  BOOST_REQUIRE_MESSAGE(online.code == 0, online);
+  const auto third = parse_json_output(online);
+  BOOST_TEST(third["apiKey"] == key);
+  BOOST_TEST(third["name"] == "rotating-app");
+  const auto third_secret = third.value("apiSecret", "");
+  BOOST_TEST(third_secret.size() >= 32u, online.out);
+  check_error(me(second), 401, "UNAUTHORIZED");
+  BOOST_TEST(me(third_secret).status == 200);
+  check_no_secrets(list_apps(data));
+
+  const auto unknown = run_onair({"app", "rotate-secret", "--api-key", "ak_nosuchkey", "--data-dir", data.string()});
+  BOOST_TEST(unknown.code == 1, unknown);
+  BOOST_TEST(contains(unknown.err, "404"), unknown);
+  const auto missing = run_onair({"app", "rotate-secret", "--data-dir", data.string()});
+  BOOST_TEST(missing.code == 2, missing);
+  BOOST_TEST(contains(missing.err, "--api-key"), missing);
+  BOOST_TEST(srv.stop() == 0, srv.stderr_text());
+
+  // The rotation is an event of the app: its state (rebuilt from the log) says when it happened,
+  // and a rebuild of the views from the events keeps the last secret.
+  const auto apps = list_apps(data);
+  BOOST_REQUIRE_EQUAL(apps.size(), 2u);
+  for (const auto& a : apps)
+    if (a["apiKey"] == key)
+      BOOST_TEST(a.value("secretRotatedAt", "").starts_with("20"), a.dump());
+    else
+      BOOST_TEST(a["secretRotatedAt"].is_null(), a.dump());
+  const auto rebuilt = run_onair({"rebuild-views", "--data-dir", data.string()});
+  BOOST_REQUIRE_MESSAGE(rebuilt.code == 0, rebuilt);
+  server_process again{data};
+  again.wait_ready();
+  const auto me_again = [&](const std::string& secret) {
+    return api_client{again.http(), key, secret}.get("/v2/apps/me");
+  };
+  BOOST_TEST(me_again(third_secret).status == 200);
+  check_error(me_again(second), 401, "UNAUTHORIZED");
+  BOOST_TEST(again.stop() == 0, again.stderr_text());
+}
+
 BOOST_AUTO_TEST_CASE(a_second_server_on_a_busy_folder_is_refused_and_leaves_the_first_alone) {
   temp_dir dir;
   const auto data = dir.path() / "data";

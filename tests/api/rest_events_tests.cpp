@@ -338,6 +338,19 @@ BOOST_AUTO_TEST_CASE(metrics_expose_the_process_in_prometheus_text) {
   BOOST_REQUIRE(appended != std::string::npos);
   BOOST_TEST(std::stoull(m.body.substr(appended + 29)) > 0u);
 
+  // Durability, as the server runs: every acknowledged write was followed by a WAL sync.
+  const auto wal_syncs = [&] {
+    const auto text = s.srv.get("/metrics").body;
+    const auto at = text.find("\nonair_store_wal_syncs_total ");
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "onair_store_wal_syncs_total missing:\n" << text);
+    return std::stoull(text.substr(at + 29));
+  };
+  for (int i = 0; i < 5; ++i) {
+    const auto before = wal_syncs();
+    a.member("synced-" + std::to_string(i));
+    BOOST_TEST(wal_syncs() > before, "member " << i << " acknowledged without a WAL sync");
+  }
+
   // Counted once more after another request.
   BOOST_REQUIRE(a.get(feed).status == 200);
   auto again = s.srv.get("/metrics");

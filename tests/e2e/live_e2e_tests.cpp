@@ -194,4 +194,69 @@ BOOST_AUTO_TEST_CASE(a_server_stopped_under_a_live_publisher_records_its_end_and
   BOOST_TEST(recorded, events.body.dump());
 }
 
+// Telemetry is not audit: stream health goes to its own Kafka topic every stats interval (5 s),
+// the key shows the figures as measured, and the log keeps one ingest event for a steady source.
+BOOST_AUTO_TEST_CASE(stream_health_goes_to_the_telemetry_topic_and_the_log_keeps_only_what_changes) {
+  live_server s;
+  const auto k = s.key_of("tess");
+  const auto key_id = k["id"].get<std::int64_t>();
+  background pub{publish(ingest_url(k), 40), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), pub.output());
+  const auto flv = s.key(key_id)["httpFlvPlayUrl"].get<std::string>();
+  background viewer{"exec ffmpeg -hide_banner -loglevel error -i '" + flv + "' -t 30 -f null -", s.dir.path() / "viewer.log"};
+
+  // The samples of this key on onair.telemetry, read through the running server's broker.
+  const auto samples = [&] {
+    std::vector<json> out;
+    const auto r = run_onair({"events", "tail", "--from-beginning", "--topic", "onair.telemetry", "--data-dir",
+                              s.data.string()});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r);
+    std::istringstream lines{r.out};
+    for (std::string line; std::getline(lines, line);) {
+      auto j = json::parse(line, nullptr, false);
+      BOOST_REQUIRE_MESSAGE(j.is_object(), "not JSON on the telemetry topic: " << line);
+      if (j.value("streamKeyId", std::int64_t{0}) == key_id)
+        out.push_back(std::move(j));
+    }
+    return out;
+  };
+  std::vector<json> seen;
+  BOOST_TEST_REQUIRE(eventually([&] {
+                       seen = samples();
+                       return seen.size() >= 3 && seen.back()["viewers"].value("httpFlv", 0) == 1;
+                     }, 40s),
+                     "samples: " << json(seen).dump() << pub.output() << viewer.output());
+  for (const auto& sample : seen) {
+    BOOST_TEST(sample.value("type", "") == "onair.telemetry.stream_health", sample.dump());
+    BOOST_TEST(sample["ingest"].value("videoCodec", "") == "h264", sample.dump());
+    BOOST_TEST(sample["ingest"].value("width", 0) == 640, sample.dump());
+    BOOST_TEST(sample["ingest"].value("bitrateKbps", 0) > 0, sample.dump());
+    BOOST_TEST(sample.value("sessionId", "") != "", sample.dump());
+    BOOST_TEST(sample.contains("droppedGops"), sample.dump());
+  }
+  BOOST_TEST(seen.back()["viewers"].value("rtmp", -1) == 0, seen.back().dump());
+
+  // The key shows the figures as measured last (its ingest is live, not the recorded one).
+  const auto live = s.key(key_id)["ingest"];
+  BOOST_TEST(live.value("videoCodec", "") == "h264", live.dump());
+  BOOST_TEST(live.value("fps", 0.0) > 0, live.dump());
+
+  // The log: one ingest event for the session (its first figures); the rest was telemetry.
+  const auto recorded = run_onair({"events", "tail", "--from-beginning", "--type", "stream_key.ingest_stats_updated",
+                                   "--data-dir", s.data.string()});
+  BOOST_REQUIRE_MESSAGE(recorded.code == 0, recorded);
+  std::size_t events = 0;
+  std::istringstream lines{recorded.out};
+  for (std::string line; std::getline(lines, line);)
+    events += line.empty() ? 0 : 1;
+  BOOST_TEST(events == 1u, recorded.out);
+  const auto metrics = http_call(s.srv.http().host, s.srv.http().port, "GET", "/metrics").body;
+  BOOST_TEST(contains(metrics, "onair_kafka_telemetry_sent_total"), metrics);
+  // and /metrics shows the same live figures, by stream
+  const auto series = "{app=\"" + std::to_string(seen.back().value("appId", 0)) + "\",stream_key=\"" +
+                      std::to_string(key_id) + "\"}";
+  BOOST_TEST(contains(metrics, "onair_ingest_bitrate_kbps" + series), metrics);
+  BOOST_TEST(contains(metrics, "onair_ingest_http_flv_viewers" + series), metrics);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

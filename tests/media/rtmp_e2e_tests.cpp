@@ -521,7 +521,7 @@ BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
   cfg.address = "127.0.0.1";
   cfg.port = 0;
   cfg.loops = 1;
-  cfg.max_connections_per_address = 2;
+  cfg.max_pending_per_address = 2;
   cfg.handshake_timeout = 300ms;
   rtmp::server srv{cfg, hooks, stats};
   srv.start();
@@ -540,6 +540,52 @@ BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
   BOOST_TEST(eventually([&] { return stats.timeouts.load() == 2u && srv.connection_count() == 0; }, 5s));
   for (int fd : fds)
     ::close(fd);
+  srv.stop();
+}
+
+// Players are bounded per address apart from connections that have not published or played yet:
+// an office behind one NAT fills the player bound, not the (small) pending one.
+BOOST_AUTO_TEST_CASE(players_per_address_are_bounded_apart_from_pending_connections) {
+  using namespace rtmp::amf0;
+  counters stats;
+  fanout::registry hubs;
+  test_hooks hooks{hubs};
+  rtmp::server_config cfg;
+  cfg.address = "127.0.0.1";
+  cfg.port = 0;
+  cfg.loops = 2;
+  cfg.max_pending_per_address = 2;
+  cfg.max_players_per_address = 3;
+  rtmp::server srv{cfg, hooks, stats};
+  srv.start();
+  auto play = [&](raw_client& c) {
+    c.command(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
+    c.command(0, {make_string("createStream"), make_number(2), make_null()});
+    c.command(1, {make_string("play"), make_number(3), make_null(), make_string("pgood")});
+  };
+  // Given three players from 127.0.0.1, more than the pending bound
+  std::vector<std::unique_ptr<raw_client>> players;
+  for (int i = 0; i < 3; ++i) {
+    players.push_back(std::make_unique<raw_client>(srv.port()));
+    play(*players.back());
+    BOOST_REQUIRE_MESSAGE(players.back()->read_until("NetStream.Play.Start"), "player " << i << " not accepted");
+  }
+  // When a fourth plays, then it is refused with the reason, and the connection closes
+  {
+    raw_client fourth{srv.port()};
+    play(fourth);
+    BOOST_TEST(fourth.read_until("too many players from this address"));
+    BOOST_TEST(eventually([&] { return srv.connection_count() == 3u; }, 5s));
+  }
+  BOOST_TEST(stats.connections_refused.load() == 1u);
+  // The players did not use up the pending bound: two more connections are still taken
+  raw_client pending_a{srv.port()}, pending_b{srv.port()};
+  BOOST_TEST(eventually([&] { return srv.connection_count() == 5u; }, 5s));
+  // And once a player leaves, another one is accepted
+  players.pop_back();
+  BOOST_TEST(eventually([&] { return srv.connection_count() == 4u; }, 5s));
+  play(pending_a);
+  BOOST_TEST(pending_a.read_until("NetStream.Play.Start"));
   srv.stop();
 }
 
