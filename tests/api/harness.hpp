@@ -294,24 +294,33 @@ private:
   int fd_ = -1;
 };
 
-inline http_reply http_call(const std::string& host, int port, const std::string& method, const std::string& path,
-                     const std::vector<std::pair<std::string, std::string>>& headers = {},
-                     const std::string& body = {}) {
+// A TCP connection to host:port (an IPv4 literal) whose sends and receives time out after 10 s;
+// send_buffer > 0 sets SO_SNDBUF before connecting. The caller closes it.
+inline int connect_tcp(const std::string& host, int port, int send_buffer = 0) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   BOOST_REQUIRE(fd >= 0);
-  struct closer {
-    int fd;
-    ~closer() { ::close(fd); }
-  } close_fd{fd};
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (send_buffer > 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   BOOST_REQUIRE(::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1);
   BOOST_REQUIRE_MESSAGE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
                         "connect " << host << ":" << port << ": " << std::strerror(errno));
+  return fd;
+}
+
+inline http_reply http_call(const std::string& host, int port, const std::string& method, const std::string& path,
+                     const std::vector<std::pair<std::string, std::string>>& headers = {},
+                     const std::string& body = {}) {
+  const int fd = connect_tcp(host, port);
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_fd{fd};
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
                     "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   for (const auto& [k, v] : headers)

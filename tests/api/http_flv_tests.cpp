@@ -89,18 +89,7 @@ struct flv_server {
 // A raw client connection (10 s timeouts), closed when it goes.
 class client {
 public:
-  explicit client(std::uint16_t port) : fd_{::socket(AF_INET, SOCK_STREAM, 0)} {
-    BOOST_REQUIRE(fd_ >= 0);
-    timeval tv{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE_MESSAGE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
-                          "connect: " << std::strerror(errno));
-  }
+  explicit client(std::uint16_t port) : fd_{connect_tcp("127.0.0.1", port)} {}
   ~client() { ::close(fd_); }
   client(const client&) = delete;
   client& operator=(const client&) = delete;

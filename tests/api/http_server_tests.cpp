@@ -177,21 +177,8 @@ namespace {
 // with 10 s timeouts: a server that neither reads nor closes fails the send that waits on it.
 class raw_client {
 public:
-  explicit raw_client(std::uint16_t port) : fd_{::socket(AF_INET, SOCK_STREAM, 0)} {
-    BOOST_REQUIRE(fd_ >= 0);
-    timeval tv{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    // A small send buffer: what the server does not read cannot hide in this side's buffer.
-    const int small = 16 << 10;
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE_MESSAGE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0,
-                          "connect: " << std::strerror(errno));
-  }
+  // A small send buffer: what the server does not read cannot hide in this side's buffer.
+  explicit raw_client(std::uint16_t port) : fd_{connect_tcp("127.0.0.1", port, 16 << 10)} {}
   ~raw_client() { ::close(fd_); }
   raw_client(const raw_client&) = delete;
   raw_client& operator=(const raw_client&) = delete;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
@@ -145,12 +146,15 @@ struct fixture {
   fanout::registry hubs{{}, &stats};
   test_hooks hooks{hubs};
   std::unique_ptr<rtmp::server> server;
-  fixture() {
+  // tune: changes to the test server's settings (limits, timeouts) before it starts.
+  explicit fixture(const std::function<void(rtmp::server_config&)>& tune = {}) {
     rtmp::server_config cfg;
     cfg.address = "127.0.0.1";
     cfg.port = 0;
     cfg.loops = 2;
     cfg.stats_interval = 1s;
+    if (tune)
+      tune(cfg);
     server = std::make_unique<rtmp::server>(cfg, hooks, stats);
     server->start();
   }
@@ -514,17 +518,13 @@ BOOST_AUTO_TEST_CASE(listen_spec_parsing) {
 }
 
 BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
-  counters stats;
-  fanout::registry hubs;
-  test_hooks hooks{hubs};
-  rtmp::server_config cfg;
-  cfg.address = "127.0.0.1";
-  cfg.port = 0;
-  cfg.loops = 1;
-  cfg.max_pending_per_address = 2;
-  cfg.handshake_timeout = 300ms;
-  rtmp::server srv{cfg, hooks, stats};
-  srv.start();
+  fixture f{[](rtmp::server_config& c) {
+    c.loops = 1;
+    c.max_pending_per_address = 2;
+    c.handshake_timeout = 300ms;
+  }};
+  auto& srv = *f.server;
+  auto& stats = f.stats;
   std::vector<int> fds;
   for (int i = 0; i < 3; ++i) {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -540,24 +540,18 @@ BOOST_AUTO_TEST_CASE(per_address_limit_and_handshake_timeout) {
   BOOST_TEST(eventually([&] { return stats.timeouts.load() == 2u && srv.connection_count() == 0; }, 5s));
   for (int fd : fds)
     ::close(fd);
-  srv.stop();
 }
 
 // Players are bounded per address apart from connections that have not published or played yet:
 // an office behind one NAT fills the player bound, not the (small) pending one.
 BOOST_AUTO_TEST_CASE(players_per_address_are_bounded_apart_from_pending_connections) {
   using namespace rtmp::amf0;
-  counters stats;
-  fanout::registry hubs;
-  test_hooks hooks{hubs};
-  rtmp::server_config cfg;
-  cfg.address = "127.0.0.1";
-  cfg.port = 0;
-  cfg.loops = 2;
-  cfg.max_pending_per_address = 2;
-  cfg.max_players_per_address = 3;
-  rtmp::server srv{cfg, hooks, stats};
-  srv.start();
+  fixture f{[](rtmp::server_config& c) {
+    c.max_pending_per_address = 2;
+    c.max_players_per_address = 3;
+  }};
+  auto& srv = *f.server;
+  auto& stats = f.stats;
   auto play = [&](raw_client& c) {
     c.command(0, {make_string("connect"), make_number(1), make_object({{"app", make_string("play")}})});
     c.command(0, {make_string("createStream"), make_number(2), make_null()});
@@ -586,7 +580,6 @@ BOOST_AUTO_TEST_CASE(players_per_address_are_bounded_apart_from_pending_connecti
   BOOST_TEST(eventually([&] { return srv.connection_count() == 4u; }, 5s));
   play(pending_a);
   BOOST_TEST(pending_a.read_until("NetStream.Play.Start"));
-  srv.stop();
 }
 
 BOOST_AUTO_TEST_CASE(garbage_and_silence_close_the_connection) {
