@@ -121,6 +121,21 @@ std::vector<cmaf_streams::rendition> cmaf_streams::renditions(domain::app_id app
   return out;
 }
 
+std::optional<cmaf_streams::health> cmaf_streams::health_of(domain::app_id app, std::int64_t key_id) const {
+  std::lock_guard lock{mu_};
+  auto it = streams_.find({app, key_id});
+  if (it == streams_.end() || it->second->ended || !it->second->stream)
+    return std::nullopt;
+  const auto& e = *it->second;
+  health out;
+  out.players = e.stream->players().players(media::cmaf::audience::clock::now());
+  if (e.tx) {
+    out.transcode_lag_ms = e.tx->stats().lag_ms.load();
+    out.frames_dropped = e.tx->stats().frames_dropped.load();
+  }
+  return out;
+}
+
 std::optional<std::string> cmaf_streams::admit(domain::app_id app, std::int64_t key_id, domain::output_mode mode) {
   if (mode == domain::output_mode::rtmp)
     return std::nullopt;
@@ -315,12 +330,20 @@ std::string cmaf_streams::prometheus_text() const {
   std::uint64_t dropped = 0, encoded = 0;
   std::int64_t lag = 0;
   std::size_t held = 0, live = 0;
+  std::string viewers;
   {
     std::lock_guard lock{mu_};
     dropped = finished_dropped_;
+    const auto now = media::cmaf::audience::clock::now();
     for (const auto& [k, e] : streams_) {
       if (e->stream)
         held += e->stream->held_bytes();
+      if (e->stream && !e->ended) {
+        const auto n = e->stream->players().players(now);
+        for (const auto& [protocol, count] : {std::pair{"hls", n.hls}, std::pair{"dash", n.dash}})
+          viewers += fmt::format("onair_cmaf_viewers{{app=\"{}\",stream_key=\"{}\",protocol=\"{}\"}} {}\n", e->app,
+                                 e->key_id, protocol, count);
+      }
       if (e->ended || !e->tx)
         continue;
       ++live;
@@ -346,6 +369,9 @@ std::string cmaf_streams::prometheus_text() const {
        http_counters_.bytes_out.load());
   line("onair_cmaf_http_blocked_total", "counter", "requests that waited for a part (blocking reload, preload hint)",
        http_counters_.blocked.load());
+  out += "# HELP onair_cmaf_viewers HLS and DASH players of a live stream heard from in the last 10 s\n"
+         "# TYPE onair_cmaf_viewers gauge\n" +
+         viewers;
   return out;
 }
 

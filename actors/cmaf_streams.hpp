@@ -58,8 +58,17 @@ public:
     int width = 0, height = 0, bitrate_kbps = 0;
   };
   [[nodiscard]] std::vector<rendition> renditions(domain::app_id app, std::int64_t key_id) const;
+  // A live stream's health for telemetry: its HTTP players by protocol, its transcoder's lag and
+  // the frames it shed. None if the key has no live CMAF stream.
+  struct health {
+    media::cmaf::audience::counts players;
+    std::int64_t transcode_lag_ms = 0;
+    std::uint64_t frames_dropped = 0;
+  };
+  [[nodiscard]] std::optional<health> health_of(domain::app_id app, std::int64_t key_id) const;
   [[nodiscard]] media::cmaf::http_counters& http_counters() { return http_counters_; }
-  // Prometheus text: transcoders, their lag and shed frames, packaged bytes held, HTTP.
+  // Prometheus text: transcoders, their lag and shed frames, packaged bytes held, HTTP, and the
+  // players of each live stream by protocol (onair_cmaf_viewers{app,stream_key,protocol}).
   [[nodiscard]] std::string prometheus_text() const;
 
 private:

@@ -65,8 +65,9 @@ domain::result<json> create_app_sync(actors::runtime& rt, const std::string& nam
 namespace {
 
 // A stream health sample on the telemetry topic: what it is, when, whose, and how it goes.
-json telemetry_json(const actors::ingest::live_sample& s) {
-  return json{{"type", "onair.telemetry.stream_health"},
+// cmaf: the stream's HTTP players and transcoder, if it is published for CMAF.
+json telemetry_json(const actors::ingest::live_sample& s, const std::optional<actors::cmaf_streams::health>& cmaf) {
+  json out{{"type", "onair.telemetry.stream_health"},
               {"time", domain::to_iso8601(s.at)},
               {"appId", s.app},
               {"streamKeyId", s.key_id},
@@ -78,8 +79,17 @@ json telemetry_json(const actors::ingest::live_sample& s) {
                 {"height", s.ingest.height},
                 {"fps", s.ingest.fps},
                 {"bitrateKbps", s.ingest.bitrate_kbps}}},
-              {"viewers", {{"rtmp", s.fanout.rtmp_viewers}, {"httpFlv", s.fanout.http_flv_viewers}}},
+              {"viewers",
+               {{"rtmp", s.fanout.rtmp_viewers},
+                {"httpFlv", s.fanout.http_flv_viewers},
+                {"hls", cmaf ? cmaf->players.hls : 0},
+                {"dash", cmaf ? cmaf->players.dash : 0}}},
               {"droppedGops", s.fanout.dropped_gops}};
+  if (cmaf) {
+    out["transcodeLagMs"] = cmaf->transcode_lag_ms;
+    out["transcodeFramesDropped"] = cmaf->frames_dropped;
+  }
+  return out;
 }
 
 // What a rotation stores (a fresh salt and the hash of a fresh secret) and the secret to show once.
@@ -204,11 +214,11 @@ domain::result<std::uint16_t> server::start() {
   ingest_ = std::make_unique<actors::ingest>(*rt_, *hubs_);
   // Stream health every stats interval to the telemetry topic (the audit log records only what
   // changes for good: domain/ingest_audit.hpp).
-  ingest_->watch_samples([k = kafka_.get()](const actors::ingest::live_sample& s) {
+  ingest_->watch_samples([this](const actors::ingest::live_sample& s) {
     // Keyed like the key's events ("stream_key/{app}/{id}"), so one stream's samples stay in order.
-    k->telemetry(std::string{domain::stream_key_aggregate::category} + "/" + std::to_string(s.app) + "/" +
-                     std::to_string(s.key_id),
-                 telemetry_json(s).dump());
+    kafka_->telemetry(std::string{domain::stream_key_aggregate::category} + "/" + std::to_string(s.app) + "/" +
+                          std::to_string(s.key_id),
+                      telemetry_json(s, cmaf_ ? cmaf_->health_of(s.app, s.key_id) : std::nullopt).dump());
   });
   // Every broadcast recorded; those a stop left open are taken up before publishers can return.
   recordings_ = std::make_unique<actors::recordings>(*rt_, *ingest_, fs::path{cfg_.data_dir}, media_stats_.get());

@@ -239,6 +239,29 @@ request_target parse_target(const stream& s, const std::string& file) {
   return t;
 }
 
+namespace {
+
+// The stream's audience hears of the player behind a request (its address and User-Agent).
+void hear_player(evhttp_request* req, const stream& s, request_target::kind what) {
+  std::string_view address;
+  if (evhttp_connection* conn = evhttp_request_get_connection(req)) {
+    char* peer = nullptr;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(conn, &peer, &port);
+    if (peer)
+      address = peer;
+  }
+  const char* agent = evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent");
+  std::optional<player_protocol> asked;
+  if (what == request_target::kind::master || what == request_target::kind::media_playlist)
+    asked = player_protocol::hls;
+  else if (what == request_target::kind::mpd)
+    asked = player_protocol::dash;
+  s.players().heard(audience::fingerprint(address, agent ? agent : ""), asked, audience::clock::now());
+}
+
+} // namespace
+
 void serve(net::event_loop& loop, evhttp_request* req, std::shared_ptr<stream> s, const std::string& file,
            const std::map<std::string, std::string>& query, const std::string& time_url, http_counters* counters,
            http_options opts) {
@@ -248,6 +271,8 @@ void serve(net::event_loop& loop, evhttp_request* req, std::shared_ptr<stream> s
     return answer_text(req, 404, "Not Found", "no such stream\n");
   const auto t = parse_target(*s, file);
   using k = request_target::kind;
+  if (t.what != k::bad)
+    hear_player(req, *s, t.what);
   switch (t.what) {
   case k::bad:
     return answer_text(req, 404, "Not Found", "no such file in this stream\n");

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "media/cmaf/audience.hpp"
 #include "media/cmaf/fmp4.hpp"
 
 namespace onair::media::cmaf {
@@ -148,6 +149,8 @@ public:
   void on_ready(std::function<void()> fn);
 
   [[nodiscard]] std::size_t held_bytes() const;
+  // Who plays it over HTTP lately (the HTTP layer tells it of each request): telemetry.
+  [[nodiscard]] audience& players() const { return players_; }
 
   // A text made from the view (a playlist), kept until the stream next changes: every player asks
   // for the same one after each part. `key` names the text (master_memo, or one per rendition and
@@ -202,6 +205,7 @@ private:
   std::uint64_t version_ = 0; // changes with every part, segment, config and the end
   std::map<std::size_t, std::pair<std::uint64_t, std::shared_ptr<const std::string>>> memos_;
   std::function<void()> on_ready_;
+  mutable audience players_;
 };
 
 class stream::waiter {

@@ -184,6 +184,40 @@ BOOST_AUTO_TEST_CASE(a_landscape_stream_is_transcoded_into_the_ladder_and_read_o
   BOOST_TEST(contains(metrics, "onair_cmaf_streams_active 1\n"), metrics);
   BOOST_TEST(!contains(metrics, "onair_cmaf_frames_encoded_total 0\n"), metrics);
 
+  // Its HLS and DASH players, told apart by address and User-Agent, are counted by the manifest
+  // they play, on /metrics and in the stream's health on onair.telemetry (with the transcoder's lag).
+  const auto play_as = [&](const std::string& agent, const std::string& manifest) {
+    const auto r = http_call(s.srv.http().host, s.srv.http().port, "GET", folder + "/" + manifest, {{"User-Agent", agent}});
+    BOOST_TEST(r.status == 200, agent << " " << manifest << ": " << r.status);
+    // a media object says nothing of the protocol: the player stays one of the manifest's
+    BOOST_TEST(http_call(s.srv.http().host, s.srv.http().port, "GET", folder + "/" + last, {{"User-Agent", agent}}).status ==
+               200);
+  };
+  const auto hls_and_dash_players = [&] {
+    play_as("hls-player-1", "v0.m3u8");
+    play_as("hls-player-2", "index.m3u8");
+    play_as("dash-player-1", "manifest.mpd");
+  };
+  // onair_cmaf_viewers{app="…",stream_key="ID",protocol="P"} N: N, or -1 if there is no such line.
+  const auto gauge = [&](const std::string& text, const std::string& protocol) {
+    const auto labels = "stream_key=\"" + std::to_string(key_id) + "\",protocol=\"" + protocol + "\"} ";
+    const auto at = text.find(labels);
+    return at == std::string::npos ? -1 : std::atoi(text.c_str() + at + labels.size());
+  };
+  hls_and_dash_players();
+  const auto counted = get(s, "/metrics").body;
+  BOOST_TEST(gauge(counted, "hls") >= 2, counted);
+  BOOST_TEST(gauge(counted, "dash") >= 1, counted);
+  std::vector<json> samples;
+  BOOST_TEST(eventually([&] {
+               hls_and_dash_players();
+               samples = s.telemetry_samples(key_id);
+               return !samples.empty() && samples.back()["viewers"].value("hls", 0) >= 2 &&
+                      samples.back()["viewers"].value("dash", 0) >= 1;
+             }, 20s),
+             json(samples).dump());
+  BOOST_TEST(samples.back().contains("transcodeLagMs"), samples.back().dump());
+
   // The publisher leaves: the preview is over, its playlists end, the transcoder goes.
   pub.kill_now();
   BOOST_TEST(eventually([&] { return s.key_in(key_id, "INACTIVE"); }), s.key(key_id).dump());

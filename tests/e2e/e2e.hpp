@@ -124,6 +124,22 @@ struct live_server {
   json room(std::int64_t id) { return api->get("/v2/apps/me/video-rooms/" + std::to_string(id)).body; }
   bool key_in(std::int64_t id, const std::string& state) { return key(id).value("streamKeyState", "") == state; }
   bool room_in(std::int64_t id, const std::string& state) { return room(id).value("videoRoomState", "") == state; }
+
+  // The stream health samples of a key on onair.telemetry, oldest first, read through the
+  // running server's broker.
+  std::vector<json> telemetry_samples(std::int64_t key_id) {
+    std::vector<json> out;
+    const auto r = run_onair({"events", "tail", "--from-beginning", "--topic", "onair.telemetry", "--data-dir", data.string()});
+    BOOST_REQUIRE_MESSAGE(r.code == 0, r);
+    std::istringstream lines{r.out};
+    for (std::string line; std::getline(lines, line);) {
+      auto j = json::parse(line, nullptr, false);
+      BOOST_REQUIRE_MESSAGE(j.is_object(), "not JSON on the telemetry topic: " << line);
+      if (j.value("streamKeyId", std::int64_t{0}) == key_id)
+        out.push_back(std::move(j));
+    }
+    return out;
+  }
 };
 
 // A generated 30 fps H.264/AAC source of any size (a 1 s GOP, as an encoder set for streaming

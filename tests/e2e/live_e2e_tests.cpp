@@ -205,24 +205,9 @@ BOOST_AUTO_TEST_CASE(stream_health_goes_to_the_telemetry_topic_and_the_log_keeps
   const auto flv = s.key(key_id)["httpFlvPlayUrl"].get<std::string>();
   background viewer{"exec ffmpeg -hide_banner -loglevel error -i '" + flv + "' -t 30 -f null -", s.dir.path() / "viewer.log"};
 
-  // The samples of this key on onair.telemetry, read through the running server's broker.
-  const auto samples = [&] {
-    std::vector<json> out;
-    const auto r = run_onair({"events", "tail", "--from-beginning", "--topic", "onair.telemetry", "--data-dir",
-                              s.data.string()});
-    BOOST_REQUIRE_MESSAGE(r.code == 0, r);
-    std::istringstream lines{r.out};
-    for (std::string line; std::getline(lines, line);) {
-      auto j = json::parse(line, nullptr, false);
-      BOOST_REQUIRE_MESSAGE(j.is_object(), "not JSON on the telemetry topic: " << line);
-      if (j.value("streamKeyId", std::int64_t{0}) == key_id)
-        out.push_back(std::move(j));
-    }
-    return out;
-  };
   std::vector<json> seen;
   BOOST_TEST_REQUIRE(eventually([&] {
-                       seen = samples();
+                       seen = s.telemetry_samples(key_id);
                        return seen.size() >= 3 && seen.back()["viewers"].value("httpFlv", 0) == 1;
                      }, 40s),
                      "samples: " << json(seen).dump() << pub.output() << viewer.output());
@@ -235,6 +220,8 @@ BOOST_AUTO_TEST_CASE(stream_health_goes_to_the_telemetry_topic_and_the_log_keeps
     BOOST_TEST(sample.contains("droppedGops"), sample.dump());
   }
   BOOST_TEST(seen.back()["viewers"].value("rtmp", -1) == 0, seen.back().dump());
+  BOOST_TEST(seen.back()["viewers"].value("hls", -1) == 0, seen.back().dump()); // an RTMP publish: no CMAF
+  BOOST_TEST(!seen.back().contains("transcodeLagMs"), seen.back().dump());
 
   // The key shows the figures as measured last (its ingest is live, not the recorded one).
   const auto live = s.key(key_id)["ingest"];
