@@ -19,6 +19,7 @@
 #include "actors/errors.hpp"
 #include "actors/services.hpp"
 #include "domain/aggregate.hpp"
+#include "domain/provenance.hpp"
 #include "storage/codec.hpp"
 
 namespace onair::actors {
@@ -33,6 +34,8 @@ template <>
 struct allowed_unsafe_message_type<onair::actors::address> : std::true_type {};
 template <>
 struct allowed_unsafe_message_type<onair::storage::append_result> : std::true_type {};
+template <>
+struct allowed_unsafe_message_type<onair::domain::provenance> : std::true_type {};
 template <class A>
 struct allowed_unsafe_message_type<onair::actors::outcome<A>> : std::true_type {};
 template <class... Ts>
@@ -89,16 +92,18 @@ struct companion_policy {
   }
 };
 
+// Every command travels with its provenance (who asked, from where, in which request, because of
+// what), which is stored beside each event it decides.
 template <class A>
 using aggregate_actor =
-    caf::typed_actor<typename caf::replies_to<typename A::command>::template with<outcome<A>>,
+    caf::typed_actor<typename caf::replies_to<typename A::command, domain::provenance>::template with<outcome<A>>,
                      typename caf::replies_to<get_atom>::template with<outcome<A>>,
                      caf::reacts_to<appended_atom, storage::append_result>,
                      caf::reacts_to<appended_atom, caf::error>, caf::reacts_to<idle_atom>>;
 
 template <class A>
 using registry_actor =
-    caf::typed_actor<typename caf::replies_to<address, typename A::command>::template with<outcome<A>>,
+    caf::typed_actor<typename caf::replies_to<address, typename A::command, domain::provenance>::template with<outcome<A>>,
                      typename caf::replies_to<get_atom, address>::template with<outcome<A>>,
                      caf::reacts_to<passivate_atom, std::string, aggregate_actor<A>>,
                      caf::replies_to<count_atom>::with<std::size_t>>;
@@ -141,6 +146,7 @@ template <class A>
 struct aggregate_state {
   struct pending {
     typename A::command cmd;
+    domain::provenance who;
     caf::typed_response_promise<outcome<A>> rp;
     int conflicts = 0;
   };
@@ -240,10 +246,13 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
       p.rp.deliver(to_caf(companions.error()));
       continue;
     }
+    const auto meta = storage::encode_provenance(p.who);
     std::vector<storage::new_event> encoded;
     encoded.reserve(decided->size());
-    for (const auto& ev : *decided)
+    for (const auto& ev : *decided) {
       encoded.push_back(storage::encode_event(ev));
+      encoded.back().meta = meta;
+    }
     st.in_flight = std::move(p);
     st.in_flight_events = std::move(decided).value();
     auto me = caf::actor_cast<aggregate_actor<A>>(self);
@@ -262,8 +271,10 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
     st.in_flight_companions.clear();
     for (auto& c : *companions) {
       std::vector<std::string> types;
-      for (const auto& ev : c.events)
+      for (auto& ev : c.events) {
         types.push_back(ev.type);
+        ev.meta = meta;
+      }
       st.in_flight_companions.emplace_back(c.stream, std::move(types));
       parts.push_back({std::move(c.stream), 0, std::move(c.events)});
     }
@@ -288,9 +299,9 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
   self->state.loaded_just_now = detail::rehydrate<A>(self, *svc);
   self->delayed_send(self, svc->idle_after, idle_atom::value);
   return {
-      [=](typename A::command& cmd) {
+      [=](typename A::command& cmd, domain::provenance& who) {
         auto rp = self->template make_response_promise<outcome<A>>();
-        self->state.queue.push_back({std::move(cmd), rp, 0});
+        self->state.queue.push_back({std::move(cmd), std::move(who), rp, 0});
         detail::process_next<A>(self, svc);
         return rp;
       },
@@ -394,8 +405,8 @@ typename registry_actor<A>::behavior_type registry_behavior(registry_pointer<A> 
     }
   });
   return {
-      [=](address& a, typename A::command& cmd) -> caf::delegated<outcome<A>> {
-        return self->delegate(lookup(a), std::move(cmd));
+      [=](address& a, typename A::command& cmd, domain::provenance& who) -> caf::delegated<outcome<A>> {
+        return self->delegate(lookup(a), std::move(cmd), std::move(who));
       },
       [=](get_atom g, address& a) -> caf::delegated<outcome<A>> { return self->delegate(lookup(a), g); },
       [=](passivate_atom, std::string& stream, aggregate_actor<A>& who) {
@@ -419,14 +430,14 @@ void spawn_requester(caf::actor_system& sys, F f) {
 // reached an actor just as it passivated is retried with a fresh one.
 template <class A>
 void ask(caf::actor_system& sys, registry_actor<A> registry, address a, typename A::command cmd,
-         std::function<void(domain::result<outcome<A>>)> done,
+         domain::provenance who, std::function<void(domain::result<outcome<A>>)> done,
          std::chrono::milliseconds timeout = std::chrono::seconds(10), int attempts = 3) {
   spawn_requester(sys, [=](caf::event_based_actor* self) {
-    self->request(registry, timeout, a, cmd)
+    self->request(registry, timeout, a, cmd, who)
         .then([=](outcome<A>& o) { done(std::move(o)); },
               [=](caf::error& e) {
                 if (e == caf::sec::request_receiver_down && attempts > 1)
-                  ask<A>(self->system(), registry, a, cmd, done, timeout, attempts - 1);
+                  ask<A>(self->system(), registry, a, cmd, who, done, timeout, attempts - 1);
                 else
                   done(from_caf(e));
               });
@@ -435,11 +446,11 @@ void ask(caf::actor_system& sys, registry_actor<A> registry, address a, typename
 
 template <class A>
 domain::result<outcome<A>> ask_sync(caf::actor_system& sys, registry_actor<A> registry, address a,
-                                    typename A::command cmd,
+                                    typename A::command cmd, domain::provenance who,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   auto promise = std::make_shared<std::promise<domain::result<outcome<A>>>>();
   auto future = promise->get_future();
-  ask<A>(sys, registry, std::move(a), std::move(cmd),
+  ask<A>(sys, registry, std::move(a), std::move(cmd), std::move(who),
          [promise](domain::result<outcome<A>> r) { promise->set_value(std::move(r)); }, timeout);
   return future.get();
 }

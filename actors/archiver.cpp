@@ -41,6 +41,11 @@ namespace {
 constexpr std::string_view checkpoint_key = "archiver/checkpoint";
 constexpr int progress_step = 20; // a durable progress event every 20 %
 
+// The archiver acts on its own, for the video post it archives.
+domain::provenance archiver_provenance(domain::app_id app, std::int64_t post_id) {
+  return domain::provenance::system("archiver", "video_post/" + std::to_string(app) + "/" + std::to_string(post_id));
+}
+
 std::string post_url(std::int64_t id, std::string_view file) { return "/vod/" + std::to_string(id) + "/" + std::string{file}; }
 
 void sync_dir(const fs::path& dir) {
@@ -214,7 +219,9 @@ void archiver::consider(const key& k) {
           p.state == domain::post_state::archived
               ? domain::video_room_aggregate::command{domain::mark_vod_archived{.vod_url = p.play_url}}
               : domain::video_room_aggregate::command{domain::mark_vod_failed{.code = p.error_code, .message = p.error}};
-      if (auto r = rt_.ask_sync<domain::video_room_aggregate>({app, std::to_string(p.room_id)}, std::move(cmd)); !r) {
+      if (auto r = rt_.ask_sync<domain::video_room_aggregate>({app, std::to_string(p.room_id)}, std::move(cmd),
+                                                              archiver_provenance(app, id));
+          !r) {
         spdlog::warn("room vodState not updated app={} room={} post={} error=\"{}\"", app, p.room_id, id,
                      r.error().message);
         return; // kept: the next pass tries again
@@ -259,7 +266,8 @@ void archiver::run_job(key k) {
     ~done_guard() { self.job_done(k, ok); }
   } done{*this, k, ok};
 
-  auto started = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, domain::start_archive{opts_.worker});
+  const auto who = archiver_provenance(app, id);
+  auto started = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, domain::start_archive{opts_.worker}, who);
   if (!started) {
     spdlog::warn("archive not started app={} post={} error=\"{}\"", app, id, started.error().message);
     return;
@@ -269,7 +277,7 @@ void archiver::run_job(key k) {
   auto fail = [&](const std::string& code, const std::string& message) {
     spdlog::error("archive failed app={} post={} broadcast={} code={} error=\"{}\"", app, id, post.broadcast_id, code,
                   message);
-    if (auto r = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, domain::fail_archive{code, message}); !r)
+    if (auto r = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, domain::fail_archive{code, message}, who); !r)
       spdlog::warn("archive failure not recorded app={} post={} error=\"{}\"", app, id, r.error().message);
     else
       failed_.fetch_add(1);
@@ -277,7 +285,8 @@ void archiver::run_job(key k) {
   };
 
   // A retried archive's room is ARCHIVING again.
-  if (auto r = rt_.ask_sync<domain::video_room_aggregate>({app, std::to_string(post.room_id)}, domain::mark_vod_archiving{});
+  if (auto r = rt_.ask_sync<domain::video_room_aggregate>({app, std::to_string(post.room_id)}, domain::mark_vod_archiving{},
+                                                          who);
       !r)
     spdlog::warn("room not marked archiving app={} room={} error=\"{}\"", app, post.room_id, r.error().message);
 
@@ -325,7 +334,7 @@ void archiver::run_job(key k) {
     const int step = percent / progress_step * progress_step;
     if (step > recorded && step > 0 && step < 100) {
       recorded = step;
-      if (auto r = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, domain::report_progress{step}); !r)
+      if (auto r = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, domain::report_progress{step}, who); !r)
         spdlog::warn("archive progress not recorded app={} post={} error=\"{}\"", app, id, r.error().message);
     }
     return true;
@@ -364,7 +373,7 @@ void archiver::run_job(key k) {
   c.dash_play_url = post_url(id, "manifest.mpd");
   if (r.thumbnail)
     c.thumbnail_url = post_url(id, "thumbnail.jpg");
-  if (auto done_ev = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, std::move(c)); !done_ev) {
+  if (auto done_ev = rt_.ask_sync<domain::video_post_aggregate>({app, post_id}, std::move(c), who); !done_ev) {
     spdlog::warn("archive made but not recorded app={} post={} error=\"{}\"", app, id, done_ev.error().message);
     return; // the next pass finds it ARCHIVING and makes it again
   }

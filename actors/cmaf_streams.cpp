@@ -164,7 +164,7 @@ void cmaf_streams::started(const ingest::stream_started& s) {
       auto& e = *it->second;
       e.session = s.session;
       if (e.ready)
-        rt_.key_command(s.app, s.key_id, domain::mark_viewable{s.session},
+        rt_.key_command(s.app, s.key_id, domain::mark_viewable{s.session}, domain::provenance::system("cmaf", s.session),
                         [](domain::result<outcome<stream_key_aggregate>>) {});
       return;
     }
@@ -223,10 +223,10 @@ void cmaf_streams::started(const ingest::stream_started& s) {
       rtmp_instead = en->mode == domain::output_mode::rtmp_cmaf && !en->ready;
     }
     rt_.key_command(k.first, k.second, domain::report_key_error{session, code, message},
-                    [](domain::result<outcome<stream_key_aggregate>>) {});
+                    domain::provenance::system("cmaf", session), [](domain::result<outcome<stream_key_aggregate>>) {});
     // RTMP_CMAF: the RTMP family does not wait for a CMAF output that cannot be made.
     if (rtmp_instead)
-      rt_.key_command(k.first, k.second, domain::mark_viewable{session},
+      rt_.key_command(k.first, k.second, domain::mark_viewable{session}, domain::provenance::system("cmaf", session),
                       [](domain::result<outcome<stream_key_aggregate>>) {});
   };
   e->tx = std::make_shared<media::ffmpeg::transcoder>(o, std::move(cb), name);
@@ -259,7 +259,7 @@ void cmaf_streams::ready(const key& k) {
     session = it->second->session;
   }
   spdlog::info("cmaf stream viewable app={} key={}", k.first, k.second);
-  rt_.key_command(k.first, k.second, domain::mark_viewable{session},
+  rt_.key_command(k.first, k.second, domain::mark_viewable{session}, domain::provenance::system("cmaf", session),
                   [k](domain::result<outcome<stream_key_aggregate>> r) {
                     if (!r)
                       spdlog::warn("cmaf stream viewable, not recorded app={} key={} error=\"{}\"", k.first, k.second,

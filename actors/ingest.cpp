@@ -187,7 +187,7 @@ void ingest::decide_publish(const media::rtmp::publish_request& req,
       if (auto why = admit_(where->app, key_id, mode)) {
         // Kept as the key's error, so its owner sees why the encoder was turned away.
         rt_.key_command(where->app, key_id, domain::report_key_error{{}, "PUBLISH_REFUSED", *why},
-                        [](domain::result<outcome<stream_key_aggregate>>) {});
+                        provenance_of({}, req.peer_address), [](domain::result<outcome<stream_key_aggregate>>) {});
         return refuse(*why);
       }
     }
@@ -201,7 +201,7 @@ void ingest::decide_publish(const media::rtmp::publish_request& req,
   const auto session = cmd.session_id;
   // The answer comes within the key's lane, before any later job of its member (a forced end,
   // End Live) can close the hub opened here or look for this session to cut.
-  rt_.key_command(app, key_id, std::move(cmd),
+  rt_.key_command(app, key_id, std::move(cmd), provenance_of(session, req.peer_address),
                   [this, app, key_id, sid, session, answer = std::move(answer),
                    peer = req.peer_address](domain::result<outcome<stream_key_aggregate>> r) {
                     if (!r) {
@@ -217,7 +217,7 @@ void ingest::decide_publish(const media::rtmp::publish_request& req,
                     }
                     {
                       std::lock_guard lock{mu_};
-                      sessions_[sid] = publishing{app, key_id, session, r->state.mode};
+                      sessions_[sid] = publishing{app, key_id, session, r->state.mode, peer};
                       by_key_[{app, key_id}] = sid;
                     }
                     spdlog::info("rtmp publish accepted session={} peer={} app={} key={} state={}", sid, peer, app,
@@ -239,7 +239,7 @@ void ingest::on_first_keyframe(std::uint64_t session_id) {
   // once the CMAF packager has written a segment of every rendition, which it will report.
   if (!p || p->mode != domain::output_mode::rtmp)
     return;
-  rt_.key_command(p->app, p->key_id, domain::mark_viewable{p->session},
+  rt_.key_command(p->app, p->key_id, domain::mark_viewable{p->session}, p->who(),
                   [session_id](domain::result<outcome<stream_key_aggregate>> r) {
                     if (!r)
                       spdlog::warn("rtmp first key frame not recorded session={} error=\"{}\"", session_id,
@@ -280,7 +280,7 @@ void ingest::on_stats(std::uint64_t session_id, const media::rtmp::ingest_stats&
   domain::update_ingest_stats cmd;
   cmd.session_id = p->session;
   cmd.ingest = sample.ingest;
-  rt_.key_command(p->app, p->key_id, std::move(cmd), [](domain::result<outcome<stream_key_aggregate>>) {});
+  rt_.key_command(p->app, p->key_id, std::move(cmd), p->who(), [](domain::result<outcome<stream_key_aggregate>>) {});
 }
 
 std::optional<ingest::live_sample> ingest::live_stats(domain::app_id app, std::int64_t key_id) const {
@@ -333,7 +333,7 @@ void ingest::on_publish_end(std::uint64_t session_id, std::string_view reason) {
   }
   const auto app = p->app;
   const auto key_id = p->key_id;
-  rt_.key_command(app, key_id, domain::disconnect_publisher{p->session, std::string{reason}},
+  rt_.key_command(app, key_id, domain::disconnect_publisher{p->session, std::string{reason}}, p->who(),
                   [this, app, key_id, session_id](domain::result<outcome<stream_key_aggregate>> r) {
                     if (!r) {
                       spdlog::warn("rtmp publisher gone, not recorded session={} error=\"{}\"", session_id,

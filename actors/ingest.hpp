@@ -22,6 +22,7 @@
 
 #include "actors/playback_index.hpp"
 #include "actors/runtime.hpp"
+#include "domain/provenance.hpp"
 #include "domain/ingest_audit.hpp"
 #include "domain/output_mode.hpp"
 #include "media/fanout/hub.hpp"
@@ -113,9 +114,17 @@ private:
     std::int64_t key_id = 0;
     std::string session; // the key's session id (domain)
     domain::output_mode mode = domain::output_mode::rtmp; // in force for this publish
+    std::string peer{};                // the encoder's address
     domain::ingest_audit audit{};      // which of its samples are recorded
     std::optional<live_sample> live{}; // its latest sample
+    // What the ingest records for this publisher acts for its session, from its address.
+    [[nodiscard]] domain::provenance who() const { return provenance_of(session, peer); }
   };
+  [[nodiscard]] static domain::provenance provenance_of(const std::string& session, const std::string& peer) {
+    auto p = domain::provenance::system("rtmp-ingest", session);
+    p.client_ip = peer;
+    return p;
+  }
   [[nodiscard]] std::optional<publishing> find(std::uint64_t session_id) const;
   void on_durable(std::string_view stream, std::string_view type);
   void decide_publish(const media::rtmp::publish_request& req, std::function<void(media::rtmp::publish_decision)> answer);

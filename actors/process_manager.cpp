@@ -94,31 +94,41 @@ status to_status(const R& r) {
 
 } // namespace
 
-result<flow> process_manager::run(app_id app, flow_kind kind, const flow_params& params) {
+result<flow> process_manager::run(app_id app, flow_kind kind, const flow_params& params, const provenance& who) {
   auto id = rt_.next_id();
   if (!id)
     return id.error();
-  auto begun = rt_.ask_sync<flow_aggregate>({app, std::to_string(*id)}, begin_flow{kind, params});
+  auto begun = rt_.ask_sync<flow_aggregate>({app, std::to_string(*id)}, begin_flow{kind, params}, who);
   if (!begun)
     return begun.error();
-  spdlog::info("flow started app={} flow={} kind={} room={} key={}", app, *id, to_string(kind), params.room_id,
-               params.stream_key_id);
-  return drive(app, *id, begun->state);
+  spdlog::info("flow started app={} flow={} kind={} room={} key={} request_id={}", app, *id, to_string(kind),
+               params.room_id, params.stream_key_id, who.request_id);
+  return drive(app, *id, begun->state, who);
 }
 
 result<flow> process_manager::resume(app_id app, std::int64_t flow_id) {
-  auto current = rt_.get_sync<flow_aggregate>({app, std::to_string(flow_id)});
+  const address self{app, std::to_string(flow_id)};
+  auto current = rt_.get_sync<flow_aggregate>(self);
   if (!current)
     return current.error();
-  spdlog::info("flow resumed app={} flow={} kind={} steps_done={}", app, flow_id, to_string(current->state.kind),
-               current->state.steps_done);
-  return drive(app, flow_id, current->state);
+  // Whoever began it, as its first event recorded.
+  auto who = provenance::system("recovery", stream_of<flow_aggregate>(self));
+  if (auto first = rt_.store().read_stream(stream_of<flow_aggregate>(self), 1); first && !first->empty()) {
+    if (auto began = storage::decode_json<provenance>(first->front().meta.empty() ? "{}" : first->front().meta,
+                                                      "flow provenance"))
+      who = std::move(began).value();
+  }
+  spdlog::info("flow resumed app={} flow={} kind={} steps_done={} request_id={}", app, flow_id,
+               to_string(current->state.kind), current->state.steps_done, who.request_id);
+  return drive(app, flow_id, current->state, who);
 }
 
-result<flow> process_manager::drive(app_id app, std::int64_t flow_id, flow f) {
+result<flow> process_manager::drive(app_id app, std::int64_t flow_id, flow f, const provenance& starter) {
   const address self{app, std::to_string(flow_id)};
+  // The flow's own events and its steps' are caused by the flow.
+  const auto who = starter.caused_by(stream_of<flow_aggregate>(self));
   while (auto step = f.next_step()) {
-    auto done = execute(app, f, *step);
+    auto done = execute(app, f, *step, who);
     if (!done) {
       const auto& err = done.error();
       if (!is_refusal(err)) {
@@ -130,12 +140,12 @@ result<flow> process_manager::drive(app_id app, std::int64_t flow_id, flow f) {
         spdlog::error("flow app={} flow={} step={} refused after {} steps had effect: {} {}", app, flow_id,
                       to_string(*step), f.steps_done, to_string(err.code), err.message);
       auto failed =
-          rt_.ask_sync<flow_aggregate>(self, fail_flow{std::string{to_string(err.code)}, err.message});
+          rt_.ask_sync<flow_aggregate>(self, fail_flow{std::string{to_string(err.code)}, err.message}, who);
       if (!failed)
         return failed.error();
       return err;
     }
-    auto recorded = rt_.ask_sync<flow_aggregate>(self, complete_step{*step});
+    auto recorded = rt_.ask_sync<flow_aggregate>(self, complete_step{*step}, who);
     if (!recorded)
       return recorded.error();
     f = recorded->state;
@@ -150,7 +160,7 @@ result<flow> process_manager::drive(app_id app, std::int64_t flow_id, flow f) {
   return f;
 }
 
-status process_manager::execute(app_id app, const flow& f, flow_step step) {
+status process_manager::execute(app_id app, const flow& f, flow_step step, const provenance& who) {
   const auto& p = f.params;
   const address key{app, std::to_string(p.stream_key_id)};
   const address room{app, std::to_string(p.room_id)};
@@ -158,10 +168,10 @@ status process_manager::execute(app_id app, const flow& f, flow_step step) {
   const bool forced = f.kind != flow_kind::end_live;
   switch (step) {
   case flow_step::attach_key:
-    return to_status(rt_.ask_sync<stream_key_aggregate>(key, attach_live{p.room_id}));
+    return to_status(rt_.ask_sync<stream_key_aggregate>(key, attach_live{p.room_id}, who));
   case flow_step::start_broadcast: {
     auto started = rt_.ask_sync<broadcast_aggregate>(
-        bcast, start_broadcast{p.broadcast_id, p.room_id, p.stream_key_id, p.member_id, p.mode});
+        bcast, start_broadcast{p.broadcast_id, p.room_id, p.stream_key_id, p.member_id, p.mode}, who);
     if (!started)
       return started.error();
     // The publisher already on air is the broadcast's first ingest session.
@@ -170,16 +180,16 @@ status process_manager::execute(app_id app, const flow& f, flow_step step) {
       return k.error();
     if (k->state.session_id.empty() || !has_publisher(k->state.state))
       return ok_status();
-    return to_status(rt_.ask_sync<broadcast_aggregate>(bcast, ingest_session_started{k->state.session_id}));
+    return to_status(rt_.ask_sync<broadcast_aggregate>(bcast, ingest_session_started{k->state.session_id}, who));
   }
   case flow_step::start_room:
-    return to_status(rt_.ask_sync<video_room_aggregate>(room, start_live{p.stream_key_id, p.broadcast_id, p.mode}));
+    return to_status(rt_.ask_sync<video_room_aggregate>(room, start_live{p.stream_key_id, p.broadcast_id, p.mode}, who));
   case flow_step::detach_key:
-    return to_status(rt_.ask_sync<stream_key_aggregate>(key, detach_live{p.room_id}));
+    return to_status(rt_.ask_sync<stream_key_aggregate>(key, detach_live{p.room_id}, who));
   case flow_step::force_end_key:
-    return to_status(rt_.ask_sync<stream_key_aggregate>(key, force_end{p.reason}));
+    return to_status(rt_.ask_sync<stream_key_aggregate>(key, force_end{p.reason}, who));
   case flow_step::end_broadcast:
-    return to_status(rt_.ask_sync<broadcast_aggregate>(bcast, end_broadcast{forced}));
+    return to_status(rt_.ask_sync<broadcast_aggregate>(bcast, end_broadcast{forced}, who));
   case flow_step::create_post: {
     auto r = rt_.get_sync<video_room_aggregate>(room);
     if (!r)
@@ -194,14 +204,14 @@ status process_manager::execute(app_id app, const flow& f, flow_step step) {
     cmd.app_user_name = rs.app_user_name;
     cmd.title = rs.title;
     cmd.broadcast_id = p.broadcast_id;
-    return to_status(rt_.ask_sync<video_post_aggregate>({app, std::to_string(p.video_post_id)}, cmd));
+    return to_status(rt_.ask_sync<video_post_aggregate>({app, std::to_string(p.video_post_id)}, cmd, who));
   }
   case flow_step::end_room:
-    return to_status(rt_.ask_sync<video_room_aggregate>(room, end_live{forced, p.video_post_id}));
+    return to_status(rt_.ask_sync<video_room_aggregate>(room, end_live{forced, p.video_post_id}, who));
   case flow_step::revoke_key:
-    return to_status(rt_.ask_sync<stream_key_aggregate>(key, revoke_key{}));
+    return to_status(rt_.ask_sync<stream_key_aggregate>(key, revoke_key{}, who));
   case flow_step::delete_member:
-    return to_status(rt_.ask_sync<member_aggregate>({app, p.app_user_id}, domain::delete_member{}));
+    return to_status(rt_.ask_sync<member_aggregate>({app, p.app_user_id}, domain::delete_member{}, who));
   }
   return make_error(error_code::internal, "unknown flow step");
 }

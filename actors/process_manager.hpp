@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "domain/flow.hpp"
+#include "domain/provenance.hpp"
 #include "domain/result.hpp"
 
 namespace onair::actors {
@@ -39,14 +40,19 @@ public:
   // Returns once no job is queued or running (jobs those jobs post included).
   void wait_idle();
 
-  // Starts a flow and drives it to its end (blocking; call on a flow thread or at recovery).
-  domain::result<domain::flow> run(domain::app_id app, domain::flow_kind kind, const domain::flow_params& params);
-  // Drives an existing flow from where it stopped.
+  // Starts a flow and drives it to its end (blocking; call on a flow thread or at recovery). Its
+  // steps carry `who`, caused by the flow.
+  domain::result<domain::flow> run(domain::app_id app, domain::flow_kind kind, const domain::flow_params& params,
+                                   const domain::provenance& who);
+  // Drives an existing flow from where it stopped, for whoever started it (its first event's
+  // provenance).
   domain::result<domain::flow> resume(domain::app_id app, std::int64_t flow_id);
 
 private:
-  domain::result<domain::flow> drive(domain::app_id app, std::int64_t flow_id, domain::flow f);
-  domain::status execute(domain::app_id app, const domain::flow& f, domain::flow_step step);
+  domain::result<domain::flow> drive(domain::app_id app, std::int64_t flow_id, domain::flow f,
+                                     const domain::provenance& who);
+  domain::status execute(domain::app_id app, const domain::flow& f, domain::flow_step step,
+                         const domain::provenance& who);
 
   runtime& rt_;
   std::mutex mu_;

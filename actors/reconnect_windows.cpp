@@ -128,7 +128,10 @@ void reconnect_windows::run() {
                  window);
     lock.unlock();
     // Init-captures: clang 14 cannot capture a structured binding by name.
-    rt_.end_live(app, room_id, false, [a = app, id = room_id](domain::result<domain::flow> r) {
+    rt_.end_live(app, room_id, false,
+                 domain::provenance::system("reconnect-window", "video_room/" + std::to_string(app) + "/" +
+                                                                    std::to_string(room_id)),
+                 [a = app, id = room_id](domain::result<domain::flow> r) {
       if (!r)
         spdlog::warn("room not ended by its reconnect window app={} room={} error=\"{}\"", a, id, r.error().message);
     });

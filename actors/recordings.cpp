@@ -61,13 +61,18 @@ public:
   }
 
 private:
+  [[nodiscard]] std::string broadcast_stream() const {
+    return "broadcast/" + std::to_string(app_) + "/" + std::to_string(id_);
+  }
   void tell(broadcast_aggregate::command cmd) {
     {
       std::lock_guard lock{guard_->mu};
       if (!guard_->self)
         return; // onair is stopping: the next start takes the recording up from its journal
     }
-    if (auto r = rt_.ask_sync<broadcast_aggregate>({app_, std::to_string(id_)}, std::move(cmd)); !r)
+    if (auto r = rt_.ask_sync<broadcast_aggregate>({app_, std::to_string(id_)}, std::move(cmd),
+                                                   domain::provenance::system("recorder", broadcast_stream()));
+        !r)
       spdlog::warn("recording progress not recorded app={} broadcast={} error=\"{}\"", app_, id_, r.error().message);
   }
   void finished() {
@@ -181,7 +186,10 @@ void recordings::start(domain::app_id app, std::int64_t id) {
   if (bs.recording.state == domain::recording_state::not_started && bs.state == domain::broadcast_state::ended)
     return; // ended before anything could be recorded
   const auto rel = folder(app, id);
-  if (auto r = rt_.ask_sync<broadcast_aggregate>({app, std::to_string(id)}, domain::start_recording{rel}); !r) {
+  if (auto r = rt_.ask_sync<broadcast_aggregate>(
+          {app, std::to_string(id)}, domain::start_recording{rel},
+          domain::provenance::system("recorder", "broadcast/" + std::to_string(app) + "/" + std::to_string(id)));
+      !r) {
     spdlog::warn("recording not started app={} broadcast={} error=\"{}\"", app, id, r.error().message);
     return;
   }

@@ -1,5 +1,7 @@
 #include "actors/runtime.hpp"
 
+#include "storage/audit_chain.hpp"
+
 #include <filesystem>
 #include <thread>
 
@@ -96,6 +98,7 @@ result<std::unique_ptr<runtime>> runtime::open(const options& opts) {
   storage::event_store::options so;
   so.path = (std::filesystem::path{opts.data_dir} / "events").string();
   so.sync = opts.sync;
+  so.signing_key_path = storage::audit::signing_key_path(opts.data_dir).string();
   auto store = storage::event_store::open(so);
   if (!store)
     return store.error();
@@ -164,9 +167,9 @@ std::size_t runtime::actors_alive() {
 // ---- members: registration creates the member's stream key in the same write (see
 // companion_policy<member_aggregate>). Members registered before that was so, and left without a
 // key by a crash, are in the `pending_key` set; recover() creates their keys.
-void runtime::upsert_member(app_id app, domain::upsert_member cmd, callback<member_aggregate> done) {
+void runtime::upsert_member(app_id app, domain::upsert_member cmd, provenance who, callback<member_aggregate> done) {
   auto id = cmd.app_user_id;
-  ask<member_aggregate>({app, std::move(id)}, std::move(cmd), std::move(done));
+  ask<member_aggregate>({app, std::move(id)}, std::move(cmd), std::move(who), std::move(done));
 }
 
 void runtime::post(std::function<void()> work) { pm_->post(std::move(work)); }
@@ -207,8 +210,8 @@ void runtime::in_member_lane(app_id app, std::string app_user_id, std::function<
 }
 
 // ---- flows
-void runtime::start_live(app_id app, std::int64_t room_id, flow_callback done) {
-  in_room_lane(app, room_id, [this, app, room_id, done = std::move(done)] {
+void runtime::start_live(app_id app, std::int64_t room_id, provenance who, flow_callback done) {
+  in_room_lane(app, room_id, [this, app, room_id, who = std::move(who), done = std::move(done)] {
     auto room = get_sync<video_room_aggregate>({app, std::to_string(room_id)});
     if (!room)
       return done(room.error());
@@ -236,12 +239,12 @@ void runtime::start_live(app_id app, std::int64_t room_id, flow_callback done) {
     p.member_id = member->state.id;
     p.app_user_id = rs.app_user_id;
     p.mode = key->state.mode;
-    done(pm_->run(app, flow_kind::start_live, p));
+    done(pm_->run(app, flow_kind::start_live, p, who));
   });
 }
 
-void runtime::end_live(app_id app, std::int64_t room_id, bool force, flow_callback done) {
-  in_room_lane(app, room_id, [this, app, room_id, force, done = std::move(done)] {
+void runtime::end_live(app_id app, std::int64_t room_id, bool force, provenance who, flow_callback done) {
+  in_room_lane(app, room_id, [this, app, room_id, force, who = std::move(who), done = std::move(done)] {
     auto room = get_sync<video_room_aggregate>({app, std::to_string(room_id)});
     if (!room)
       return done(room.error());
@@ -268,7 +271,7 @@ void runtime::end_live(app_id app, std::int64_t room_id, bool force, flow_callba
     p.app_user_id = rs.app_user_id;
     p.mode = rs.mode.value_or(output_mode::rtmp);
     p.reason = force ? "room force-ended" : "";
-    done(pm_->run(app, force ? flow_kind::force_end : flow_kind::end_live, p));
+    done(pm_->run(app, force ? flow_kind::force_end : flow_kind::end_live, p, who));
   });
 }
 
@@ -297,8 +300,8 @@ result<flow_params> live_params_of(runtime& rt, app_id app, const stream_key& ke
 }
 } // namespace
 
-void runtime::force_terminate_key(app_id app, std::int64_t key_id, flow_callback done) {
-  in_key_lane(app, key_id, [this, app, key_id, done = std::move(done)] {
+void runtime::force_terminate_key(app_id app, std::int64_t key_id, provenance who, flow_callback done) {
+  in_key_lane(app, key_id, [this, app, key_id, who = std::move(who), done = std::move(done)] {
     auto key = get_sync<stream_key_aggregate>({app, std::to_string(key_id)});
     if (!key)
       return done(key.error());
@@ -308,13 +311,14 @@ void runtime::force_terminate_key(app_id app, std::int64_t key_id, flow_callback
     if (!p)
       return done(p.error());
     p->reason = "stream key force-terminated";
-    done(pm_->run(app, flow_kind::force_end, *p));
+    done(pm_->run(app, flow_kind::force_end, *p, who));
   });
 }
 
-void runtime::delete_member(app_id app, std::string app_user_id, flow_callback done) {
+void runtime::delete_member(app_id app, std::string app_user_id, provenance who, flow_callback done) {
   auto user = app_user_id;
-  in_member_lane(app, std::move(user), [this, app, app_user_id = std::move(app_user_id), done = std::move(done)] {
+  in_member_lane(app, std::move(user), [this, app, app_user_id = std::move(app_user_id), who = std::move(who),
+                                        done = std::move(done)] {
     auto member = get_sync<member_aggregate>({app, app_user_id});
     if (!member)
       return done(member.error());
@@ -330,29 +334,30 @@ void runtime::delete_member(app_id app, std::string app_user_id, flow_callback d
     p->member_id = member->state.id;
     p->app_user_id = app_user_id;
     p->reason = "member deleted";
-    done(pm_->run(app, flow_kind::delete_member, *p));
+    done(pm_->run(app, flow_kind::delete_member, *p, who));
   });
 }
 
-void runtime::cancel_room(app_id app, std::int64_t room_id, callback<video_room_aggregate> done) {
-  in_room_lane(app, room_id, [this, app, room_id, done = std::move(done)] {
-    done(ask_sync<video_room_aggregate>({app, std::to_string(room_id)}, domain::cancel_room{}));
+void runtime::cancel_room(app_id app, std::int64_t room_id, provenance who, callback<video_room_aggregate> done) {
+  in_room_lane(app, room_id, [this, app, room_id, who = std::move(who), done = std::move(done)] {
+    done(ask_sync<video_room_aggregate>({app, std::to_string(room_id)}, domain::cancel_room{}, who));
   });
 }
 
-void runtime::key_command(app_id app, std::int64_t key_id, stream_key_aggregate::command cmd,
+void runtime::key_command(app_id app, std::int64_t key_id, stream_key_aggregate::command cmd, provenance who,
                           callback<stream_key_aggregate> done) {
   // In the lane: a publisher's connect, viewable and disconnect reach the key, and their
   // reactions the room, in the order they happened, and a forced end never overtakes a connect
   // still being accepted (the ingest knows the session by the time the cut is decided).
-  in_key_lane(app, key_id, [this, app, key_id, cmd = std::move(cmd), done = std::move(done)] {
-    done(key_command_sync(app, key_id, cmd));
+  in_key_lane(app, key_id, [this, app, key_id, cmd = std::move(cmd), who = std::move(who), done = std::move(done)] {
+    done(key_command_sync(app, key_id, cmd, who));
   });
 }
 
 result<outcome<stream_key_aggregate>> runtime::key_command_sync(app_id app, std::int64_t key_id,
-                                                                stream_key_aggregate::command cmd) {
-  auto key = ask_sync<stream_key_aggregate>({app, std::to_string(key_id)}, std::move(cmd));
+                                                                stream_key_aggregate::command cmd, provenance who) {
+  const auto key_stream = stream_of<stream_key_aggregate>({app, std::to_string(key_id)});
+  auto key = ask_sync<stream_key_aggregate>({app, std::to_string(key_id)}, std::move(cmd), who);
   if (!key)
     return key;
   for (const auto& ev : key->events) {
@@ -371,17 +376,19 @@ result<outcome<stream_key_aggregate>> runtime::key_command_sync(app_id app, std:
     if (!rs)
       return rs.error();
     const address bcast{app, std::to_string(rs->state.broadcast_id.value_or(0))};
+    // The reactions were caused by the key's event.
+    const auto because = who.caused_by(key_stream + "@" + std::to_string(key->version));
     status reacted = ok_status();
     if (const auto* c = std::get_if<publisher_connected>(&ev)) {
-      if (auto r = ask_sync<broadcast_aggregate>(bcast, ingest_session_started{c->session_id}); !r)
+      if (auto r = ask_sync<broadcast_aggregate>(bcast, ingest_session_started{c->session_id}, because); !r)
         reacted = r.error();
     } else if (std::holds_alternative<stream_viewable>(ev)) {
-      if (auto r = ask_sync<video_room_aggregate>(room, publisher_back{}); !r)
+      if (auto r = ask_sync<video_room_aggregate>(room, publisher_back{}, because); !r)
         reacted = r.error();
     } else if (const auto* d = std::get_if<publisher_disconnected>(&ev)) {
-      if (auto r = ask_sync<video_room_aggregate>(room, publisher_lost{}); !r)
+      if (auto r = ask_sync<video_room_aggregate>(room, publisher_lost{}, because); !r)
         reacted = r.error();
-      else if (auto b = ask_sync<broadcast_aggregate>(bcast, ingest_session_ended{d->session_id}); !b)
+      else if (auto b = ask_sync<broadcast_aggregate>(bcast, ingest_session_ended{d->session_id}, because); !b)
         reacted = b.error();
     }
     if (!reacted) {
@@ -393,9 +400,9 @@ result<outcome<stream_key_aggregate>> runtime::key_command_sync(app_id app, std:
   return key;
 }
 
-void runtime::create_app(domain::create_app cmd, callback<app_aggregate> done) {
+void runtime::create_app(domain::create_app cmd, provenance who, callback<app_aggregate> done) {
   auto key = cmd.api_key;
-  ask<app_aggregate>({0, key}, std::move(cmd), std::move(done));
+  ask<app_aggregate>({0, key}, std::move(cmd), std::move(who), std::move(done));
 }
 
 // ---- recovery
@@ -417,8 +424,9 @@ status runtime::recover() {
     if (!m->state.present() || std::to_string(m->state.stream_key_id) != e.where.id)
       continue;
     auto k = ask_sync<stream_key_aggregate>(
-        {e.where.app, e.where.id}, create_key{m->state.stream_key_id, m->state.id, m->state.app_user_id,
-                                              default_live_profile_id});
+        {e.where.app, e.where.id},
+        create_key{m->state.stream_key_id, m->state.id, m->state.app_user_id, default_live_profile_id},
+        provenance::system("recovery", "member/" + std::to_string(e.where.app) + "/" + e.value));
     if (!k)
       return k.error();
     ++keys_created;
@@ -426,7 +434,8 @@ status runtime::recover() {
 
   // No publisher survives a restart: keys in an ACTIVE* state move as if their publisher had gone.
   for (const auto& e : storage::members_of(v, "active_key")) {
-    auto k = key_command_sync(e.where.app, std::stoll(e.where.id), disconnect_publisher{"", "server restarted"});
+    auto k = key_command_sync(e.where.app, std::stoll(e.where.id), disconnect_publisher{"", "server restarted"},
+                              provenance::system("recovery"));
     if (!k)
       return k.error();
     if (!k->events.empty())
@@ -444,7 +453,8 @@ status runtime::recover() {
     if (!key)
       return key.error();
     if (key->state.state == key_state::inactive_live || key->state.state == key_state::active_live_prep) {
-      auto paused = ask_sync<video_room_aggregate>({e.where.app, e.where.id}, publisher_lost{});
+      auto paused = ask_sync<video_room_aggregate>({e.where.app, e.where.id}, publisher_lost{},
+                                                   provenance::system("recovery"));
       if (!paused)
         return paused.error();
       ++rooms_paused;

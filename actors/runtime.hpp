@@ -48,13 +48,17 @@ public:
   using callback = std::function<void(domain::result<outcome<A>>)>;
 
   // One command to one aggregate; done() runs on an actor thread once the events are durable.
+  // `who` is stored with every event the command decides (the audit trail's provenance); every
+  // command below takes one.
   template <class A>
-  void ask(address a, typename A::command cmd, callback<A> done) {
-    actors::ask<A>(system(), registry<A>(), std::move(a), std::move(cmd), std::move(done), opts_.ask_timeout);
+  void ask(address a, typename A::command cmd, domain::provenance who, callback<A> done) {
+    actors::ask<A>(system(), registry<A>(), std::move(a), std::move(cmd), std::move(who), std::move(done),
+                   opts_.ask_timeout);
   }
   template <class A>
-  domain::result<outcome<A>> ask_sync(address a, typename A::command cmd) {
-    return actors::ask_sync<A>(system(), registry<A>(), std::move(a), std::move(cmd), opts_.ask_timeout);
+  domain::result<outcome<A>> ask_sync(address a, typename A::command cmd, domain::provenance who) {
+    return actors::ask_sync<A>(system(), registry<A>(), std::move(a), std::move(cmd), std::move(who),
+                               opts_.ask_timeout);
   }
   // The authoritative state of one aggregate (from its actor, not a view).
   template <class A>
@@ -70,21 +74,25 @@ public:
   // ---- flows across aggregates (process manager)
   using flow_callback = std::function<void(domain::result<domain::flow>)>;
   // Registers or updates a member and makes sure its stream key exists.
-  void upsert_member(domain::app_id app, domain::upsert_member cmd, callback<domain::member_aggregate> done);
-  void start_live(domain::app_id app, std::int64_t room_id, flow_callback done);
-  void end_live(domain::app_id app, std::int64_t room_id, bool force, flow_callback done);
-  void force_terminate_key(domain::app_id app, std::int64_t key_id, flow_callback done);
-  void delete_member(domain::app_id app, std::string app_user_id, flow_callback done);
+  // A flow's steps carry its starter's provenance, caused by the flow.
+  void upsert_member(domain::app_id app, domain::upsert_member cmd, domain::provenance who,
+                     callback<domain::member_aggregate> done);
+  void start_live(domain::app_id app, std::int64_t room_id, domain::provenance who, flow_callback done);
+  void end_live(domain::app_id app, std::int64_t room_id, bool force, domain::provenance who, flow_callback done);
+  void force_terminate_key(domain::app_id app, std::int64_t key_id, domain::provenance who, flow_callback done);
+  void delete_member(domain::app_id app, std::string app_user_id, domain::provenance who, flow_callback done);
   // SCHEDULED -> CANCELLED, in order with the owner's Start Live (never half-way through one).
-  void cancel_room(domain::app_id app, std::int64_t room_id, callback<domain::video_room_aggregate> done);
+  void cancel_room(domain::app_id app, std::int64_t room_id, domain::provenance who,
+                   callback<domain::video_room_aggregate> done);
 
   // A publisher-driven command to a stream key (connect, viewable, disconnect, stats), followed by
   // what it means for the key's live room and broadcast (paused, resumed, session opened/closed).
   // done() gets the key's outcome once the reactions are durable too.
   void key_command(domain::app_id app, std::int64_t key_id, domain::stream_key_aggregate::command cmd,
-                   callback<domain::stream_key_aggregate> done);
+                   domain::provenance who, callback<domain::stream_key_aggregate> done);
   domain::result<outcome<domain::stream_key_aggregate>> key_command_sync(domain::app_id app, std::int64_t key_id,
-                                                                         domain::stream_key_aggregate::command cmd);
+                                                                         domain::stream_key_aggregate::command cmd,
+                                                                         domain::provenance who);
 
   // Runs work off the event loops, on the process manager's threads, in no order with other work:
   // what a loop thread must not wait for, such as reading the views to answer a player.
@@ -98,7 +106,7 @@ public:
   void observe(durable_observers::observer f) { svc_->observers->add(std::move(f)); }
 
   // ---- apps (partition 0, keyed by API key)
-  void create_app(domain::create_app cmd, callback<domain::app_aggregate> done);
+  void create_app(domain::create_app cmd, domain::provenance who, callback<domain::app_aggregate> done);
 
   [[nodiscard]] storage::event_store& store() { return *store_; }
   [[nodiscard]] const storage::kv_reader& views() const { return store_->views(); }

@@ -40,7 +40,18 @@ std::optional<admin_client> admin_client::find(const std::string& data_dir) {
   admin_client c;
   c.host_ = addr->host == "0.0.0.0" ? "127.0.0.1" : addr->host == "::" ? "::1" : addr->host;
   c.port_ = addr->port;
-  std::getline(token_file, c.token_);
+  std::string token;
+  std::getline(token_file, token);
+  c.credentials_ = "X-Onair-Admin-Token: " + token + "\r\n";
+  return c;
+}
+
+admin_client admin_client::at(std::string host, int port, const std::string& authorization) {
+  admin_client c;
+  c.host_ = std::move(host);
+  c.port_ = port;
+  if (!authorization.empty())
+    c.credentials_ = "Authorization: " + authorization + "\r\n";
   return c;
 }
 
@@ -63,7 +74,7 @@ domain::result<admin_reply> admin_client::call(const std::string& method, const 
   timeval tv{30, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\nConnection: close\r\n" +
-                    "X-Onair-Admin-Token: " + token_ + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                    credentials_ + "Content-Type: application/json\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\n\r\n" + body;
   for (std::size_t sent = 0; sent < req.size();) {
     const auto n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);

@@ -17,12 +17,14 @@ class admin_client {
 public:
   // A client for the server holding data_dir, if one is running there.
   static std::optional<admin_client> find(const std::string& data_dir);
+  // A client of any onair server's API, with an Authorization header ("Basic …"; may be empty).
+  static admin_client at(std::string host, int port, const std::string& authorization);
   domain::result<admin_reply> call(const std::string& method, const std::string& path, const std::string& body = {});
 
 private:
   std::string host_;
   int port_ = 0;
-  std::string token_;
+  std::string credentials_; // the header line that authenticates each request, CRLF-terminated
 };
 
 } // namespace onair::api

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <random>
 #include <string_view>
 #include <unordered_map>
 
@@ -26,6 +27,8 @@
 #include <event2/util.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include "domain/provenance.hpp"
 
 namespace onair::api {
 
@@ -77,6 +80,21 @@ http_response error_response(int status, const std::string& code, const std::str
 }
 
 namespace {
+
+// A request id for a request that brought none: 128 bits from a per-thread generator, in hex. It
+// names a request in logs and the audit trail; it is not a secret.
+std::string new_request_id() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    auto v = gen();
+    for (int i = 0; i < 16; ++i, v >>= 4)
+      out[half * 16 + i] = digits[v & 0xf];
+  }
+  return out;
+}
+
 
 using steady = std::chrono::steady_clock;
 
@@ -1086,6 +1104,10 @@ struct http_server::impl {
       r.peer = addr ? addr : "";
       r.peer_is_loopback = r.peer.rfind("127.", 0) == 0 || r.peer == "::1" || r.peer == "::ffff:127.0.0.1";
     }
+    if (auto asked = r.header("x-request-id"); domain::valid_request_id(asked))
+      r.request_id = std::move(asked);
+    else
+      r.request_id = new_request_id();
 
     std::vector<std::string> other_methods;
     const pattern_route* route = match(r, other_methods);
@@ -1145,7 +1167,9 @@ struct http_server::impl {
 
     // The responder may run on any thread; the reply goes out on the loop (at once when already
     // there). If the client went away meanwhile, evhttp keeps the request for us and frees it on reply.
-    responder respond = [this, &loop, req, t0 = steady::now(), route_label = r.route, method = r.method](http_response resp) {
+    responder respond = [this, &loop, req, t0 = steady::now(), route_label = r.route, method = r.method,
+                         request_id = r.request_id](http_response resp) {
+      resp.headers.emplace_back("X-Request-Id", request_id);
       auto send = [this, req, t0](const std::string& route_label, const std::string& method, http_response& resp) {
         metrics.observe(route_label, method, resp.status, seconds_since(t0));
         send_response(req, resp);
@@ -1167,7 +1191,8 @@ struct http_server::impl {
         else
           respond(error_response(404, "NOT_FOUND", "no route for " + r.method + " " + r.path));
       } catch (const std::exception& e) {
-        spdlog::error("http handler failed method={} path={} error={}", r.method, r.path, e.what());
+        spdlog::error("http handler failed method={} path={} request_id={} error={}", r.method, r.path, r.request_id,
+                      e.what());
         respond(error_response(500, "INTERNAL_ERROR", "internal error"));
       }
     });

@@ -37,6 +37,9 @@ struct http_request {
   std::string body;
   std::string peer;  // remote address
   bool peer_is_loopback = false;
+  // The client's X-Request-Id when well-formed (domain::valid_request_id), else one made here;
+  // echoed on the answer as X-Request-Id and stored with the events the request causes.
+  std::string request_id;
 
   [[nodiscard]] std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/admin_client.hpp"
+#include "api/cli_audit.hpp"
 #include "api/cli_kafka.hpp"
 #include "api/config.hpp"
 #include "api/kafka_service.hpp"
@@ -36,6 +37,7 @@ Commands:
   app rotate-secret  give an app a new API secret, print it once; the old one is refused from then on
   rebuild-views    drop the read models and rebuild them from the event log (server stopped)
   events tail      print the event stream (CloudEvents, one JSON a line) from Kafka or the store
+  audit COMMAND    the audit trail: export (NDJSON, filtered like the feed), verify, public-key
   dev-broker       run the embedded Kafka broker as its own process (development, tests)
   help [COMMAND]   show help for a command
 
@@ -408,6 +410,8 @@ int main(int argc, char** argv) {
       return cmd_rebuild(rest);
     if (cmd == "events")
       return api::cmd_events(rest);
+    if (cmd == "audit")
+      return api::cmd_audit(rest);
     if (cmd == "dev-broker")
       return api::cmd_dev_broker(rest);
     if (cmd == "help") {
@@ -419,6 +423,8 @@ int main(int argc, char** argv) {
         std::cout << app_create_help << "\n" << app_list_help << "\n" << app_rotate_help;
       } else if (rest[0] == "rebuild-views") {
         std::cout << rebuild_help;
+      } else if (rest[0] == "audit") {
+        return api::cmd_audit({"--help"});
       } else if (rest[0] == "events" || rest[0] == "dev-broker") {
         return rest[0] == "events" ? api::cmd_events({"--help"}) : api::cmd_dev_broker({"--help"});
       } else {

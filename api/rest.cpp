@@ -15,6 +15,17 @@ namespace onair::api {
 using domain::error_code;
 using domain::make_error;
 
+domain::provenance provenance_of(const http_request& req, std::string principal) {
+  domain::provenance p;
+  p.principal = std::move(principal);
+  p.client_ip = req.peer;
+  p.user_agent = req.header("user-agent").substr(0, 256);
+  p.request_id = req.request_id;
+  p.correlation_id = req.request_id;
+  p.causation_id = req.request_id;
+  return p;
+}
+
 int http_status_of(error_code code) {
   switch (code) {
   case error_code::app_not_found:

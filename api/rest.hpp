@@ -10,6 +10,7 @@
 
 #include "api/http_server.hpp"
 #include "domain/app.hpp"
+#include "domain/provenance.hpp"
 #include "storage/views.hpp"
 
 namespace onair::api {
@@ -20,6 +21,14 @@ class auth_cache;
 class auth_limiter;
 
 [[nodiscard]] int http_status_of(domain::error_code code);
+
+// The provenance of what a request asks for (stored with every event it causes): `principal`
+// ("app:{apiKey}", "member:{appUserId}", "operator"), the client's address and User-Agent, and the
+// request id, which also correlates and causes what follows.
+[[nodiscard]] domain::provenance provenance_of(const http_request& req, std::string principal);
+[[nodiscard]] inline domain::provenance app_request(const http_request& req, const domain::app& app) {
+  return provenance_of(req, "app:" + app.api_key);
+}
 [[nodiscard]] http_response error_of(const domain::error& e);
 
 // The app named by `Authorization: Basic base64(apiKey:apiSecret)`, the secret checked in constant

@@ -34,13 +34,16 @@ void respond_current(const rest_context& ctx, domain::app_id app, std::int64_t i
 
 // Creates the room for its owner (cmd.app_user_id, who must be a member); 201 with Location
 // `location_base/{id}`.
+// `who` asks (an app or a member: api/rest.hpp provenance_of).
 void create_room(rest_context& ctx, domain::app_id app, domain::create_room cmd, std::string location_base,
-                 responder respond);
+                 domain::provenance who, responder respond);
 // Start Live, End Live (reads ?force=), cancel: the room as it is afterwards. The caller has
 // checked the room is one the requester may change.
-void start_room_live(rest_context& ctx, domain::app_id app, std::int64_t room_id, responder respond);
+void start_room_live(rest_context& ctx, domain::app_id app, std::int64_t room_id, domain::provenance who,
+                     responder respond);
 void end_room_live(rest_context& ctx, domain::app_id app, std::int64_t room_id, const http_request& req,
-                   responder respond);
-void cancel_room(rest_context& ctx, domain::app_id app, std::int64_t room_id, responder respond);
+                   domain::provenance who, responder respond);
+void cancel_room(rest_context& ctx, domain::app_id app, std::int64_t room_id, domain::provenance who,
+                 responder respond);
 
 } // namespace onair::api

@@ -51,6 +51,9 @@ void install_vod_routes(http_server& http, rest_context& ctx);
 // GET /openapi.json (the compiled-in document) and /docs (swagger-ui from web_dir's node_modules,
 // read into memory once; no CDN).
 void install_docs_routes(http_server& http, const std::string& web_dir);
+// GET /console and /console/...: the user console, built by Vite into web_dir/console and read into
+// memory once; the app's own routes get its index.html (503 when it is not built).
+void install_console_routes(http_server& http, const std::string& web_dir);
 
 // api/web/openapi.json as compiled into this binary.
 [[nodiscard]] std::string_view openapi_document();

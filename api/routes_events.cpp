@@ -1,6 +1,7 @@
 // The audit trail of api.md ("Events (beyond)"): the app's events as CloudEvents, paged
-// (GET /v2/apps/me/events) and live (GET /v2/apps/me/events/stream, Server-Sent Events), and the
-// Prometheus /metrics of the process.
+// (GET /v2/apps/me/events) and live (GET /v2/apps/me/events/stream, Server-Sent Events), both
+// filtered by the query of api/event_filter.hpp; the operator's page of every app's events
+// (GET /v2/admin/events, for `onair audit export`); and the Prometheus /metrics of the process.
 //
 // The handlers run on the HTTP server's handler threads (they scan the log and ask for the actor
 // count, a blocking request); the SSE streams poll from a loop timer, and each tick's bounded read
@@ -11,9 +12,10 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <limits>
 #include <memory>
 
-#include "storage/cloud_events.hpp"
+#include "api/event_filter.hpp"
 #include "api/rest.hpp"
 #include "api/routes.hpp"
 #include "api/work_pool.hpp"
@@ -22,13 +24,15 @@ namespace onair::api {
 
 using domain::error_code;
 using domain::make_error;
-using storage::to_cloud_event;
 
 namespace {
 
 constexpr std::size_t default_limit = 100;
 constexpr std::size_t max_limit = 1000;
 constexpr std::size_t scan_chunk = 512;
+// Records one page request looks at, at most: a filter that matches little answers with the
+// position it reached instead of reading the whole log.
+constexpr std::size_t max_scanned_per_page = 16 * scan_chunk;
 constexpr int max_streams = 256;
 constexpr auto poll_interval = std::chrono::milliseconds{200};
 constexpr auto keep_alive_interval = std::chrono::seconds{15};
@@ -59,6 +63,21 @@ domain::result<std::uint64_t> after_of(const http_request& req) {
   return it == req.query.end() ? domain::result<std::uint64_t>{std::uint64_t{0}} : parse_position(it->second, "after");
 }
 
+// type, aggregate, principal, from, to: the same query on the page, the stream and the admin page.
+domain::result<event_filter> filter_of(const http_request& req) {
+  event_filter_params p;
+  const auto take = [&req](const char* name, std::optional<std::string>& out) {
+    if (auto it = req.query.find(name); it != req.query.end())
+      out = it->second;
+  };
+  take("type", p.type);
+  take("aggregate", p.aggregate);
+  take("principal", p.principal);
+  take("from", p.from);
+  take("to", p.to);
+  return parse_event_filter(p);
+}
+
 domain::result<std::size_t> limit_of(const http_request& req) {
   auto it = req.query.find("limit");
   if (it == req.query.end())
@@ -77,8 +96,10 @@ domain::result<std::size_t> limit_of(const http_request& req) {
 // RocksDB. The client was counted in api.streams before it was made; finish() uncounts it.
 class sse_session : public std::enable_shared_from_this<sse_session> {
 public:
-  sse_session(events_api& api, domain::app_id app, std::uint64_t after, std::shared_ptr<http_stream> out)
-      : api_(api), app_(app), after_(after), loop_(out->loop()), out_(std::move(out)) {}
+  sse_session(events_api& api, domain::app_id app, event_filter filter, std::uint64_t after,
+              std::shared_ptr<http_stream> out)
+      : api_(api), app_(app), filter_(std::move(filter)), after_(after), loop_(out->loop()), out_(std::move(out)),
+        last_id_sent_(after) {}
   ~sse_session() { stop_timer(); }
   sse_session(const sse_session&) = delete;
   sse_session& operator=(const sse_session&) = delete;
@@ -130,17 +151,22 @@ private:
       budget -= std::min(budget, batch->size());
       for (const auto& rec : *batch) {
         after_ = rec.position;
-        if (auto ev = to_cloud_event(rec, app_)) {
+        if (auto ev = filtered_cloud_event(filter_, rec, app_)) {
           chunk += "id: " + std::to_string(rec.position) + "\nevent: " + (*ev)["type"].get<std::string>() +
                    "\ndata: " + ev->dump() + "\n\n";
         }
       }
     }
-    loop_.post([self = shared_from_this(), chunk = std::move(chunk)]() mutable { self->deliver(std::move(chunk)); });
+    loop_.post([self = shared_from_this(), chunk = std::move(chunk), reached = after_]() mutable {
+      self->deliver(std::move(chunk), reached);
+    });
   }
 
-  // Loop: sends what read() found, or a keep-alive when the stream has been quiet a while.
-  void deliver(std::string chunk) {
+  // Loop: sends what read() found, or a keep-alive when the stream has been quiet a while. The
+  // keep-alive carries the position read up to as a bare `id:` (no data: EventSource dispatches
+  // nothing but keeps it as its Last-Event-ID), so a filtered stream that reconnects resumes there
+  // rather than rescanning what matched nothing.
+  void deliver(std::string chunk, std::uint64_t reached) {
     reading_ = false;
     if (!out_)
       return;
@@ -148,9 +174,12 @@ private:
     if (!chunk.empty()) {
       out_->send(std::move(chunk));
       last_sent_ = now;
+      last_id_sent_ = reached;
     } else if (now - last_sent_ >= keep_alive_interval) {
-      out_->send(": keep-alive\n\n");
+      out_->send(reached > last_id_sent_ ? "id: " + std::to_string(reached) + "\n: keep-alive\n\n"
+                                         : std::string{": keep-alive\n\n"});
       last_sent_ = now;
+      last_id_sent_ = reached;
     }
   }
 
@@ -164,6 +193,7 @@ private:
 
   events_api& api_;
   domain::app_id app_;
+  const event_filter filter_;
   std::uint64_t after_; // read() only
   net::event_loop& loop_;
   // The rest on the loop only.
@@ -171,37 +201,27 @@ private:
   event* timer_ = nullptr;
   bool counted_ = true;
   bool reading_ = false;
+  std::uint64_t last_id_sent_; // the client's Last-Event-ID as far as this stream told it
   std::chrono::steady_clock::time_point last_sent_ = std::chrono::steady_clock::now();
 };
 
-// The page of the app's events after `after`: {"events": [...], "next": last position returned}.
-void list_events(events_api& api, domain::app_id app, std::uint64_t after, std::size_t limit, const responder& respond) {
-  auto& store = api.ctx.rt.store();
+json event_page_json(event_page&& page) {
   json events = json::array();
-  std::uint64_t cursor = after;
-  std::uint64_t next = after;
-  bool full = false;
-  while (!full) {
-    auto batch = store.read_all(cursor, scan_chunk);
-    if (!batch) {
-      spdlog::error("events read failed app_id={} after={} error={}", app, cursor, batch.error().message);
-      return respond(error_of(batch.error()));
-    }
-    for (const auto& rec : *batch) {
-      cursor = rec.position;
-      if (auto ev = to_cloud_event(rec, app)) {
-        events.push_back(std::move(*ev));
-        next = rec.position;
-        if (events.size() >= limit) {
-          full = true;
-          break;
-        }
-      }
-    }
-    if (batch->size() < scan_chunk)
-      break;
+  for (auto& e : page.events)
+    events.push_back(std::move(e));
+  return json{{"events", std::move(events)}, {"next", page.next}, {"more", page.more}};
+}
+
+// The page of the app's events after `after` that the filter takes: {"events": [...], "next": the
+// position reached, "more": whether it stopped short of the end of the log}.
+void list_events(events_api& api, domain::app_id app, const event_filter& filter, std::uint64_t after,
+                 std::size_t limit, const responder& respond) {
+  auto page = scan_events(api.ctx.rt.store(), after, filter, app, limit, max_scanned_per_page);
+  if (!page) {
+    spdlog::error("events read failed app_id={} after={} error={}", app, after, page.error().message);
+    return respond(error_of(page.error()));
   }
-  respond(json_response(200, json{{"events", std::move(events)}, {"next", next}}.dump()));
+  respond(json_response(200, event_page_json(std::move(*page)).dump()));
 }
 
 std::string process_metrics(events_api& api) {
@@ -240,7 +260,10 @@ void install_event_routes(http_server& http, rest_context& ctx) {
     auto limit = limit_of(req);
     if (!limit)
       return respond(error_of(limit.error()));
-    list_events(*api, app->id, *after, *limit, respond);
+    auto filter = filter_of(req);
+    if (!filter)
+      return respond(error_of(filter.error()));
+    list_events(*api, app->id, *filter, *after, *limit, respond);
   });
 
   http.stream_route("GET", "/v2/apps/me/events/stream", [api](const http_request& req, std::shared_ptr<http_stream> out) {
@@ -252,12 +275,15 @@ void install_event_routes(http_server& http, rest_context& ctx) {
     auto after = last_event_id.empty() ? after_of(req) : parse_position(last_event_id, "Last-Event-ID");
     if (!after)
       return out->respond(error_of(after.error()));
+    auto filter = filter_of(req);
+    if (!filter)
+      return out->respond(error_of(filter.error()));
     if (api->streams.fetch_add(1) >= max_streams) {
       --api->streams;
       return out->respond(error_response(503, "TOO_MANY_STREAMS",
                                          "too many event streams are open; retry later"));
     }
-    auto session = std::make_shared<sse_session>(*api, app->id, *after, out);
+    auto session = std::make_shared<sse_session>(*api, app->id, std::move(*filter), *after, out);
     // Posted in this order, so they run on the loop in it: a client gone already is finished after begin.
     out->start(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
     out->loop().post([session] { session->begin(); });
@@ -270,6 +296,33 @@ void install_event_routes(http_server& http, rest_context& ctx) {
     r.body = process_metrics(*api);
     respond(std::move(r));
   });
+}
+
+http_handler admin_events_handler(actors::runtime& rt) {
+  return [&rt](const http_request& req, responder respond) {
+    auto after = after_of(req);
+    if (!after)
+      return respond(error_of(after.error()));
+    auto limit = limit_of(req);
+    if (!limit)
+      return respond(error_of(limit.error()));
+    auto filter = filter_of(req);
+    if (!filter)
+      return respond(error_of(filter.error()));
+    std::optional<domain::app_id> app;
+    if (auto it = req.query.find("app"); it != req.query.end()) {
+      auto id = parse_position(it->second, "app");
+      if (!id || *id == 0 || *id > static_cast<std::uint64_t>(std::numeric_limits<domain::app_id>::max()))
+        return respond(error_of(make_error(error_code::invalid_parameter, "app must be an app id", "app")));
+      app = static_cast<domain::app_id>(*id);
+    }
+    auto page = scan_events(rt.store(), *after, *filter, app, *limit, max_scanned_per_page);
+    if (!page)
+      return respond(error_of(page.error()));
+    auto body = event_page_json(std::move(*page));
+    body["lastPosition"] = rt.store().last_position();
+    respond(json_response(200, body.dump()));
+  };
 }
 
 } // namespace onair::api

@@ -31,6 +31,11 @@ struct principal {
   domain::member member;
 };
 
+// What a member's Bearer request asks for is recorded as the member's.
+domain::provenance member_request(const http_request& req, const principal& p) {
+  return provenance_of(req, "member:" + p.member.app_user_id);
+}
+
 std::int64_t now_seconds(const rest_context& ctx) { return ctx.rt.svc().time->now().ms / 1000; }
 
 http_response refusal(const domain::error& e) {
@@ -124,7 +129,7 @@ void install_login(http_server& http, rest_context& ctx) {
     auto cmd = parse_body(req.body, parse_upsert);
     if (!cmd)
       return respond(error_of(cmd.error()));
-    ctx.rt.upsert_member(app->id, *std::move(cmd),
+    ctx.rt.upsert_member(app->id, *std::move(cmd), app_request(req, *app),
                          [&ctx, app = *app, respond](domain::result<actors::outcome<domain::member_aggregate>> r) {
                            if (!r)
                              return respond(error_of(r.error()));
@@ -181,7 +186,7 @@ void install_me(http_server& http, rest_context& ctx) {
                auto cmd = parse_create(*body);
                if (!cmd)
                  return respond(error_of(cmd.error()));
-               create_room(ctx, p.app.id, *std::move(cmd), rooms, std::move(respond));
+               create_room(ctx, p.app.id, *std::move(cmd), rooms, member_request(req, p), std::move(respond));
              }));
 
   http.route("GET", rooms, for_member(ctx, [&ctx](const http_request& req, const principal& p, responder respond) {
@@ -212,7 +217,7 @@ void install_me(http_server& http, rest_context& ctx) {
                auto room = load_own_room(ctx, p, req);
                if (!room)
                  return respond(error_of(room.error()));
-               start_room_live(ctx, p.app.id, room->state.id, std::move(respond));
+               start_room_live(ctx, p.app.id, room->state.id, member_request(req, p), std::move(respond));
              }));
 
   http.route("POST", rooms + "/{id}/rtmp-broadcast/state/ended",
@@ -220,7 +225,7 @@ void install_me(http_server& http, rest_context& ctx) {
                auto room = load_own_room(ctx, p, req);
                if (!room)
                  return respond(error_of(room.error()));
-               end_room_live(ctx, p.app.id, room->state.id, req, std::move(respond));
+               end_room_live(ctx, p.app.id, room->state.id, req, member_request(req, p), std::move(respond));
              }));
 
   // (beyond) The member's own video posts.
@@ -251,7 +256,7 @@ void install_me(http_server& http, rest_context& ctx) {
                auto room = load_own_room(ctx, p, req);
                if (!room)
                  return respond(error_of(room.error()));
-               cancel_room(ctx, p.app.id, room->state.id, std::move(respond));
+               cancel_room(ctx, p.app.id, room->state.id, member_request(req, p), std::move(respond));
              }));
 }
 

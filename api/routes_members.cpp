@@ -368,7 +368,8 @@ void install_members(http_server& http, rest_context& ctx) {
     auto cmd = parse_body(req.body, parse_upsert);
     if (!cmd)
       return respond(error_of(cmd.error()));
-    ctx.rt.upsert_member(app.id, *std::move(cmd), [respond](domain::result<actors::outcome<domain::member_aggregate>> r) {
+    ctx.rt.upsert_member(app.id, *std::move(cmd), app_request(req, app),
+                         [respond](domain::result<actors::outcome<domain::member_aggregate>> r) {
       if (!r)
         return respond(error_of(r.error()));
       bool created = false;
@@ -423,7 +424,7 @@ void install_members(http_server& http, rest_context& ctx) {
                                         .custom_type = std::move(f.custom_type),
                                         .custom_data = std::move(f.custom_data)};
                ctx.rt.ask<domain::member_aggregate>(
-                   actors::address{app.id, app_user_id}, std::move(cmd),
+                   actors::address{app.id, app_user_id}, std::move(cmd), app_request(req, app),
                    [respond](domain::result<actors::outcome<domain::member_aggregate>> r) {
                      if (!r)
                        return respond(error_of(r.error()));
@@ -436,7 +437,7 @@ void install_members(http_server& http, rest_context& ctx) {
                const auto& app_user_id = req.params.at("appUserId");
                if (!load_member(ctx, app.id, app_user_id))
                  return respond(not_found(error_code::member_not_found, "member"));
-               ctx.rt.delete_member(app.id, app_user_id, [respond](domain::result<domain::flow> r) {
+               ctx.rt.delete_member(app.id, app_user_id, app_request(req, app), [respond](domain::result<domain::flow> r) {
                  if (!r)
                    return respond(error_of(r.error()));
                  respond(no_content());
@@ -501,7 +502,7 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
       return respond(error_of(want.error()));
     cmd.if_version = *want;
     ctx.rt.ask<domain::stream_key_aggregate>(actors::address{app.id, std::to_string(k->state.id)}, std::move(cmd),
-                                             key_answer(ctx, app, std::move(respond)));
+                                             app_request(req, app), key_answer(ctx, app, std::move(respond)));
   }));
 
   http.route("POST", keys + "/{id}/reissue",
@@ -510,7 +511,8 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
                if (!k)
                  return respond(error_of(k.error()));
                ctx.rt.ask<domain::stream_key_aggregate>(actors::address{app.id, std::to_string(k->state.id)},
-                                                        domain::reissue_key{}, key_answer(ctx, app, std::move(respond)));
+                                                        domain::reissue_key{}, app_request(req, app),
+                                                        key_answer(ctx, app, std::move(respond)));
              }));
 
   http.route("POST", keys + "/{id}/force-terminate",
@@ -518,7 +520,8 @@ void install_stream_keys(http_server& http, rest_context& ctx) {
                auto k = key_in_path(ctx, app.id, req);
                if (!k)
                  return respond(error_of(k.error()));
-               ctx.rt.force_terminate_key(app.id, k->state.id, [respond](domain::result<domain::flow> r) {
+               ctx.rt.force_terminate_key(app.id, k->state.id, app_request(req, app),
+                                          [respond](domain::result<domain::flow> r) {
                  if (!r)
                    return respond(error_of(r.error()));
                  respond(no_content());
@@ -611,7 +614,7 @@ void install_posts(http_server& http, rest_context& ctx) {
       if (!load_post(ctx, app.id, *id))
         return respond(not_found(error_code::video_post_not_found, "video post"));
       ctx.rt.ask<domain::video_post_aggregate>(
-          actors::address{app.id, std::to_string(*id)}, cmd,
+          actors::address{app.id, std::to_string(*id)}, cmd, app_request(req, app),
           [respond, answer](domain::result<actors::outcome<domain::video_post_aggregate>> r) {
             if (!r)
               return respond(error_of(r.error()));
@@ -657,7 +660,7 @@ void install_app_routes(http_server& http, rest_context& ctx) {
                                            read_int(*settings, "reconnectWindowSeconds", cmd.reconnect_window_s)}))
                  return respond(error_of(*err));
                ctx.rt.ask<domain::app_aggregate>(
-                   actors::address{0, app.api_key}, std::move(cmd),
+                   actors::address{0, app.api_key}, std::move(cmd), app_request(req, app),
                    [respond](domain::result<actors::outcome<domain::app_aggregate>> r) {
                      if (!r)
                        return respond(error_of(r.error()));

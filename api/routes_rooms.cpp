@@ -292,6 +292,7 @@ domain::result<storage::room_filter> parse_room_filter(const http_request& req) 
 }
 
 void create_room(rest_context& ctx, domain::app_id app_id, domain::create_room cmd, std::string location_base,
+                 domain::provenance who,
                  responder respond) {
   auto owner = storage::get_view<domain::member_aggregate>(ctx.rt.views(), app_id, cmd.app_user_id);
   if (!owner || !owner->state.present())
@@ -304,7 +305,7 @@ void create_room(rest_context& ctx, domain::app_id app_id, domain::create_room c
     return respond(error_of(id.error()));
   cmd.id = *id;
   ctx.rt.ask<video_room_aggregate>(
-      {app_id, std::to_string(*id)}, std::move(cmd),
+      {app_id, std::to_string(*id)}, std::move(cmd), std::move(who),
       [&ctx, app_id, location_base = std::move(location_base),
        respond](domain::result<actors::outcome<video_room_aggregate>> r) {
         if (!r)
@@ -315,8 +316,9 @@ void create_room(rest_context& ctx, domain::app_id app_id, domain::create_room c
       });
 }
 
-void start_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, responder respond) {
-  ctx.rt.start_live(app_id, room_id, [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
+void start_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, domain::provenance who,
+                     responder respond) {
+  ctx.rt.start_live(app_id, room_id, std::move(who), [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
     if (!r)
       return respond(error_of(r.error()));
     respond_current(ctx, app_id, room_id, respond);
@@ -324,7 +326,7 @@ void start_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room
 }
 
 void end_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, const http_request& req,
-                   responder respond) {
+                   domain::provenance who, responder respond) {
   bool force = false;
   if (auto it = req.query.find("force"); it != req.query.end()) {
     if (it->second == "true")
@@ -332,15 +334,16 @@ void end_room_live(rest_context& ctx, domain::app_id app_id, std::int64_t room_i
     else if (it->second != "false")
       return respond(error_of(make_error(error_code::invalid_parameter, "force must be true or false", "force")));
   }
-  ctx.rt.end_live(app_id, room_id, force, [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
+  ctx.rt.end_live(app_id, room_id, force, std::move(who), [&ctx, app_id, room_id, respond](domain::result<domain::flow> r) {
     if (!r)
       return respond(error_of(r.error()));
     respond_current(ctx, app_id, room_id, respond);
   });
 }
 
-void cancel_room(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, responder respond) {
-  ctx.rt.cancel_room(app_id, room_id, [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
+void cancel_room(rest_context& ctx, domain::app_id app_id, std::int64_t room_id, domain::provenance who,
+                 responder respond) {
+  ctx.rt.cancel_room(app_id, room_id, std::move(who), [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
     if (!r)
       return respond(error_of(r.error()));
     respond(room_response(ctx, app_id, 200, r->version, r->state));
@@ -354,7 +357,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                auto cmd = parse_body(req.body, parse_create);
                if (!cmd)
                  return respond(error_of(cmd.error()));
-               create_room(ctx, app.id, *std::move(cmd), std::string{base_path}, std::move(respond));
+               create_room(ctx, app.id, *std::move(cmd), std::string{base_path}, app_request(req, app), std::move(respond));
              }));
 
   http.route("GET", base, with_app(ctx, [&ctx](const http_request& req, responder respond, const domain::app& app) {
@@ -397,7 +400,7 @@ void install_room_routes(http_server& http, rest_context& ctx) {
                patch->if_version = *want;
                const auto app_id = app.id;
                ctx.rt.ask<video_room_aggregate>(
-                   {app_id, std::to_string(*id)}, *std::move(patch),
+                   {app_id, std::to_string(*id)}, *std::move(patch), app_request(req, app),
                    [&ctx, app_id, respond](domain::result<actors::outcome<video_room_aggregate>> r) {
                      if (!r)
                        return respond(error_of(r.error()));
@@ -413,20 +416,23 @@ void install_room_routes(http_server& http, rest_context& ctx) {
         return respond(error_of(id.error()));
       if (auto current = load_room(ctx, app.id, *id); !current)
         return respond(error_of(current.error()));
-      transition(req, std::move(respond), app.id, *id);
+      transition(req, std::move(respond), app_request(req, app), app.id, *id);
     });
   };
   http.route("POST", base + "/{id}/rtmp-broadcast/state/live",
-             on_room([&ctx](const http_request&, responder respond, domain::app_id app, std::int64_t id) {
-               start_room_live(ctx, app, id, std::move(respond));
+             on_room([&ctx](const http_request&, responder respond, domain::provenance who, domain::app_id app,
+                            std::int64_t id) {
+               start_room_live(ctx, app, id, std::move(who), std::move(respond));
              }));
   http.route("POST", base + "/{id}/rtmp-broadcast/state/ended",
-             on_room([&ctx](const http_request& req, responder respond, domain::app_id app, std::int64_t id) {
-               end_room_live(ctx, app, id, req, std::move(respond));
+             on_room([&ctx](const http_request& req, responder respond, domain::provenance who, domain::app_id app,
+                            std::int64_t id) {
+               end_room_live(ctx, app, id, req, std::move(who), std::move(respond));
              }));
   http.route("POST", base + "/{id}/rtmp-broadcast/state/cancelled",
-             on_room([&ctx](const http_request&, responder respond, domain::app_id app, std::int64_t id) {
-               cancel_room(ctx, app, id, std::move(respond));
+             on_room([&ctx](const http_request&, responder respond, domain::provenance who, domain::app_id app,
+                            std::int64_t id) {
+               cancel_room(ctx, app, id, std::move(who), std::move(respond));
              }));
 }
 

@@ -16,6 +16,7 @@
 #include "api/credentials.hpp"
 #include "api/idempotency.hpp"
 #include "api/kafka_service.hpp"
+#include "api/event_filter.hpp"
 #include "api/rest.hpp"
 #include "actors/ingest.hpp"
 #include "actors/cmaf_streams.hpp"
@@ -52,7 +53,10 @@ domain::result<json> create_app_sync(actors::runtime& rt, const std::string& nam
   auto creds = make_credentials(name);
   std::promise<domain::result<actors::outcome<domain::app_aggregate>>> p;
   auto fut = p.get_future();
-  rt.create_app(creds.command, [&p](auto r) { p.set_value(std::move(r)); });
+  // On the folder, from the command line (or the first start's own app): the operator.
+  domain::provenance who;
+  who.principal = "operator";
+  rt.create_app(creds.command, who, [&p](auto r) { p.set_value(std::move(r)); });
   auto r = fut.get();
   if (!r)
     return r.error();
@@ -99,10 +103,10 @@ std::pair<domain::rotate_secret, std::string> new_secret() {
           creds.api_secret};
 }
 
-void rotate_secret(actors::runtime& rt, const std::string& api_key,
+void rotate_secret(actors::runtime& rt, const std::string& api_key, domain::provenance who,
                    std::function<void(domain::result<json>)> done) {
   auto [cmd, secret] = new_secret();
-  rt.ask<domain::app_aggregate>(actors::address{0, api_key}, std::move(cmd),
+  rt.ask<domain::app_aggregate>(actors::address{0, api_key}, std::move(cmd), std::move(who),
                                 [done = std::move(done), secret = std::move(secret)](auto r) {
                                   if (!r)
                                     return done(r.error());
@@ -119,7 +123,9 @@ void rotate_secret(actors::runtime& rt, const std::string& api_key,
 domain::result<json> rotate_secret_sync(actors::runtime& rt, const std::string& api_key) {
   std::promise<domain::result<json>> p;
   auto fut = p.get_future();
-  rotate_secret(rt, api_key, [&p](domain::result<json> r) { p.set_value(std::move(r)); });
+  domain::provenance who;
+  who.principal = "operator";
+  rotate_secret(rt, api_key, who, [&p](domain::result<json> r) { p.set_value(std::move(r)); });
   return fut.get();
 }
 
@@ -394,6 +400,7 @@ void server::install_routes() {
   rest_->vod_dir = (fs::path{cfg_.data_dir} / "vod").string();
   install_vod_routes(*http_, *rest_); // /vod/{videoPostId}/…, cross-origin like /play/
   install_docs_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
+  install_console_routes(*http_, cfg_.web_dir.empty() ? std::string{ONAIR_WEB_DIR} : cfg_.web_dir);
 
   // HTTP-FLV playback: /play/{playbackId}.flv (HLS and DASH come with the CMAF packager), played
   // by pages of any origin.
@@ -456,6 +463,18 @@ void server::install_routes() {
     respond(std::move(r));
   });
 
+  // The public half of the key that signs the audit checkpoints: whoever verifies a trail from
+  // outside (onair audit verify --feed) checks the signatures with it.
+  http_->cross_origin("/audit/public-key");
+  http_->route("GET", "/audit/public-key", [this](const http_request&, responder respond) {
+    const auto pem = rt_->store().audit_public_key();
+    if (pem.empty())
+      return respond(error_response(404, "NOT_FOUND", "this server signs no audit checkpoints"));
+    http_response r{200, "application/x-pem-file", pem, {}};
+    r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+    respond(std::move(r));
+  });
+
   http_->route("GET", "/healthz", [](const http_request&, responder respond) {
     respond(json_response(200, R"({"status":"UP"})"));
   });
@@ -482,6 +501,8 @@ void server::install_routes() {
       h(req, std::move(respond));
     };
   };
+  // The audit trail of every app, filtered like the feed, for `onair audit export` while serving.
+  http_->route("GET", "/v2/admin/events", admin(admin_events_handler(*rt_)));
   http_->route("GET", "/v2/admin/kafka", admin([this](const http_request&, responder respond) {
                  respond(json_response(200, kafka_->status().dump()));
                }));
@@ -494,7 +515,7 @@ void server::install_routes() {
                      body["name"].get<std::string>().empty())
                    return respond(error_response(400, "INVALID_PARAMETER", "body must be {\"name\": \"...\"}", "name"));
                  auto creds = make_credentials(body["name"].get<std::string>());
-                 rt_->create_app(creds.command, [respond, secret = creds.api_secret](auto r) {
+                 rt_->create_app(creds.command, provenance_of(req, "operator"), [respond, secret = creds.api_secret](auto r) {
                    if (!r)
                      return respond(error_response(500, std::string{domain::to_string(r.error().code)}, r.error().message));
                    auto out = app_summary(r->state);
@@ -506,7 +527,7 @@ void server::install_routes() {
                }));
   http_->route("POST", "/v2/admin/apps/{apiKey}/rotate-secret",
                admin([this](const http_request& req, responder respond) {
-                 rotate_secret(*rt_, req.params.at("apiKey"), [respond](domain::result<json> r) {
+                 rotate_secret(*rt_, req.params.at("apiKey"), provenance_of(req, "operator"), [respond](domain::result<json> r) {
                    if (!r)
                      return respond(error_of(r.error()));
                    respond(json_response(200, r->dump()));

@@ -9,9 +9,9 @@ include(GNUInstallDirs)
 install(TARGETS onair RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # The browser assets, relative to api/web. Our own folders go whole; from npm only what the server
-# reads (api/routes_docs.cpp) and the licence that comes with it. A built bundle (the web console)
-# is one more folder in ONAIR_WEB_DIRS.
-set(ONAIR_WEB_DIRS docs)
+# reads (api/routes_docs.cpp) and the licence that comes with it. console: the web console's
+# bundle (api/routes_console.cpp), which ops/deps builds from api/console with its licences.
+set(ONAIR_WEB_DIRS docs console)
 set(ONAIR_WEB_FILES
   node_modules/swagger-ui-dist/swagger-ui.css
   node_modules/swagger-ui-dist/swagger-ui-bundle.js

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "domain/time.hpp"
+#include "storage/audit_chain.hpp"
 
 namespace onair::storage {
 
@@ -31,6 +32,23 @@ void redact(json& j) {
 }
 
 bool internal_category(std::string_view category) { return category == "app" || category == "flow"; }
+
+// The stored metadata (who, from where, in which request, because of what) as CloudEvents
+// extension attributes: lower-case names, string values.
+void add_provenance(json& ce, std::string_view meta) {
+  if (meta.empty())
+    return;
+  const auto m = json::parse(meta, nullptr, false);
+  if (!m.is_object())
+    return;
+  static constexpr std::pair<const char*, const char*> attributes[] = {
+      {"principal", "onairprincipal"},         {"clientIp", "onairclientip"},
+      {"userAgent", "onairuseragent"},         {"requestId", "onairrequestid"},
+      {"correlationId", "onaircorrelationid"}, {"causationId", "onaircausationid"}};
+  for (const auto& [field, attribute] : attributes)
+    if (auto it = m.find(field); it != m.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
+      ce[attribute] = *it;
+}
 
 } // namespace
 
@@ -65,7 +83,7 @@ std::optional<json> to_cloud_event(const event_record& rec, std::optional<domain
   data["position"] = rec.position;
   const std::string category{parts->category};
   const std::string id{parts->id};
-  return json{{"specversion", "1.0"},
+  json out{{"specversion", "1.0"},
               {"id", std::to_string(rec.position)},
               {"source", "/apps/" + std::to_string(parts->app) + "/" + category + "/" + id},
               {"type", "onair." + rec.type},
@@ -73,6 +91,15 @@ std::optional<json> to_cloud_event(const event_record& rec, std::optional<domain
               {"time", domain::to_iso8601(domain::timestamp{rec.time_ms})},
               {"datacontenttype", "application/json"},
               {"data", std::move(data)}};
+  add_provenance(out, rec.meta);
+  if (rec.chain_seq > 0) {
+    out["onairchain"] = audit::chain_of(rec.stream);
+    out["onairchainseq"] = rec.chain_seq;
+    out["onairprevhash"] = audit::hex(rec.prev_hash);
+    out["onairhash"] = audit::hex(rec.hash);
+    out["onairdatahash"] = audit::hex(audit::sha256(rec.data)); // the stored data's, before redaction
+  }
+  return out;
 }
 
 } // namespace onair::storage

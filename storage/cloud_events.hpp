@@ -24,7 +24,10 @@ struct stream_parts {
 // (app set), the app aggregates (partition 0, keyed by API key), internal flows, or a stream name
 // that does not parse. Secret values (stream key values) are replaced by "***".
 //   {specversion, id: position, source: /apps/{app}/{category}/{id}, type: onair.{stored type},
-//    subject: aggregate id, time, datacontenttype, data: {stored fields…, version, position}}
+//    subject: aggregate id, time, datacontenttype, data: {stored fields…, version, position},
+//    extension attributes: onairprincipal, onairclientip, onairuseragent, onairrequestid,
+//    onaircorrelationid, onaircausationid (provenance, where known), and the event's link of its
+//    app's audit chain: onairchain, onairchainseq, onairprevhash, onairhash, onairdatahash}
 [[nodiscard]] std::optional<nlohmann::json> to_cloud_event(const event_record& rec,
                                                            std::optional<domain::app_id> app);
 

@@ -14,6 +14,7 @@
 
 #include "domain/enums.hpp"
 #include "domain/fields.hpp"
+#include "domain/provenance.hpp"
 #include "domain/result.hpp"
 #include "domain/time.hpp"
 #include "storage/event_store.hpp"
@@ -177,13 +178,24 @@ domain::result<T> decode_json(std::string_view text, std::string_view what) {
   return out;
 }
 
+// A command's provenance as an event's stored metadata: a JSON object of its non-empty fields
+// (empty when nothing is known).
+inline std::string encode_provenance(const domain::provenance& p) {
+  json obj = json::object();
+  domain::for_each_field(p, [&](std::string_view name, const std::string& value) {
+    if (!value.empty())
+      obj[std::string{name}] = value;
+  });
+  return obj.empty() ? std::string{} : obj.dump();
+}
+
 // An aggregate event (a std::variant of described structs with a `type`) as a store record.
 template <class Event>
 new_event encode_event(const Event& ev) {
   return std::visit(
       [](const auto& e) {
         using E = std::remove_cvref_t<decltype(e)>;
-        return new_event{std::string{E::type}, to_json_value(e).dump(), e.at.ms};
+        return new_event{std::string{E::type}, to_json_value(e).dump(), e.at.ms, {}};
       },
       ev);
 }

@@ -6,6 +6,7 @@
 // thread into a single RocksDB write with one fsync; each caller is answered only after that write
 // is durable. Read models (views) are written in the same atomic batch as the events they derive
 // from, so a view never runs ahead of or behind the log, through any crash.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -26,7 +27,10 @@ struct new_event {
   std::string type;      // e.g. "stream_key.publisher_connected"
   std::string data;      // JSON object
   std::int64_t time_ms = 0;
+  std::string meta;      // JSON object (who asked, from where, in which request) or empty
 };
+
+using sha256_digest = std::array<std::uint8_t, 32>;
 
 struct event_record {
   std::string stream;        // "category/app/id"
@@ -35,6 +39,12 @@ struct event_record {
   std::string type;
   std::string data;
   std::int64_t time_ms = 0;
+  std::string meta;
+  // Its place in its app's audit chain (storage/audit_chain.hpp): the 1-based sequence number, the
+  // hash of the chain's previous event and its own. chain_seq 0: written before chains existed.
+  std::uint64_t chain_seq = 0;
+  sha256_digest prev_hash{};
+  sha256_digest hash{};
 };
 
 struct append_result {
@@ -84,6 +94,11 @@ public:
     bool sync = true;          // fsync every commit (false only for throwaway tests)
     bool group_commit = true;  // false: one synced write per append (the benchmark's baseline)
     std::size_t max_batch = 1024; // appends gathered into one write at most
+    // The Ed25519 key that signs audit checkpoints (storage/audit_chain.hpp), made there if
+    // missing; empty: no checkpoints (the chains are kept all the same).
+    std::string signing_key_path{};
+    std::uint64_t checkpoint_every = 1000;                    // events of a chain
+    std::chrono::milliseconds checkpoint_interval{60000};     // or this long after its first unsigned one
   };
 
   using append_callback = std::function<void(result<append_result>)>;
@@ -118,6 +133,20 @@ public:
   // Syncs of the write-ahead log to disk so far (RocksDB's own count): every acknowledged append
   // of a store with `sync` was followed by one before its answer. Tests and /metrics read it.
   [[nodiscard]] virtual std::uint64_t wal_syncs() const = 0;
+  // The log as stored, for the audit verifier: every position after `after` in order with its
+  // record, or null where the bytes do not decode, until f returns false.
+  virtual status scan_log(std::uint64_t after,
+                          const std::function<bool(std::uint64_t position, const event_record* rec)>& f) = 0;
+  // The head of every audit chain as the store keeps it: chain -> (sequence number, hash).
+  struct chain_head {
+    std::uint64_t seq = 0;
+    std::uint64_t position = 0;
+    sha256_digest hash{};
+    std::uint64_t signed_seq = 0; // the chain's latest checkpoint event
+  };
+  [[nodiscard]] virtual result<std::vector<std::pair<std::int64_t, chain_head>>> chain_heads() = 0;
+  // The public half of the checkpoint key in PEM (empty without one).
+  [[nodiscard]] virtual std::string audit_public_key() const = 0;
   // Streams whose name starts with prefix, in order (e.g. every "stream_key/" stream).
   virtual result<std::vector<std::string>> list_streams(std::string_view prefix) = 0;
 

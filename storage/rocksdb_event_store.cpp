@@ -6,13 +6,20 @@
 //   streams   stream                    -> be64(version)
 //   snapshots stream                    -> be64(version) data
 //   views     opaque read-model keys
-//   meta      "last_position", "id_high_water"
+//   meta      "last_position", "id_high_water", "chain/" be64(chain) -> audit chain head
+//
+// Every record is a link of its app's audit chain (storage/audit_chain.hpp): the committer gives
+// it the chain's next sequence number, the previous link's hash and its own, and keeps each
+// chain's head in meta in the same batch. Every checkpoint_every events of a chain, or
+// checkpoint_interval after its first unsigned one, it appends a signed checkpoint of the head.
 //
 // One committer thread owns every append: it gathers what is queued, checks versions against an
 // in-memory cache of stream versions, stages events and their projections in one
 // WriteBatchWithIndex and writes it with one fsync. Only then are the callers answered, from a
 // second thread, so that waking them overlaps with the next batch.
 #include "storage/event_store.hpp"
+
+#include "storage/audit_chain.hpp"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -46,7 +53,9 @@ using domain::make_error;
 constexpr std::string_view last_position_key = "last_position";
 constexpr std::string_view id_high_water_key = "id_high_water";
 constexpr std::int64_t id_block = 1024; // ids reserved per durable write
-constexpr char record_format = 1;
+constexpr char record_format_v1 = 1; // before audit chains
+constexpr char record_format = 2;
+constexpr std::string_view chain_key_prefix = "chain/";
 
 // A RocksDB failure met where the interface has no error channel (kv_reader, projector staging).
 struct storage_error : std::runtime_error {
@@ -106,29 +115,65 @@ std::int64_t unzigzag(std::uint64_t v) {
   return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
-// format, stream, version, time_ms, type, then the data (opaque JSON) up to the end.
+// format, stream, version, time_ms, type, meta, chain_seq, prev_hash, hash, then the data (opaque
+// JSON) up to the end. Format 1 (before audit chains) has no meta and no chain fields.
 std::string encode_record(const event_record& r) {
   std::string out;
-  out.reserve(16 + r.stream.size() + r.type.size() + r.data.size());
+  out.reserve(96 + r.stream.size() + r.type.size() + r.meta.size() + r.data.size());
   out.push_back(record_format);
   put_bytes(out, r.stream);
   put_varint(out, static_cast<std::uint64_t>(r.version));
   put_varint(out, zigzag(r.time_ms));
   put_bytes(out, r.type);
+  put_bytes(out, r.meta);
+  put_varint(out, r.chain_seq);
+  out.append(reinterpret_cast<const char*>(r.prev_hash.data()), r.prev_hash.size());
+  out.append(reinterpret_cast<const char*>(r.hash.data()), r.hash.size());
   out.append(r.data);
   return out;
 }
+bool get_digest(std::string_view& in, sha256_digest& d) {
+  if (in.size() < d.size()) return false;
+  std::copy_n(in.begin(), d.size(), reinterpret_cast<char*>(d.data()));
+  in.remove_prefix(d.size());
+  return true;
+}
 bool decode_record(std::uint64_t position, std::string_view in, event_record& r) {
-  if (in.empty() || in.front() != record_format) return false;
+  if (in.empty() || (in.front() != record_format && in.front() != record_format_v1)) return false;
+  const bool chained = in.front() == record_format;
   in.remove_prefix(1);
   std::uint64_t version = 0, time = 0;
   if (!get_bytes(in, r.stream) || !get_varint(in, version) || !get_varint(in, time) || !get_bytes(in, r.type))
+    return false;
+  if (chained &&
+      (!get_bytes(in, r.meta) || !get_varint(in, r.chain_seq) || !get_digest(in, r.prev_hash) || !get_digest(in, r.hash)))
     return false;
   r.version = static_cast<std::int64_t>(version);
   r.time_ms = unzigzag(time);
   r.position = position;
   r.data.assign(in);
   return true;
+}
+
+std::string chain_key(std::int64_t chain) {
+  std::string key{chain_key_prefix};
+  put_be64(key, static_cast<std::uint64_t>(chain));
+  return key;
+}
+std::string encode_chain_head(const event_store::chain_head& h) {
+  std::string out = be64(h.seq);
+  put_be64(out, h.position);
+  out.append(reinterpret_cast<const char*>(h.hash.data()), h.hash.size());
+  put_be64(out, h.signed_seq);
+  return out;
+}
+bool decode_chain_head(std::string_view in, event_store::chain_head& h) {
+  if (!get_be64(in, h.seq)) return false;
+  in.remove_prefix(8);
+  if (!get_be64(in, h.position)) return false;
+  in.remove_prefix(8);
+  if (!get_digest(in, h.hash)) return false;
+  return get_be64(in, h.signed_seq);
 }
 
 std::string stream_prefix(std::string_view stream) {
@@ -254,6 +299,10 @@ public:
   result<std::int64_t> stream_version(std::string_view stream) override;
   std::uint64_t last_position() const override { return last_position_.load(std::memory_order_acquire); }
   std::uint64_t wal_syncs() const override { return statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED); }
+  status scan_log(std::uint64_t after,
+                  const std::function<bool(std::uint64_t position, const event_record* rec)>& f) override;
+  result<std::vector<std::pair<std::int64_t, chain_head>>> chain_heads() override;
+  std::string audit_public_key() const override { return signer_ ? signer_->public_pem() : std::string{}; }
   result<std::vector<std::string>> list_streams(std::string_view prefix) override;
 
   status save_snapshot(std::string_view stream, const snapshot& snap) override;
@@ -276,6 +325,7 @@ private:
   struct staged_batch {
     rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
     std::unordered_map<std::string, std::int64_t> versions;
+    std::unordered_map<std::int64_t, chain_head> chains; // heads the batch moved
     std::uint64_t position = 0;
   };
 
@@ -283,7 +333,14 @@ private:
   status open_db();
   void run_committer();
   void run_notifier();
-  void commit(std::vector<pending_append>& appends);
+  // Which chains get a signed checkpoint with a batch: those it brought to checkpoint_every
+  // unsigned events, and also those unsigned for an interval (the timer). None at a stop: the
+  // Kafka publisher has stopped by then, and the next start's interval signs what is left.
+  enum class checkpoints : std::uint8_t { by_count, unsigned_an_interval };
+  void commit(std::vector<pending_append>& appends, checkpoints which = checkpoints::by_count);
+  void stage_checkpoints(staged_batch& staged, kv_writer& views, const projector& proj, checkpoints which);
+  [[nodiscard]] bool checkpoint_due_by_time() const;
+  [[nodiscard]] chain_head head_of(std::int64_t chain, const staged_batch& staged) const;
   result<std::vector<append_result>> stage(pending_append& a, staged_batch& staged, kv_writer& views,
                                            const projector& proj);
   result<append_result> stage_part(stream_append& a, staged_batch& staged, kv_writer& views, const projector& proj);
@@ -304,6 +361,14 @@ private:
   std::unique_ptr<db_kv_reader> views_reader_;
 
   std::atomic<std::uint64_t> last_position_{0};
+
+  // Audit chains: heads as durable (the committer's; chains_mu_ for other readers), the signing
+  // key, and when each chain's oldest unsigned event was written (in memory: after a restart
+  // the interval starts again).
+  mutable std::mutex chains_mu_;
+  std::unordered_map<std::int64_t, chain_head> chains_;
+  std::unordered_map<std::int64_t, std::chrono::steady_clock::time_point> unsigned_since_;
+  std::optional<audit::signing_key> signer_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -390,6 +455,25 @@ status rocksdb_event_store::open_db() {
     spdlog::warn("event store {}: meta last_position {} differs from the log's {}", opts_.path, meta_last, last);
   last_position_.store(last, std::memory_order_release);
 
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+    for (it->Seek(slice(chain_key_prefix)); it->Valid() && starts_with(it->key(), chain_key_prefix); it->Next()) {
+      std::uint64_t chain = 0;
+      chain_head head;
+      if (!get_be64(view(it->key()).substr(chain_key_prefix.size()), chain) || !decode_chain_head(view(it->value()), head))
+        return storage_failure(fmt::format("event store {}: corrupt audit chain head", opts_.path));
+      chains_.emplace(static_cast<std::int64_t>(chain), head);
+    }
+    if (!it->status().ok())
+      return storage_failure(fmt::format("event store {}: reading the audit chains failed: {}", opts_.path,
+                                         it->status().ToString()));
+  }
+  if (!opts_.signing_key_path.empty()) {
+    auto key = audit::signing_key::load_or_create(opts_.signing_key_path);
+    if (!key) return std::move(key).error();
+    signer_ = std::move(key).value();
+  }
+
   s = db_->Get(rocksdb::ReadOptions(), meta_cf_, slice(id_high_water_key), &value);
   if (s.ok()) {
     std::uint64_t hw = 0;
@@ -471,7 +555,17 @@ void rocksdb_event_store::run_committer() {
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // Woken at least once an interval while chains wait for a checkpoint.
+      const bool woken = queue_cv_.wait_for(lock, signer_ ? opts_.checkpoint_interval / 4 : std::chrono::hours{24},
+                                            [&] { return stopping_ || !queue_.empty(); });
+      if (!woken) {
+        lock.unlock();
+        if (checkpoint_due_by_time()) {
+          appends.clear();
+          commit(appends, checkpoints::unsigned_an_interval);
+        }
+        continue;
+      }
       if (queue_.empty()) return; // stopping, and everything queued has been answered
       const auto n = std::min(queue_.size(), batch_limit);
       appends.clear();
@@ -520,6 +614,7 @@ result<std::vector<append_result>> rocksdb_event_store::stage(pending_append& a,
   // Undo for the parts staged before one that fails: the batch's savepoint, the staged versions.
   std::vector<std::pair<std::string, std::optional<std::int64_t>>> prior_versions;
   const auto prior_position = staged.position;
+  const auto prior_chains = staged.chains;
   staged.batch.SetSavePoint();
   for (auto& part : a.parts) {
     auto it = staged.versions.find(part.stream);
@@ -536,6 +631,7 @@ result<std::vector<append_result>> rocksdb_event_store::stage(pending_append& a,
           staged.versions.erase(stream);
       }
       staged.position = prior_position;
+      staged.chains = prior_chains;
       return std::move(r).error();
     }
     out.push_back(*r);
@@ -567,6 +663,8 @@ result<append_result> rocksdb_event_store::stage_part(stream_append& a, staged_b
       spdlog::error("stream {}: rolling back a failed append: {}", a.stream, s.ToString());
     return make_error(code, fmt::format("append to {} at version {}: {}", a.stream, *current, why));
   };
+  const auto chain = audit::chain_of(a.stream);
+  auto head = head_of(chain, staged);
   try {
     event_record rec;
     rec.stream = a.stream;
@@ -576,6 +674,12 @@ result<append_result> rocksdb_event_store::stage_part(stream_append& a, staged_b
       rec.type = std::move(e.type);
       rec.data = std::move(e.data);
       rec.time_ms = e.time_ms;
+      rec.meta = std::move(e.meta);
+      rec.chain_seq = ++head.seq;
+      rec.prev_hash = head.hash;
+      rec.hash = audit::link_hash(chain, rec);
+      head.hash = rec.hash;
+      head.position = position;
       check(batch.Put(log_cf_, be64(position), encode_record(rec)), "staging a log record");
       check(batch.Put(events_cf_, event_key(a.stream, version), be64(position)), "staging a stream index entry");
       if (proj) {
@@ -596,10 +700,11 @@ result<append_result> rocksdb_event_store::stage_part(stream_append& a, staged_b
   if (auto s = batch.PopSavePoint(); !s.ok()) spdlog::error("stream {}: pop save point: {}", a.stream, s.ToString());
   staged.versions[a.stream] = version;
   staged.position = position;
+  staged.chains[chain] = head;
   return append_result{version, first, position};
 }
 
-void rocksdb_event_store::commit(std::vector<pending_append>& appends) {
+void rocksdb_event_store::commit(std::vector<pending_append>& appends, checkpoints which) {
   projector proj;
   {
     std::lock_guard lock(projector_mu_);
@@ -616,10 +721,16 @@ void rocksdb_event_store::commit(std::vector<pending_append>& appends) {
       results[i].emplace(stage(appends[i], staged, views, proj));
       any = any || results[i]->ok();
     }
+    if (signer_) {
+      stage_checkpoints(staged, views, proj, which);
+      any = any || !staged.chains.empty();
+    }
     if (any) {
       rocksdb::Status s;
       try {
         check(staged.batch.Put(meta_cf_, slice(last_position_key), be64(staged.position)), "staging last_position");
+        for (const auto& [chain, head] : staged.chains)
+          check(staged.batch.Put(meta_cf_, chain_key(chain), encode_chain_head(head)), "staging an audit chain head");
         rocksdb::WriteOptions wo;
         wo.sync = opts_.sync;
         s = db_->Write(wo, staged.batch.GetWriteBatch());
@@ -628,6 +739,17 @@ void rocksdb_event_store::commit(std::vector<pending_append>& appends) {
       }
       if (s.ok()) {
         for (auto& [stream, version] : staged.versions) versions_[stream] = version;
+        {
+          std::lock_guard chains_lock(chains_mu_);
+          const auto now = std::chrono::steady_clock::now();
+          for (const auto& [chain, head] : staged.chains) {
+            chains_[chain] = head;
+            if (head.seq == head.signed_seq)
+              unsigned_since_.erase(chain);
+            else
+              unsigned_since_.try_emplace(chain, now);
+          }
+        }
         last_position_.store(staged.position, std::memory_order_release);
       } else {
         // Nothing of the batch is acknowledged, and the version cache keeps its old values.
@@ -669,6 +791,99 @@ void rocksdb_event_store::run_notifier() {
     }
     ready.clear();
   }
+}
+
+event_store::chain_head rocksdb_event_store::head_of(std::int64_t chain, const staged_batch& staged) const {
+  if (auto it = staged.chains.find(chain); it != staged.chains.end()) return it->second;
+  // Only the committer changes chains_; it is the caller.
+  if (auto it = chains_.find(chain); it != chains_.end()) return it->second;
+  return {};
+}
+
+bool rocksdb_event_store::checkpoint_due_by_time() const {
+  if (!signer_) return false;
+  std::lock_guard lock(chains_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  return std::any_of(unsigned_since_.begin(), unsigned_since_.end(),
+                     [&](const auto& u) { return now - u.second >= opts_.checkpoint_interval; });
+}
+
+void rocksdb_event_store::stage_checkpoints(staged_batch& staged, kv_writer& views, const projector& proj,
+                                            checkpoints which) {
+  // The chains this batch moved reach their count; on the timer, those unsigned for an interval.
+  std::vector<std::int64_t> due;
+  {
+    std::lock_guard lock(chains_mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [chain, head] : staged.chains)
+      if (head.seq - head.signed_seq >= opts_.checkpoint_every) due.push_back(chain);
+    if (which != checkpoints::by_count)
+      for (const auto& [chain, since] : unsigned_since_)
+        if (now - since >= opts_.checkpoint_interval &&
+            std::find(due.begin(), due.end(), chain) == due.end())
+          due.push_back(chain);
+  }
+  const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  for (const auto chain : due) {
+    const auto head = head_of(chain, staged);
+    if (head.seq == head.signed_seq) continue;
+    audit::checkpoint c;
+    c.chain = chain;
+    c.seq = head.seq;
+    c.position = head.position;
+    c.hash = head.hash;
+    c.key_id = signer_->key_id();
+    c.signature = signer_->sign(c.message());
+    const auto stream = audit::checkpoint_stream(chain);
+    auto version = current_version(stream, staged);
+    if (!version) {
+      spdlog::error("audit chain {}: no checkpoint: {}", chain, version.error().message);
+      continue;
+    }
+    stream_append part{stream, *version, {}};
+    part.events.push_back(new_event{std::string{audit::checkpoint_type}, c.to_json(), wall_ms,
+                                    R"({"principal":"system:audit"})"});
+    auto r = stage_part(part, staged, views, proj);
+    if (!r) {
+      spdlog::error("audit chain {}: staging a checkpoint failed: {}", chain, r.error().message);
+      continue;
+    }
+    staged.chains[chain].signed_seq = staged.chains[chain].seq;
+  }
+}
+
+status rocksdb_event_store::scan_log(std::uint64_t after,
+                                     const std::function<bool(std::uint64_t, const event_record*)>& f) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  for (it->Seek(be64(after + 1)); it->Valid(); it->Next()) {
+    std::uint64_t pos = 0;
+    if (!get_be64(view(it->key()), pos))
+      return storage_failure(fmt::format("scan_log after {}: a log key is not a position", after));
+    event_record rec;
+    const bool ok = decode_record(pos, view(it->value()), rec);
+    if (!f(pos, ok ? &rec : nullptr)) break;
+  }
+  if (!it->status().ok())
+    return storage_failure(fmt::format("scan_log after {}: iteration failed: {}", after, it->status().ToString()));
+  return domain::ok_status();
+}
+
+result<std::vector<std::pair<std::int64_t, event_store::chain_head>>> rocksdb_event_store::chain_heads() {
+  // From the database, not the committer's memory: what a verifier compares with is what was written.
+  std::vector<std::pair<std::int64_t, chain_head>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(slice(chain_key_prefix)); it->Valid() && starts_with(it->key(), chain_key_prefix); it->Next()) {
+    std::uint64_t chain = 0;
+    chain_head head;
+    if (!get_be64(view(it->key()).substr(chain_key_prefix.size()), chain) || !decode_chain_head(view(it->value()), head))
+      return storage_failure("chain_heads: a corrupt audit chain head");
+    out.emplace_back(static_cast<std::int64_t>(chain), head);
+  }
+  if (!it->status().ok())
+    return storage_failure(fmt::format("chain_heads: iteration failed: {}", it->status().ToString()));
+  return out;
 }
 
 result<std::vector<event_record>> rocksdb_event_store::read_stream(std::string_view stream,

@@ -136,7 +136,7 @@ outcome run_case(const config& c, const std::string& mode, int writers) {
           auto r = store->append(stream, version,
                                  {new_event{"bench.appended", R"({"writer":)" + std::to_string(w) + R"(,"n":)" +
                                                                   std::to_string(version + 1) + "}",
-                                            version + 1}});
+                                            version + 1, {}}});
           const auto end = clock_type::now();
           if (!r.ok()) {
             ++failures;

@@ -35,7 +35,7 @@ struct archiver_fixture : runtime_fixture {
   video_post post_of(std::int64_t room_id) { return state_of<video_post_aggregate>(std::to_string(*room(room_id).video_post_id)); }
 
   void tell_broadcast(std::int64_t broadcast_id, broadcast_aggregate::command cmd) {
-    auto r = rt->ask_sync<broadcast_aggregate>({app, std::to_string(broadcast_id)}, std::move(cmd));
+    auto r = rt->ask_sync<broadcast_aggregate>({app, std::to_string(broadcast_id)}, std::move(cmd), tester);
     BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
   }
 };
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(a_retried_post_is_archived_again_and_its_room_follows) {
   BOOST_TEST_REQUIRE(eventually([&] { return room(room_id).vod_state == vod_state::failed_archiving; }));
   const auto post_id = std::to_string(*room(room_id).video_post_id);
   // When it is retried
-  auto r = rt->ask_sync<video_post_aggregate>({app, post_id}, retry_archive{});
+  auto r = rt->ask_sync<video_post_aggregate>({app, post_id}, retry_archive{}, tester);
   BOOST_REQUIRE(r.ok());
   // Then the archiver makes a second attempt, which fails the same way, and the room follows
   BOOST_TEST_REQUIRE(eventually([&] {

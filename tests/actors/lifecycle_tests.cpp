@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(a_publisher_makes_the_key_active_prep_then_active) {
   auto c = publish(m.stream_key_id, "s1");
   BOOST_REQUIRE(c.ok());
   BOOST_TEST((c->state.state == key_state::active_prep));
-  auto v = rt->key_command_sync(app, m.stream_key_id, mark_viewable{"s1"});
+  auto v = rt->key_command_sync(app, m.stream_key_id, mark_viewable{"s1"}, tester);
   BOOST_REQUIRE(v.ok());
   BOOST_TEST((v->state.state == key_state::active));
   publisher_gone(m.stream_key_id, "s1");
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(start_live_needs_an_active_key) {
 BOOST_AUTO_TEST_CASE(start_live_needs_a_scheduled_room) {
   const auto m = register_member("alice");
   const auto room_id = new_room(m);
-  BOOST_REQUIRE(rt->ask_sync<video_room_aggregate>({app, std::to_string(room_id)}, cancel_room{}).ok());
+  BOOST_REQUIRE(rt->ask_sync<video_room_aggregate>({app, std::to_string(room_id)}, cancel_room{}, tester).ok());
   publish_viewable(m.stream_key_id, "s1");
   auto f = start_live(room_id);
   BOOST_REQUIRE(!f.ok());
@@ -108,14 +108,14 @@ BOOST_AUTO_TEST_CASE(a_patch_with_if_version_is_decided_only_at_that_version) {
   patch_room first;
   first.title = "First";
   first.if_version = 1;
-  auto ok = rt->ask_sync<video_room_aggregate>(a, first);
+  auto ok = rt->ask_sync<video_room_aggregate>(a, first, tester);
   BOOST_REQUIRE(ok.ok());
   BOOST_TEST(ok->version == 2);
   // A writer that read version 1 lost the race: refused, nothing written.
   patch_room stale;
   stale.title = "Stale";
   stale.if_version = 1;
-  auto refused = rt->ask_sync<video_room_aggregate>(a, stale);
+  auto refused = rt->ask_sync<video_room_aggregate>(a, stale, tester);
   BOOST_REQUIRE(!refused.ok());
   BOOST_TEST((refused.error().code == error_code::version_conflict));
   BOOST_TEST(room(room_id).title == "First");
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_CASE(a_publisher_that_drops_pauses_the_room_and_its_return_resum
   BOOST_REQUIRE(back.ok());
   BOOST_TEST((back->state.state == key_state::active_live_prep));
   BOOST_TEST((room(room_id).state == room_state::live_inactive));
-  BOOST_REQUIRE(rt->key_command_sync(app, m.stream_key_id, mark_viewable{"s2"}).ok());
+  BOOST_REQUIRE(rt->key_command_sync(app, m.stream_key_id, mark_viewable{"s2"}, tester).ok());
   BOOST_TEST((key(m.stream_key_id).state == key_state::active_live));
   const auto r = room(room_id);
   BOOST_TEST((r.state == room_state::live));
@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(a_forced_end_cuts_the_publisher_and_reissues_the_key) {
 BOOST_AUTO_TEST_CASE(force_terminate_of_an_idle_key_changes_nothing) {
   const auto m = register_member("alice");
   const auto before = key(m.stream_key_id);
-  auto f = wait_for<result<flow>>([&](auto done) { rt->force_terminate_key(app, m.stream_key_id, done); });
+  auto f = wait_for<result<flow>>([&](auto done) { rt->force_terminate_key(app, m.stream_key_id, tester, done); });
   BOOST_REQUIRE_MESSAGE(f.ok(), (f.ok() ? "" : f.error().message));
   BOOST_TEST(key(m.stream_key_id).value == before.value);
 }
@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(deleting_a_live_member_ends_its_broadcast_and_revokes_its_k
   const auto room_id = new_room(m);
   publish_viewable(m.stream_key_id, "s1");
   BOOST_REQUIRE(start_live(room_id).ok());
-  auto f = wait_for<result<flow>>([&](auto done) { rt->delete_member(app, "alice", done); });
+  auto f = wait_for<result<flow>>([&](auto done) { rt->delete_member(app, "alice", tester, done); });
   BOOST_REQUIRE_MESSAGE(f.ok(), (f.ok() ? "" : f.error().message));
   BOOST_TEST(!state_of<member_aggregate>("alice").present());
   const auto k = key(m.stream_key_id);
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(deleting_a_live_member_ends_its_broadcast_and_revokes_its_k
   auto refused = publish(m.stream_key_id, "s2");
   BOOST_REQUIRE(!refused.ok());
   BOOST_TEST((refused.error().code == error_code::stream_key_not_publishable));
-  auto again = wait_for<result<flow>>([&](auto done) { rt->delete_member(app, "alice", done); });
+  auto again = wait_for<result<flow>>([&](auto done) { rt->delete_member(app, "alice", tester, done); });
   BOOST_REQUIRE(!again.ok());
   BOOST_TEST((again.error().code == error_code::member_not_found));
 }
@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(a_publisher_flapping_in_a_live_room_leaves_the_room_in_step
   int sent = 0;
   auto command = [&](stream_key_aggregate::command c) {
     ++sent;
-    rt->key_command(app, m.stream_key_id, std::move(c), [&](result<outcome<stream_key_aggregate>>) { ++done; });
+    rt->key_command(app, m.stream_key_id, std::move(c), tester, [&](result<outcome<stream_key_aggregate>>) { ++done; });
   };
   for (int i = 1; i <= 30; ++i) {
     command(disconnect_publisher{"s" + std::to_string(i - 1), "publisher closed"});
@@ -324,7 +324,7 @@ BOOST_AUTO_TEST_CASE(start_live_called_three_times_at_once_starts_one_broadcast)
   for (int i = 0; i < 3; ++i) {
     auto p = std::make_shared<std::promise<result<flow>>>();
     calls.push_back(p->get_future());
-    rt->start_live(app, room_id, [p](result<flow> r) { p->set_value(std::move(r)); });
+    rt->start_live(app, room_id, tester, [p](result<flow> r) { p->set_value(std::move(r)); });
   }
   int started = 0;
   for (auto& c : calls) {
@@ -347,8 +347,8 @@ BOOST_AUTO_TEST_CASE(a_cancel_racing_start_live_wins_whole_or_loses_whole) {
       const auto room_id = new_room(m);
       auto started = std::make_shared<std::promise<result<flow>>>();
       auto cancelled = std::make_shared<std::promise<result<outcome<video_room_aggregate>>>>();
-      rt->start_live(app, room_id, [started](result<flow> r) { started->set_value(std::move(r)); });
-      rt->cancel_room(app, room_id, [cancelled](auto r) { cancelled->set_value(std::move(r)); });
+      rt->start_live(app, room_id, tester, [started](result<flow> r) { started->set_value(std::move(r)); });
+      rt->cancel_room(app, room_id, tester, [cancelled](auto r) { cancelled->set_value(std::move(r)); });
       const auto s = started->get_future().get();
       const auto c = cancelled->get_future().get();
       BOOST_TEST(s.ok() != c.ok()); // exactly one of them

@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(a_key_plays_as_soon_as_the_command_that_made_it_viewable_is
   BOOST_REQUIRE(publish(m.stream_key_id, "s1").ok());
   BOOST_TEST(!index->find(k.preview_id));
   // When its first key frame is recorded, then its publisher goes
-  BOOST_REQUIRE(rt->key_command_sync(app, m.stream_key_id, mark_viewable{"s1"}).ok());
+  BOOST_REQUIRE(rt->key_command_sync(app, m.stream_key_id, mark_viewable{"s1"}, tester).ok());
   // Then the key plays by the time either command is answered: no wait
   BOOST_TEST((index->find(k.preview_id) == std::optional{stream{app, m.stream_key_id}}));
   publisher_gone(m.stream_key_id, "s1");

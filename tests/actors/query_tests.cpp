@@ -10,7 +10,7 @@ BOOST_AUTO_TEST_CASE(members_filter_by_app_user_id_prefix_and_hide_the_deleted) 
   register_member("alice");
   register_member("alfred");
   register_member("bob");
-  BOOST_REQUIRE(wait_for<result<flow>>([&](auto done) { rt->delete_member(app, "alfred", done); }).ok());
+  BOOST_REQUIRE(wait_for<result<flow>>([&](auto done) { rt->delete_member(app, "alfred", tester, done); }).ok());
   const auto all = storage::list_members(rt->views(), app, {});
   BOOST_TEST(all.total_elements == 2);
   const auto al = storage::list_members(rt->views(), app, {}, {.app_user_id_prefix = "al"});

@@ -42,9 +42,9 @@ BOOST_AUTO_TEST_CASE(a_flow_cut_short_by_a_crash_is_completed_on_restart) {
   p.member_id = m.id;
   p.app_user_id = "alice";
   const address fa{app, std::to_string(*flow_id)};
-  BOOST_REQUIRE(rt->ask_sync<flow_aggregate>(fa, begin_flow{flow_kind::start_live, p}).ok());
-  BOOST_REQUIRE(rt->ask_sync<stream_key_aggregate>({app, std::to_string(m.stream_key_id)}, attach_live{room_id}).ok());
-  BOOST_REQUIRE(rt->ask_sync<flow_aggregate>(fa, complete_step{flow_step::attach_key}).ok());
+  BOOST_REQUIRE(rt->ask_sync<flow_aggregate>(fa, begin_flow{flow_kind::start_live, p}, tester).ok());
+  BOOST_REQUIRE(rt->ask_sync<stream_key_aggregate>({app, std::to_string(m.stream_key_id)}, attach_live{room_id}, tester).ok());
+  BOOST_REQUIRE(rt->ask_sync<flow_aggregate>(fa, complete_step{flow_step::attach_key}, tester).ok());
   BOOST_TEST(storage::members_of(rt->views(), "open_flow").size() == 1U);
 
   restart();
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(given_an_actor_loaded_before_its_key_existed_when_the_key_i
   BOOST_TEST(k.exists);
   BOOST_TEST(k.app_user_id == "bob");
   // And the actor writes on from the companion's version.
-  auto reissued = rt->key_command_sync(app, bob_key, reissue_key{});
+  auto reissued = rt->key_command_sync(app, bob_key, reissue_key{}, tester);
   BOOST_REQUIRE_MESSAGE(reissued.ok(), (reissued.ok() ? "" : reissued.error().message));
   BOOST_TEST(reissued->version == 2);
   BOOST_TEST(reissued->state.value != k.value);
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(snapshots_are_taken_and_used) {
   for (int i = 0; i < 130; ++i) {
     patch_member p;
     p.app_user_name = "name " + std::to_string(i);
-    BOOST_REQUIRE(rt->ask_sync<member_aggregate>({app, "alice"}, p).ok());
+    BOOST_REQUIRE(rt->ask_sync<member_aggregate>({app, "alice"}, p, tester).ok());
   }
   auto snap = rt->store().load_snapshot(domain::stream_id{member_aggregate::category, app, "alice"}.str());
   BOOST_REQUIRE(snap.ok());
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(many_concurrent_registrations_all_land) {
     futures.push_back(p->get_future());
     upsert_member cmd;
     cmd.app_user_id = "user-" + std::to_string(i);
-    rt->upsert_member(app, cmd, [p](auto r) { p->set_value(std::move(r)); });
+    rt->upsert_member(app, cmd, tester, [p](auto r) { p->set_value(std::move(r)); });
   }
   std::set<std::int64_t> ids;
   for (auto& f : futures) {

@@ -22,6 +22,9 @@ namespace fs = std::filesystem;
 namespace storage = onair::storage;
 namespace domain = onair::domain;
 
+// Who the tests' commands are recorded as.
+inline const domain::provenance tester = domain::provenance::system("test");
+
 template <class R>
 R wait_for(std::function<void(std::function<void(R)>)> start) {
   auto p = std::make_shared<std::promise<R>>();
@@ -69,7 +72,7 @@ struct runtime_fixture {
     cmd.app_user_id = app_user_id;
     cmd.app_user_name = "Name of " + app_user_id;
     auto r = wait_for<result<outcome<member_aggregate>>>(
-        [&](auto done) { rt->upsert_member(app, cmd, done); });
+        [&](auto done) { rt->upsert_member(app, cmd, tester, done); });
     BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
     return r->state;
   }
@@ -88,16 +91,16 @@ struct runtime_fixture {
     const auto k = key(key_id);
     return rt->key_command_sync(app, key_id,
                                 connect_publisher{value.value_or(k.value), std::nullopt, output_mode::rtmp,
-                                                  "127.0.0.1:50000", session});
+                                                  "127.0.0.1:50000", session}, tester);
   }
   void publish_viewable(std::int64_t key_id, const std::string& session) {
     auto c = publish(key_id, session);
     BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
-    auto v = rt->key_command_sync(app, key_id, mark_viewable{session});
+    auto v = rt->key_command_sync(app, key_id, mark_viewable{session}, tester);
     BOOST_REQUIRE_MESSAGE(v.ok(), (v.ok() ? "" : v.error().message));
   }
   void publisher_gone(std::int64_t key_id, const std::string& session) {
-    auto d = rt->key_command_sync(app, key_id, disconnect_publisher{session, "publisher closed"});
+    auto d = rt->key_command_sync(app, key_id, disconnect_publisher{session, "publisher closed"}, tester);
     BOOST_REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.error().message));
   }
 
@@ -112,16 +115,16 @@ struct runtime_fixture {
     cmd.app_user_id = owner.app_user_id;
     cmd.app_user_name = owner.app_user_name;
     cmd.scheduled_at = timestamp{1795512600000};
-    auto r = rt->ask_sync<video_room_aggregate>({app, std::to_string(*id)}, cmd);
+    auto r = rt->ask_sync<video_room_aggregate>({app, std::to_string(*id)}, cmd, tester);
     BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
     return *id;
   }
 
   result<flow> start_live(std::int64_t room_id) {
-    return wait_for<result<flow>>([&](auto done) { rt->start_live(app, room_id, done); });
+    return wait_for<result<flow>>([&](auto done) { rt->start_live(app, room_id, tester, done); });
   }
   result<flow> end_live(std::int64_t room_id, bool force) {
-    return wait_for<result<flow>>([&](auto done) { rt->end_live(app, room_id, force, done); });
+    return wait_for<result<flow>>([&](auto done) { rt->end_live(app, room_id, force, tester, done); });
   }
 };
 

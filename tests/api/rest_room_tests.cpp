@@ -401,7 +401,7 @@ struct in_process_app {
     cmd.app_user_id = app_user_id;
     cmd.app_user_name = "Name of " + app_user_id;
     auto r = wait_for<domain::result<onair::actors::outcome<domain::member_aggregate>>>(
-        [&](auto done) { srv->runtime().upsert_member(app_id, cmd, done); });
+        [&](auto done) { srv->runtime().upsert_member(app_id, cmd, onair::domain::provenance::system("test"), done); });
     BOOST_REQUIRE(r.ok());
     return r->state;
   }
@@ -413,13 +413,13 @@ struct in_process_app {
     BOOST_REQUIRE(key.ok());
     auto c = rt.key_command_sync(app_id, key_id,
                                  domain::connect_publisher{key->state.value, mode, domain::output_mode::rtmp,
-                                                           "127.0.0.1:50000", session});
+                                                           "127.0.0.1:50000", session}, onair::domain::provenance::system("test"));
     BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().message));
-    auto v = rt.key_command_sync(app_id, key_id, domain::mark_viewable{session});
+    auto v = rt.key_command_sync(app_id, key_id, domain::mark_viewable{session}, onair::domain::provenance::system("test"));
     BOOST_REQUIRE_MESSAGE(v.ok(), (v.ok() ? "" : v.error().message));
   }
   void unpublish(std::int64_t key_id, const std::string& session) {
-    auto d = srv->runtime().key_command_sync(app_id, key_id, domain::disconnect_publisher{session, "closed"});
+    auto d = srv->runtime().key_command_sync(app_id, key_id, domain::disconnect_publisher{session, "closed"}, onair::domain::provenance::system("test"));
     BOOST_REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.error().message));
   }
 };

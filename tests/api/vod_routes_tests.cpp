@@ -106,12 +106,12 @@ struct vod_server {
     c.id = *id;
     c.room_id = 1;
     c.title = "launch";
-    auto r = rt->ask_sync<domain::video_post_aggregate>({app, std::to_string(*id)}, c);
+    auto r = rt->ask_sync<domain::video_post_aggregate>({app, std::to_string(*id)}, c, onair::domain::provenance::system("test"));
     BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
     return *id;
   }
   void delete_post(std::int64_t id) {
-    auto r = rt->ask_sync<domain::video_post_aggregate>({app, std::to_string(id)}, domain::delete_post{});
+    auto r = rt->ask_sync<domain::video_post_aggregate>({app, std::to_string(id)}, domain::delete_post{}, onair::domain::provenance::system("test"));
     BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
   }
   // The archive as the archiver leaves it: written aside, then renamed into place whole.

@@ -234,8 +234,16 @@ BOOST_AUTO_TEST_CASE(stream_health_goes_to_the_telemetry_topic_and_the_log_keeps
   BOOST_REQUIRE_MESSAGE(recorded.code == 0, recorded);
   std::size_t events = 0;
   std::istringstream lines{recorded.out};
-  for (std::string line; std::getline(lines, line);)
-    events += line.empty() ? 0 : 1;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty())
+      continue;
+    ++events;
+    // recorded by the ingest, for the publisher's session, from its address
+    const auto e = json::parse(line);
+    BOOST_TEST(e.value("onairprincipal", "") == "system:rtmp-ingest", line);
+    BOOST_TEST(e.value("onairclientip", "") == "127.0.0.1", line);
+    BOOST_TEST(e.value("onaircorrelationid", "") == seen.back().value("sessionId", "?"), line);
+  }
   BOOST_TEST(events == 1u, recorded.out);
   const auto metrics = http_call(s.srv.http().host, s.srv.http().port, "GET", "/metrics").body;
   BOOST_TEST(contains(metrics, "onair_kafka_telemetry_sent_total"), metrics);

@@ -67,7 +67,7 @@ std::string count_key(const std::string& stream) { return "count/" + stream; }
       if (!current.ok()) ::_exit(4);
       std::int64_t version = *current;
       for (;;) {
-        auto r = store->append(stream, version, {new_event{"crash.appended", data_of(stream, version + 1), version + 1}});
+        auto r = store->append(stream, version, {new_event{"crash.appended", data_of(stream, version + 1), version + 1, {}}});
         if (!r.ok()) ::_exit(5);
         version = r->version;
         const ack a{w, version, r->first_position};

@@ -58,7 +58,7 @@ std::unique_ptr<event_store> open_store(const std::string& path, bool sync = fal
 }
 
 new_event ev(std::string type, std::string data, std::int64_t time_ms = 0) {
-  return new_event{std::move(type), std::move(data), time_ms};
+  return new_event{std::move(type), std::move(data), time_ms, {}};
 }
 
 // Holds the committer inside the projection of one event until released, so that everything

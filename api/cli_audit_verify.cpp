@@ -1,0 +1,193 @@
+#include "api/cli_audit_verify.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "api/config.hpp"
+#include "storage/audit_verify.hpp"
+
+namespace onair::api {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int exit_usage = 2;
+constexpr int exit_broken = 3;
+
+constexpr const char* verify_help = R"(Usage: onair audit verify [--data-dir DIR] [--public-key FILE] [--json]
+
+Checks the audit trail of the store in DIR: every event's hash over its stored bytes, its link to
+the previous event of its app's chain, sequence numbers without gaps, every signed checkpoint,
+that no log position is missing and that each chain ends at the head the store records. Stops at
+the first break and names its position.
+
+  --data-dir DIR     the server's data folder (default $ONAIR_DATA_DIR or ./var/onair); the
+                     server must not be running on it
+  --public-key FILE  the checkpoint key's public half in PEM (default DIR/audit/signing.key.pub)
+  --json             the report as one JSON object
+
+Exit status: 0 the trail verifies, 3 it is broken, 1 it could not be read, 2 bad usage.
+)";
+
+constexpr const char* public_key_help = R"(Usage: onair audit public-key [--data-dir DIR]
+
+Prints the public half (PEM) of the Ed25519 key that signs the audit checkpoints of DIR, for
+whoever verifies the trail without trusting the server.
+)";
+
+int usage(const std::string& msg, const char* cmd) {
+  std::cerr << "onair: " << msg << "\nTry `" << cmd << " --help`.\n";
+  return exit_usage;
+}
+
+std::optional<std::string> read_file(const fs::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  if (!in)
+    return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string default_data_dir() {
+  auto env = environment();
+  return env.count("ONAIR_DATA_DIR") ? env["ONAIR_DATA_DIR"] : "./var/onair";
+}
+
+} // namespace
+
+int cmd_audit_public_key(const std::vector<std::string>& args) {
+  const char* cmd = "onair audit public-key";
+  std::string data_dir = default_data_dir();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << public_key_help;
+      return 0;
+    }
+    if (args[i] == "--data-dir" && i + 1 < args.size())
+      data_dir = args[++i];
+    else if (args[i].rfind("--data-dir=", 0) == 0)
+      data_dir = args[i].substr(11);
+    else
+      return usage("unknown argument '" + args[i] + "'", cmd);
+  }
+  const auto pem = read_file(storage::audit::signing_key_path(data_dir).string() + ".pub");
+  if (!pem) {
+    std::cerr << "onair: no audit key in " << data_dir << " (the server makes one on its first start)\n";
+    return 1;
+  }
+  std::cout << *pem;
+  return 0;
+}
+
+int cmd_audit_verify(const std::vector<std::string>& args) {
+  const char* cmd = "onair audit verify";
+  std::string data_dir = default_data_dir(), public_key;
+  bool as_json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    auto value = [&](const char* flag, std::string& out) {
+      const std::string f{flag};
+      if (a.rfind(f + "=", 0) == 0) {
+        out = a.substr(f.size() + 1);
+        return true;
+      }
+      if (a == f && i + 1 < args.size()) {
+        out = args[++i];
+        return true;
+      }
+      return false;
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << verify_help;
+      return 0;
+    }
+    if (a == "--json")
+      as_json = true;
+    else if (!value("--data-dir", data_dir) && !value("--public-key", public_key))
+      return usage("unknown argument '" + a + "'", cmd);
+  }
+  if (public_key.empty())
+    public_key = storage::audit::signing_key_path(data_dir).string() + ".pub";
+  std::optional<storage::audit::verifying_key> key;
+  if (auto pem = read_file(public_key)) {
+    auto k = storage::audit::verifying_key::from_pem(*pem);
+    if (!k) {
+      std::cerr << "onair: " << public_key << ": " << k.error().message << "\n";
+      return 1;
+    }
+    key = std::move(k).value();
+  } else {
+    std::cerr << "onair: no public key at " << public_key << ": checkpoint signatures are not checked\n";
+  }
+
+  storage::event_store::options so;
+  so.path = (fs::path{data_dir} / "events").string();
+  if (!fs::exists(so.path)) {
+    std::cerr << "onair: no event store in " << data_dir << "\n";
+    return 1;
+  }
+  auto store = storage::event_store::open(so);
+  if (!store) {
+    std::cerr << "onair: cannot open " << so.path << ": " << store.error().message
+              << "\n(is a server running on this folder? stop it first)\n";
+    return 1;
+  }
+  storage::audit::verify_options vo;
+  vo.key = key ? &*key : nullptr;
+  auto last_report = std::chrono::steady_clock::now();
+  vo.progress = [&](std::uint64_t position, std::uint64_t last) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_report < std::chrono::milliseconds{500} && position != last)
+      return;
+    last_report = now;
+    std::cerr << fmt::format("onair: verified up to position {} of {} ({}%)\n", position, last,
+                             last == 0 ? 100 : position * 100 / last);
+  };
+  auto report = storage::audit::verify_store(**store, vo);
+  if (!report) {
+    std::cerr << "onair: " << report.error().message << "\n";
+    return 1;
+  }
+  json chains = json::array();
+  for (const auto& [chain, s] : report->chains)
+    if (s.seq > 0)
+      chains.push_back({{"chain", chain},
+                        {"events", s.seq},
+                        {"head", storage::audit::hex(s.hash)},
+                        {"signedThrough", s.signed_seq},
+                        {"unsignedEvents", s.seq - s.signed_seq}});
+  if (as_json) {
+    json out{{"ok", report->ok()},
+             {"events", report->events},
+             {"unchained", report->unchained},
+             {"checkpoints", report->checkpoints},
+             {"signaturesChecked", key.has_value()},
+             {"chains", chains}};
+    if (report->broken)
+      out["broken"] = {{"position", report->broken->position}, {"chain", report->broken->chain}, {"what", report->broken->what}};
+    std::cout << out.dump() << "\n";
+  } else if (report->ok()) {
+    std::cout << fmt::format("audit trail verifies: {} events in {} chains, {} signed checkpoints{}{}\n", report->events,
+                             chains.size(), report->checkpoints, key ? "" : " (signatures not checked)",
+                             report->unchained ? fmt::format(", {} events from before chains", report->unchained) : "");
+    for (const auto& c : chains)
+      if (c["unsignedEvents"].get<std::uint64_t>() > 0)
+        std::cout << fmt::format("  chain {}: {} events after its last checkpoint (hash-linked, not yet signed)\n",
+                                 c["chain"].get<std::int64_t>(), c["unsignedEvents"].get<std::uint64_t>());
+  } else {
+    std::cout << fmt::format("audit trail BROKEN at position {} (chain {}): {}\n", report->broken->position,
+                             report->broken->chain, report->broken->what);
+  }
+  return report->ok() ? 0 : exit_broken;
+}
+
+} // namespace onair::api
