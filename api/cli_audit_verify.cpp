@@ -8,8 +8,11 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
+#include "api/admin_client.hpp"
 #include "api/config.hpp"
+#include "api/http_server.hpp"
 #include "storage/audit_verify.hpp"
 
 namespace onair::api {
@@ -23,6 +26,7 @@ constexpr int exit_usage = 2;
 constexpr int exit_broken = 3;
 
 constexpr const char* verify_help = R"(Usage: onair audit verify [--data-dir DIR] [--public-key FILE] [--json]
+       onair audit verify --feed http://HOST:PORT [--public-key FILE] [--json]
 
 Checks the audit trail of the store in DIR: every event's hash over its stored bytes, its link to
 the previous event of its app's chain, sequence numbers without gaps, every signed checkpoint,
@@ -31,7 +35,12 @@ the first break and names its position.
 
   --data-dir DIR     the server's data folder (default $ONAIR_DATA_DIR or ./var/onair); the
                      server must not be running on it
-  --public-key FILE  the checkpoint key's public half in PEM (default DIR/audit/signing.key.pub)
+  --feed URL         instead, one app's trail from outside: its audit feed read from the server at
+                     URL with the app's credentials from $ONAIR_API_KEY and $ONAIR_API_SECRET (the
+                     same checks but the log's positions and the store's heads, which the feed
+                     does not show; a stream key value the feed masks is checked by its hash)
+  --public-key FILE  the checkpoint key's public half in PEM (default DIR/audit/signing.key.pub;
+                     with --feed, the server's GET /audit/public-key: pin it with this instead)
   --json             the report as one JSON object
 
 Exit status: 0 the trail verifies, 3 it is broken, 1 it could not be read, 2 bad usage.
@@ -88,9 +97,46 @@ int cmd_audit_public_key(const std::vector<std::string>& args) {
   return 0;
 }
 
+std::string basic_auth(const std::string& key, const std::string& secret) {
+  const std::string plain = key + ":" + secret;
+  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return "Basic " + out;
+}
+
+// One app's feed from its beginning, page by page, through the checker.
+domain::result<storage::audit::verify_report> verify_feed(admin_client& http, const storage::audit::verifying_key* key) {
+  storage::audit::shown_verifier verifier{key};
+  std::uint64_t after = 0;
+  auto last_report = std::chrono::steady_clock::now();
+  for (;;) {
+    auto page = http.call("GET", "/v2/apps/me/events?limit=1000&after=" + std::to_string(after));
+    if (!page)
+      return page.error();
+    if (page->status != 200)
+      return domain::make_error(domain::error_code::internal,
+                                fmt::format("the feed answered {}: {}", page->status, page->body.substr(0, 300)));
+    const auto j = json::parse(page->body, nullptr, false);
+    if (!j.is_object() || !j.contains("events"))
+      return domain::make_error(domain::error_code::internal, "the feed's answer is not a page of events");
+    for (const auto& e : j["events"])
+      if (!verifier.add(e))
+        return verifier.report();
+    after = j.value("next", after);
+    if (std::chrono::steady_clock::now() - last_report > std::chrono::milliseconds{500}) {
+      last_report = std::chrono::steady_clock::now();
+      std::cerr << fmt::format("onair: verified the feed up to position {}\n", after);
+    }
+    if (j["events"].empty() && !j.value("more", false))
+      return verifier.report();
+  }
+}
+
 int cmd_audit_verify(const std::vector<std::string>& args) {
   const char* cmd = "onair audit verify";
-  std::string data_dir = default_data_dir(), public_key;
+  std::string data_dir = default_data_dir(), public_key, feed;
   bool as_json = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
@@ -112,47 +158,82 @@ int cmd_audit_verify(const std::vector<std::string>& args) {
     }
     if (a == "--json")
       as_json = true;
-    else if (!value("--data-dir", data_dir) && !value("--public-key", public_key))
+    else if (!value("--data-dir", data_dir) && !value("--public-key", public_key) && !value("--feed", feed))
       return usage("unknown argument '" + a + "'", cmd);
   }
-  if (public_key.empty())
-    public_key = storage::audit::signing_key_path(data_dir).string() + ".pub";
+  // The key that checks checkpoint signatures: the file given, else the data folder's, else (from
+  // outside) the one the server serves.
+  std::optional<std::string> key_pem;
+  if (!public_key.empty() && !(key_pem = read_file(public_key))) {
+    std::cerr << "onair: cannot read " << public_key << "\n";
+    return 1;
+  }
+  domain::result<storage::audit::verify_report> report =
+      domain::make_error(domain::error_code::internal, "nothing verified");
   std::optional<storage::audit::verifying_key> key;
-  if (auto pem = read_file(public_key)) {
-    auto k = storage::audit::verifying_key::from_pem(*pem);
+  const auto load_key = [&key](const std::string& pem, const std::string& from) {
+    auto k = storage::audit::verifying_key::from_pem(pem);
     if (!k) {
-      std::cerr << "onair: " << public_key << ": " << k.error().message << "\n";
-      return 1;
+      std::cerr << "onair: " << from << ": " << k.error().message << "\n";
+      return false;
     }
     key = std::move(k).value();
-  } else {
-    std::cerr << "onair: no public key at " << public_key << ": checkpoint signatures are not checked\n";
-  }
-
-  storage::event_store::options so;
-  so.path = (fs::path{data_dir} / "events").string();
-  if (!fs::exists(so.path)) {
-    std::cerr << "onair: no event store in " << data_dir << "\n";
-    return 1;
-  }
-  auto store = storage::event_store::open(so);
-  if (!store) {
-    std::cerr << "onair: cannot open " << so.path << ": " << store.error().message
-              << "\n(is a server running on this folder? stop it first)\n";
-    return 1;
-  }
-  storage::audit::verify_options vo;
-  vo.key = key ? &*key : nullptr;
-  auto last_report = std::chrono::steady_clock::now();
-  vo.progress = [&](std::uint64_t position, std::uint64_t last) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_report < std::chrono::milliseconds{500} && position != last)
-      return;
-    last_report = now;
-    std::cerr << fmt::format("onair: verified up to position {} of {} ({}%)\n", position, last,
-                             last == 0 ? 100 : position * 100 / last);
+    return true;
   };
-  auto report = storage::audit::verify_store(**store, vo);
+  if (!feed.empty()) {
+    const std::string scheme = "http://";
+    const auto authority = feed.rfind(scheme, 0) == 0 ? feed.substr(scheme.size(), feed.find('/', scheme.size()) - scheme.size())
+                                                      : std::string{};
+    auto where = parse_listen_address(authority);
+    if (authority.empty() || !where)
+      return usage("--feed needs http://HOST:PORT", cmd);
+    auto env = environment();
+    if (!env.count("ONAIR_API_KEY") || !env.count("ONAIR_API_SECRET"))
+      return usage("--feed reads the app's credentials from $ONAIR_API_KEY and $ONAIR_API_SECRET", cmd);
+    if (!key_pem) {
+      auto served = admin_client::at(where->host, where->port, "").call("GET", "/audit/public-key");
+      if (served && served->status == 200) {
+        key_pem = served->body;
+        std::cerr << "onair: checking signatures with the key the server serves; pin it with --public-key\n";
+      } else {
+        std::cerr << "onair: the server serves no audit key: checkpoint signatures are not checked\n";
+      }
+    }
+    if (key_pem && !load_key(*key_pem, public_key.empty() ? "the server's audit key" : public_key))
+      return 1;
+    auto http = admin_client::at(where->host, where->port, basic_auth(env["ONAIR_API_KEY"], env["ONAIR_API_SECRET"]));
+    report = verify_feed(http, key ? &*key : nullptr);
+  } else {
+    const auto pub = storage::audit::signing_key_path(data_dir).string() + ".pub";
+    if (!key_pem && !(key_pem = read_file(pub)))
+      std::cerr << "onair: no public key at " << pub << ": checkpoint signatures are not checked\n";
+    if (key_pem && !load_key(*key_pem, public_key.empty() ? pub : public_key))
+      return 1;
+    storage::event_store::options so;
+    so.path = (fs::path{data_dir} / "events").string();
+    if (!fs::exists(so.path)) {
+      std::cerr << "onair: no event store in " << data_dir << "\n";
+      return 1;
+    }
+    auto store = storage::event_store::open(so);
+    if (!store) {
+      std::cerr << "onair: cannot open " << so.path << ": " << store.error().message
+                << "\n(is a server running on this folder? stop it first, or verify with --feed)\n";
+      return 1;
+    }
+    storage::audit::verify_options vo;
+    vo.key = key ? &*key : nullptr;
+    auto last_report = std::chrono::steady_clock::now();
+    vo.progress = [&](std::uint64_t position, std::uint64_t last) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_report < std::chrono::milliseconds{500} && position != last)
+        return;
+      last_report = now;
+      std::cerr << fmt::format("onair: verified up to position {} of {} ({}%)\n", position, last,
+                               last == 0 ? 100 : position * 100 / last);
+    };
+    report = storage::audit::verify_store(**store, vo);
+  }
   if (!report) {
     std::cerr << "onair: " << report.error().message << "\n";
     return 1;

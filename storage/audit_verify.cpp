@@ -1,6 +1,12 @@
 #include "storage/audit_verify.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+
+#include "domain/time.hpp"
+#include "storage/cloud_events.hpp"
+#include "storage/codec.hpp"
 
 namespace onair::storage::audit {
 
@@ -107,6 +113,112 @@ domain::result<verify_report> verify_store(event_store& store, const verify_opti
   if (opts.progress)
     opts.progress(last, last);
   return report;
+}
+
+namespace {
+
+// Does shown data hold a value the feed masked (storage/cloud_events.cpp: stream key values)?
+bool masks_a_secret(const nlohmann::json& j) {
+  if (j.is_array())
+    return std::any_of(j.begin(), j.end(), [](const nlohmann::json& v) { return masks_a_secret(v); });
+  if (!j.is_object())
+    return false;
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (((it.key() == "streamKey" || it.key() == "newStreamKey") && it.value() == "***") || masks_a_secret(it.value()))
+      return true;
+  return false;
+}
+
+} // namespace
+
+std::optional<shown_event> from_cloud_event(const nlohmann::json& ce) {
+  using nlohmann::json;
+  if (!ce.is_object() || !ce.contains("onairchainseq"))
+    return std::nullopt;
+  try {
+    shown_event out;
+    auto& r = out.record;
+    // source /apps/{app}/{category}/{id} -> stream {category}/{app}/{id}
+    const auto source = ce.at("source").get<std::string>();
+    if (source.rfind("/apps/", 0) != 0)
+      return std::nullopt;
+    const auto app_end = source.find('/', 6);
+    const auto category_end = app_end == std::string::npos ? app_end : source.find('/', app_end + 1);
+    if (category_end == std::string::npos)
+      return std::nullopt;
+    r.stream = source.substr(app_end + 1, category_end - app_end - 1) + "/" + source.substr(6, app_end - 6) + "/" +
+               source.substr(category_end + 1);
+    const auto type = ce.at("type").get<std::string>();
+    if (type.rfind("onair.", 0) != 0)
+      return std::nullopt;
+    r.type = type.substr(6);
+    r.position = std::stoull(ce.at("id").get<std::string>());
+    const auto time = domain::parse_iso8601(ce.at("time").get<std::string>());
+    if (!time)
+      return std::nullopt;
+    r.time_ms = time->ms;
+    json data = ce.at("data");
+    r.version = data.at("version").get<std::int64_t>();
+    data.erase("version");
+    data.erase("position");
+    // The stored data had no secret masked: it is the shown data as the store wrote it (sorted
+    // keys, no spaces). A stream key value the feed masks is checked by its hash alone.
+    out.redacted = masks_a_secret(data);
+    r.data = data.dump();
+    domain::provenance who;
+    const auto attribute = [&ce](const char* name) { return ce.contains(name) ? ce[name].get<std::string>() : std::string{}; };
+    who.principal = attribute("onairprincipal");
+    who.client_ip = attribute("onairclientip");
+    who.user_agent = attribute("onairuseragent");
+    who.request_id = attribute("onairrequestid");
+    who.correlation_id = attribute("onaircorrelationid");
+    who.causation_id = attribute("onaircausationid");
+    r.meta = encode_provenance(who);
+    r.chain_seq = ce.at("onairchainseq").get<std::uint64_t>();
+    const auto prev = parse_digest(ce.at("onairprevhash").get<std::string>());
+    const auto hash = parse_digest(ce.at("onairhash").get<std::string>());
+    const auto data_hash = parse_digest(ce.at("onairdatahash").get<std::string>());
+    if (!prev || !hash || !data_hash)
+      return std::nullopt;
+    r.prev_hash = *prev;
+    r.hash = *hash;
+    out.data_hash = *data_hash;
+    return out;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+bool shown_verifier::add(const nlohmann::json& ce) {
+  if (broken_)
+    return false;
+  auto shown = from_cloud_event(ce);
+  if (!shown) {
+    if (ce.is_object() && ce.contains("onairchainseq")) {
+      broken_ = breakage{0, 0, "an event whose chain link does not parse: " + ce.value("id", std::string{"?"})};
+      return false;
+    }
+    ++unchained_;
+    return true;
+  }
+  if (!shown->redacted && sha256(shown->record.data) != shown->data_hash) {
+    broken_ = breakage{shown->record.position, chain_of(shown->record.stream),
+                       fmt::format("its data is not what was stored ({} v{} {})", shown->record.stream,
+                                   shown->record.version, shown->record.type)};
+    return false;
+  }
+  broken_ = checker_.next(shown->record, shown->data_hash);
+  return !broken_;
+}
+
+verify_report shown_verifier::report() const {
+  verify_report r;
+  r.events = checker_.events() + unchained_;
+  r.unchained = checker_.unchained() + unchained_;
+  r.checkpoints = checker_.checkpoints();
+  r.chains = checker_.chains();
+  r.broken = broken_;
+  return r;
 }
 
 } // namespace onair::storage::audit

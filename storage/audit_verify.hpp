@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "storage/audit_chain.hpp"
 #include "storage/event_store.hpp"
 
@@ -66,5 +68,33 @@ struct verify_options {
 
 // The whole log of a store, and its chain heads.
 [[nodiscard]] domain::result<verify_report> verify_store(event_store& store, const verify_options& opts);
+
+// An event as the feed, its SSE stream and Kafka show it (storage/cloud_events.hpp), back as the
+// link of its chain: what its hash covers, with its data's hash as shown (onairdatahash). Its data
+// is the shown data less `version` and `position`; unless the feed masked a secret in it
+// (`redacted`), its hash must be the shown data hash. Null without a chain link (written before
+// chains) or when it does not parse.
+struct shown_event {
+  event_record record;
+  sha256_digest data_hash{};
+  bool redacted = false;
+};
+[[nodiscard]] std::optional<shown_event> from_cloud_event(const nlohmann::json& ce);
+
+// Checks shown events in log order (one app's feed from its beginning, or a whole Kafka topic):
+// every event's link, hash and data, and every checkpoint. Positions may skip (other apps' events,
+// internal ones); chains may not.
+class shown_verifier {
+public:
+  explicit shown_verifier(const verifying_key* key) : checker_(key) {}
+  // False once broken (report().broken says where); later calls do nothing.
+  bool add(const nlohmann::json& ce);
+  [[nodiscard]] verify_report report() const;
+
+private:
+  chain_checker checker_;
+  std::optional<breakage> broken_;
+  std::uint64_t unchained_ = 0;
+};
 
 } // namespace onair::storage::audit

@@ -19,6 +19,26 @@ using domain::make_error;
 using namespace detail;
 
 namespace {
+
+// A message's headers: the event's type and position, its content type, and its provenance and
+// audit-chain attributes as CloudEvents binary-mode headers (ce_{attribute}), so a consumer can
+// route or filter on who and which request without parsing the value.
+rd_kafka_headers_t* message_headers(const nlohmann::json& ev, const std::string& type, const std::string& position) {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(16);
+  rd_kafka_header_add(h, "type", -1, type.data(), static_cast<ssize_t>(type.size()));
+  rd_kafka_header_add(h, "position", -1, position.data(), static_cast<ssize_t>(position.size()));
+  rd_kafka_header_add(h, "content-type", -1, "application/cloudevents+json", -1);
+  for (const char* attribute : {"onairprincipal", "onairclientip", "onairuseragent", "onairrequestid", "onaircorrelationid",
+                                "onaircausationid", "onairchain", "onairchainseq", "onairhash"}) {
+    const auto it = ev.find(attribute);
+    if (it == ev.end())
+      continue;
+    const auto text = it->is_string() ? it->get<std::string>() : it->dump();
+    const auto name = std::string{"ce_"} + attribute;
+    rd_kafka_header_add(h, name.c_str(), -1, text.data(), static_cast<ssize_t>(text.size()));
+  }
+  return h;
+}
 constexpr std::size_t read_chunk = 512;
 constexpr auto idle_wait = std::chrono::milliseconds{2};
 constexpr auto connect_timeout = std::chrono::milliseconds{5000};
@@ -230,17 +250,17 @@ struct publisher::impl {
           const auto pos_text = std::to_string(rec.position);
           const auto& type = (*ev)["type"].get_ref<const std::string&>();
           for (;;) {
+            // librdkafka owns the headers once the message is queued; not before.
+            rd_kafka_headers_t* headers = message_headers(*ev, type, pos_text);
             const auto err = rd_kafka_producev(
                 rk, RD_KAFKA_V_RKT(rkt.get()), RD_KAFKA_V_PARTITION(partition),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                 RD_KAFKA_V_KEY(rec.stream.data(), rec.stream.size()),
-                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                RD_KAFKA_V_HEADER("type", type.data(), static_cast<ssize_t>(type.size())),
-                RD_KAFKA_V_HEADER("position", pos_text.data(), static_cast<ssize_t>(pos_text.size())),
-                RD_KAFKA_V_HEADER("content-type", "application/cloudevents+json", -1),
+                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(headers),
                 RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(rec.position))), RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
               break;
+            rd_kafka_headers_destroy(headers);
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping.load() && !session_failed) {
               rd_kafka_poll(rk, 10);
               continue;

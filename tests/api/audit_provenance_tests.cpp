@@ -135,6 +135,20 @@ BOOST_AUTO_TEST_CASE(given_a_flow_when_a_member_is_deleted_then_its_events_share
 BOOST_AUTO_TEST_CASE(given_events_in_the_store_when_the_operator_verifies_then_the_trail_holds_and_the_key_is_printed) {
   served s;
   BOOST_REQUIRE(s.call("POST", "/v2/apps/me/members", s.auth, json{{"appUserId", "dan"}, {"appUserName", "Dan"}}).status == 201);
+  // From outside, with the app's credentials: its feed verifies against the served key.
+  const auto from_outside =
+      run_onair({"audit", "verify", "--json", "--feed",
+                 "http://" + s.srv.http().host + ":" + std::to_string(s.srv.http().port)},
+                spawn_options{{{"ONAIR_API_KEY", s.app["apiKey"].get<std::string>()},
+                               {"ONAIR_API_SECRET", s.app["apiSecret"].get<std::string>()}}});
+  BOOST_REQUIRE_MESSAGE(from_outside.code == 0, from_outside);
+  const auto outside = json::parse(from_outside.out);
+  BOOST_TEST(outside.value("ok", false), outside.dump());
+  BOOST_TEST(outside.value("events", 0) >= 2, outside.dump()); // the member and its key
+  BOOST_TEST(outside.value("signaturesChecked", false), outside.dump());
+  const auto wrong = run_onair({"audit", "verify", "--feed", "http://" + s.srv.http().host + ":" + std::to_string(s.srv.http().port)},
+                               spawn_options{{{"ONAIR_API_KEY", s.app["apiKey"].get<std::string>()}, {"ONAIR_API_SECRET", "nope"}}});
+  BOOST_TEST(wrong.code == 1, wrong);
   // The key is served too, the same as the data folder holds.
   const auto served_key = http_call(s.srv.http().host, s.srv.http().port, "GET", "/audit/public-key");
   BOOST_TEST(served_key.status == 200);

@@ -2,6 +2,7 @@
 // stream filtered by type, aggregate, principal and time range, resumable, another app's events
 // never shown; and `onair audit export`, the same query written as NDJSON.
 #include "harness.hpp"
+#include "sse_client.hpp"
 
 #include <fstream>
 
@@ -99,96 +100,6 @@ std::vector<std::string> ids_of(const json& events) {
     ids.push_back(e["id"].get<std::string>());
   return ids;
 }
-
-// ---- a raw SSE client on a path with its query
-struct sse_event {
-  std::string id;
-  json data; // discarded for a bare id (the keep-alive's position)
-};
-
-class sse_client {
-public:
-  sse_client(const endpoint& http, const std::string& target, const std::string& authorization,
-             const std::string& last_event_id = {}) {
-    fd_ = connect_tcp(http.host, http.port);
-    timeval tv{0, 100'000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + http.host +
-                      "\r\nAccept: text/event-stream\r\nAuthorization: " + authorization + "\r\n";
-    if (!last_event_id.empty())
-      req += "Last-Event-ID: " + last_event_id + "\r\n";
-    req += "\r\n";
-    BOOST_REQUIRE(::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
-  }
-  ~sse_client() { ::close(fd_); }
-  sse_client(const sse_client&) = delete;
-  sse_client& operator=(const sse_client&) = delete;
-
-  template <class Pred>
-  bool read_until(Pred pred, std::chrono::milliseconds deadline = 10s) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (!pred(events_)) {
-      if (std::chrono::steady_clock::now() >= until)
-        return false;
-      char buf[4096];
-      const auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n == 0)
-        return pred(events_);
-      if (n > 0) {
-        raw_.append(buf, static_cast<std::size_t>(n));
-        decode();
-      }
-    }
-    return true;
-  }
-  // Reads for a while, whatever comes.
-  void read_for(std::chrono::milliseconds d) {
-    read_until([](const auto&) { return false; }, d);
-  }
-
-  [[nodiscard]] const std::vector<sse_event>& events() const { return events_; }
-  [[nodiscard]] const std::string& head() const { return head_; }
-
-private:
-  void decode() {
-    if (head_.empty()) {
-      const auto end = raw_.find("\r\n\r\n");
-      if (end == std::string::npos)
-        return;
-      head_ = raw_.substr(0, end);
-      raw_.erase(0, end + 4);
-    }
-    for (;;) {
-      const auto line_end = raw_.find("\r\n");
-      if (line_end == std::string::npos)
-        break;
-      const auto size = std::stoul(raw_.substr(0, line_end), nullptr, 16);
-      if (raw_.size() < line_end + 2 + size + 2)
-        break;
-      body_ += raw_.substr(line_end + 2, size);
-      raw_.erase(0, line_end + 2 + size + 2);
-    }
-    for (auto end = body_.find("\n\n"); end != std::string::npos; end = body_.find("\n\n")) {
-      std::istringstream in{body_.substr(0, end)};
-      body_.erase(0, end + 2);
-      sse_event e;
-      std::string line;
-      bool data = false;
-      while (std::getline(in, line)) {
-        if (line.rfind("id: ", 0) == 0)
-          e.id = line.substr(4);
-        else if (line.rfind("data: ", 0) == 0)
-          e.data = json::parse(line.substr(6), nullptr, false), data = true;
-      }
-      if (data)
-        events_.push_back(std::move(e));
-    }
-  }
-
-  int fd_ = -1;
-  std::string raw_, head_, body_;
-  std::vector<sse_event> events_;
-};
 
 std::vector<std::string> ids_of(const std::vector<sse_event>& events) {
   std::vector<std::string> ids;

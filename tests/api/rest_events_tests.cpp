@@ -1,6 +1,7 @@
 // The audit trail of api.md ("Events (beyond)"): GET /v2/apps/me/events (CloudEvents, paged by
 // position), its Server-Sent Events stream, and GET /metrics — all through the real binary.
 #include "harness.hpp"
+#include "sse_client.hpp"
 
 using namespace onair::test_harness;
 
@@ -43,101 +44,6 @@ struct served {
   }
 };
 
-// ---- a raw SSE client: one socket, the chunked body decoded as it comes.
-struct sse_event {
-  std::string id;
-  std::string type;
-  json data;
-};
-
-class sse_client {
-public:
-  sse_client(const endpoint& http, const std::string& authorization, const std::string& last_event_id = {}) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    BOOST_REQUIRE(fd_ >= 0);
-    timeval tv{0, 100'000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(http.port));
-    BOOST_REQUIRE(::inet_pton(AF_INET, http.host.c_str(), &addr.sin_addr) == 1);
-    BOOST_REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    std::string req = "GET /v2/apps/me/events/stream HTTP/1.1\r\nHost: " + http.host +
-                      "\r\nAccept: text/event-stream\r\nAuthorization: " + authorization + "\r\n";
-    if (!last_event_id.empty())
-      req += "Last-Event-ID: " + last_event_id + "\r\n";
-    req += "\r\n";
-    BOOST_REQUIRE(::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
-  }
-  ~sse_client() { ::close(fd_); }
-  sse_client(const sse_client&) = delete;
-  sse_client& operator=(const sse_client&) = delete;
-
-  // Reads until pred(events so far) holds or the deadline passes; returns whether it held.
-  template <class Pred>
-  bool read_until(Pred pred, std::chrono::milliseconds deadline = 10s) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (!pred(events_)) {
-      if (std::chrono::steady_clock::now() >= until)
-        return false;
-      char buf[4096];
-      const auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n == 0)
-        return pred(events_);
-      if (n > 0) {
-        raw_.append(buf, static_cast<std::size_t>(n));
-        decode();
-      }
-    }
-    return true;
-  }
-
-  [[nodiscard]] const std::vector<sse_event>& events() const { return events_; }
-  [[nodiscard]] const std::string& head() const { return head_; }
-
-private:
-  void decode() {
-    if (head_.empty()) {
-      const auto end = raw_.find("\r\n\r\n");
-      if (end == std::string::npos)
-        return;
-      head_ = raw_.substr(0, end);
-      raw_.erase(0, end + 4);
-    }
-    for (;;) { // chunked transfer coding: "<hex>\r\n<bytes>\r\n"
-      const auto line_end = raw_.find("\r\n");
-      if (line_end == std::string::npos)
-        break;
-      const auto size = std::stoul(raw_.substr(0, line_end), nullptr, 16);
-      if (raw_.size() < line_end + 2 + size + 2)
-        break;
-      body_ += raw_.substr(line_end + 2, size);
-      raw_.erase(0, line_end + 2 + size + 2);
-    }
-    for (auto end = body_.find("\n\n"); end != std::string::npos; end = body_.find("\n\n")) {
-      const auto block = body_.substr(0, end);
-      body_.erase(0, end + 2);
-      sse_event e;
-      std::istringstream in{block};
-      std::string line;
-      bool any = false;
-      while (std::getline(in, line)) {
-        if (line.rfind("id: ", 0) == 0)
-          e.id = line.substr(4), any = true;
-        else if (line.rfind("event: ", 0) == 0)
-          e.type = line.substr(7);
-        else if (line.rfind("data: ", 0) == 0)
-          e.data = json::parse(line.substr(6), nullptr, false);
-      }
-      if (any)
-        events_.push_back(std::move(e));
-    }
-  }
-
-  int fd_ = -1;
-  std::string raw_, head_, body_;
-  std::vector<sse_event> events_;
-};
 
 const std::string feed = "/v2/apps/me/events";
 
@@ -273,7 +179,7 @@ BOOST_AUTO_TEST_CASE(the_stream_sends_existing_then_new_events_and_resumes_after
 
   std::string last_before;
   {
-    sse_client sse{s.srv.http(), a.authorization};
+    sse_client sse{s.srv.http(), "/v2/apps/me/events/stream", a.authorization};
     BOOST_REQUIRE_MESSAGE(sse.read_until([&](const auto& evs) { return evs.size() >= existing.size(); }),
                           "existing events did not arrive; head: " << sse.head());
     BOOST_TEST(contains(sse.head(), "200"));
@@ -298,7 +204,7 @@ BOOST_AUTO_TEST_CASE(the_stream_sends_existing_then_new_events_and_resumes_after
   }
 
   // Resumed after the last event seen before dave: dave's events only, nothing earlier.
-  sse_client again{s.srv.http(), a.authorization, last_before};
+  sse_client again{s.srv.http(), "/v2/apps/me/events/stream", a.authorization, last_before};
   BOOST_REQUIRE(again.read_until([](const auto& evs) {
     return std::any_of(evs.begin(), evs.end(), [](const sse_event& e) { return e.data.value("subject", "") == "dave"; });
   }));

@@ -101,6 +101,10 @@ BOOST_AUTO_TEST_CASE(kcat_reads_every_event_from_the_embedded_broker_in_order_pe
     // Headers and key.
     BOOST_TEST(header(m, "type") == ev["type"].get<std::string>());
     BOOST_TEST(header(m, "position") == id);
+    // who, and the event's link of its app's chain, as CloudEvents binary-mode headers too
+    BOOST_TEST(header(m, "ce_onairhash") == ev.value("onairhash", "?"), m.dump());
+    if (ev.contains("onairprincipal"))
+      BOOST_TEST(header(m, "ce_onairprincipal") == ev["onairprincipal"].get<std::string>(), m.dump());
     const auto key = m["key"].get<std::string>();
     const auto source = ev["source"].get<std::string>(); // /apps/{app}/{category}/{id}
     const auto cat_at = source.find('/', 6);

@@ -13,6 +13,7 @@
 
 #include "storage/audit_chain.hpp"
 #include "storage/audit_verify.hpp"
+#include "storage/cloud_events.hpp"
 #include "storage/event_store.hpp"
 #include "temp_dir.hpp"
 
@@ -310,6 +311,73 @@ BOOST_AUTO_TEST_CASE(given_the_data_folder_when_reopened_then_the_same_key_signs
   a.open();
   BOOST_TEST(a.store->audit_public_key() == first);
   BOOST_TEST(((fs::status(signing_key_path(a.dir.path)).permissions() & fs::perms::group_read) == fs::perms::none));
+}
+
+// From outside: the same trail as one app's feed shows it (CloudEvents), checked with the public key.
+namespace {
+std::vector<nlohmann::json> feed_of(event_store& store, std::int64_t app) {
+  std::vector<nlohmann::json> out;
+  BOOST_REQUIRE(store.scan_log(0, [&](std::uint64_t, const event_record* r) {
+    if (auto ce = to_cloud_event(*r, app))
+      out.push_back(*ce);
+    return true;
+  }));
+  return out;
+}
+verify_report verify_shown(const std::vector<nlohmann::json>& feed, const verifying_key& key) {
+  shown_verifier v{&key};
+  for (const auto& e : feed)
+    if (!v.add(e))
+      break;
+  return v.report();
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(given_an_apps_feed_when_verified_from_outside_then_its_chain_and_checkpoints_hold) {
+  audited_store a{4};
+  write_trail(a);                 // app 7: 5 events; app 9: 2; a flow
+  a.append("stream_key/7/3", 1);  // with a stream key value the feed masks
+  {
+    const auto v = a.store->stream_version("stream_key/7/3").value();
+    BOOST_REQUIRE(a.store->append("stream_key/7/3", v, {new_event{"stream_key.reissued", R"({"newStreamKey":"sk_secret"})", 2000, {}}}).ok());
+  }
+  const auto feed = feed_of(*a.store, 7);
+  BOOST_REQUIRE(!feed.empty());
+  for (const auto& e : feed)
+    BOOST_TEST(e.dump().find("sk_secret") == std::string::npos);
+  const auto key = a.public_key();
+  const auto r = verify_shown(feed, key);
+  BOOST_TEST(r.ok(), (r.broken ? r.broken->what : ""));
+  BOOST_TEST(r.checkpoints >= 1u);
+  BOOST_TEST(r.chains.at(7).seq == feed.back().value("onairchainseq", 0u));
+}
+
+BOOST_AUTO_TEST_CASE(given_a_shown_event_changed_dropped_or_its_provenance_rewritten_when_verified_then_it_is_named) {
+  audited_store a{4};
+  write_trail(a);
+  const auto feed = feed_of(*a.store, 7);
+  const auto key = a.public_key();
+  const auto position_of = [](const nlohmann::json& e) { return std::stoull(e["id"].get<std::string>()); };
+
+  auto changed = feed;
+  changed[1]["data"]["title"] = "rewritten";
+  auto r = verify_shown(changed, key);
+  BOOST_REQUIRE(r.broken);
+  BOOST_TEST(r.broken->position == position_of(feed[1]));
+  BOOST_TEST(r.broken->what.find("not what was stored") != std::string::npos, r.broken->what);
+
+  auto dropped = feed;
+  dropped.erase(dropped.begin() + 1);
+  r = verify_shown(dropped, key);
+  BOOST_REQUIRE(r.broken);
+  BOOST_TEST(r.broken->position == position_of(feed[2]));
+
+  auto someone_else = feed;
+  someone_else[0]["onairprincipal"] = "member:mallory";
+  r = verify_shown(someone_else, key);
+  BOOST_REQUIRE(r.broken);
+  BOOST_TEST(r.broken->position == position_of(feed[0]));
+  BOOST_TEST(r.broken->what.find("do not match its hash") != std::string::npos, r.broken->what);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
