@@ -91,6 +91,26 @@ domain::result<std::size_t> limit_of(const http_request& req) {
   return v;
 }
 
+// What a page of the feed asks for (the app's feed and the operator's): after, limit and the filter.
+struct page_query {
+  std::uint64_t after = 0;
+  std::size_t limit = default_limit;
+  event_filter filter;
+};
+
+domain::result<page_query> page_query_of(const http_request& req) {
+  auto after = after_of(req);
+  if (!after)
+    return after.error();
+  auto limit = limit_of(req);
+  if (!limit)
+    return limit.error();
+  auto filter = filter_of(req);
+  if (!filter)
+    return filter.error();
+  return page_query{*after, *limit, std::move(*filter)};
+}
+
 // One SSE client. Its timer, its sends and its close run on the connection's loop; the log is read
 // on the events thread, one read at a time per client (reading_), so a loop never waits for
 // RocksDB. The client was counted in api.streams before it was made; finish() uncounts it.
@@ -254,16 +274,10 @@ void install_event_routes(http_server& http, rest_context& ctx) {
                                 api->ctx.checked_credentials.get());
     if (!app)
       return;
-    auto after = after_of(req);
-    if (!after)
-      return respond(error_of(after.error()));
-    auto limit = limit_of(req);
-    if (!limit)
-      return respond(error_of(limit.error()));
-    auto filter = filter_of(req);
-    if (!filter)
-      return respond(error_of(filter.error()));
-    list_events(*api, app->id, *filter, *after, *limit, respond);
+    auto q = page_query_of(req);
+    if (!q)
+      return respond(error_of(q.error()));
+    list_events(*api, app->id, q->filter, q->after, q->limit, respond);
   });
 
   http.stream_route("GET", "/v2/apps/me/events/stream", [api](const http_request& req, std::shared_ptr<http_stream> out) {
@@ -300,15 +314,9 @@ void install_event_routes(http_server& http, rest_context& ctx) {
 
 http_handler admin_events_handler(actors::runtime& rt) {
   return [&rt](const http_request& req, responder respond) {
-    auto after = after_of(req);
-    if (!after)
-      return respond(error_of(after.error()));
-    auto limit = limit_of(req);
-    if (!limit)
-      return respond(error_of(limit.error()));
-    auto filter = filter_of(req);
-    if (!filter)
-      return respond(error_of(filter.error()));
+    auto q = page_query_of(req);
+    if (!q)
+      return respond(error_of(q.error()));
     std::optional<domain::app_id> app;
     if (auto it = req.query.find("app"); it != req.query.end()) {
       auto id = parse_position(it->second, "app");
@@ -316,7 +324,7 @@ http_handler admin_events_handler(actors::runtime& rt) {
         return respond(error_of(make_error(error_code::invalid_parameter, "app must be an app id", "app")));
       app = static_cast<domain::app_id>(*id);
     }
-    auto page = scan_events(rt.store(), *after, *filter, app, *limit, max_scanned_per_page);
+    auto page = scan_events(rt.store(), q->after, q->filter, app, q->limit, max_scanned_per_page);
     if (!page)
       return respond(error_of(page.error()));
     auto body = event_page_json(std::move(*page));
