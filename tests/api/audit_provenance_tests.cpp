@@ -3,7 +3,7 @@
 // and User-Agent, and the request id (the client's X-Request-Id when well-formed, echoed on the
 // answer), and the events of one request's flow share its correlation. The feed shows each as
 // CloudEvents extension attributes, beside the event's link of its app's audit chain.
-#include "harness.hpp"
+#include "feed_client.hpp"
 
 using namespace onair::test_harness;
 
@@ -31,20 +31,7 @@ struct served {
   }
 
   // The app's feed, every event.
-  std::vector<json> feed() {
-    std::vector<json> out;
-    std::uint64_t after = 0;
-    for (;;) {
-      auto r = call("GET", "/v2/apps/me/events?limit=1000&after=" + std::to_string(after), auth, nullptr);
-      BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
-      const auto page = json::parse(r.body);
-      if (page["events"].empty())
-        return out;
-      for (const auto& e : page["events"])
-        out.push_back(e);
-      after = page["next"].get<std::uint64_t>();
-    }
-  }
+  json feed() const { return feed_client{srv.http(), auth, app["id"].get<std::int64_t>()}.all(); }
 };
 
 } // namespace

@@ -1,7 +1,7 @@
 // Querying the audit trail (issue 21, point 4) through the real binary: the feed and its SSE
 // stream filtered by type, aggregate, principal and time range, resumable, another app's events
 // never shown; and `onair audit export`, the same query written as NDJSON.
-#include "harness.hpp"
+#include "feed_client.hpp"
 #include "sse_client.hpp"
 
 #include <fstream>
@@ -10,48 +10,10 @@ using namespace onair::test_harness;
 
 namespace {
 
+using client = feed_client;
+using served = feed_server;
+
 const std::string feed = "/v2/apps/me/events";
-
-struct client : api_client {
-  std::int64_t app_id = 0;
-  client(endpoint e, std::string auth, std::int64_t app) : api_client(std::move(e), std::move(auth)), app_id(app) {}
-
-  // Every event the query takes, page by page, following `next` while `more` says so; each page
-  // keeps the query.
-  json all(const std::string& query = {}, int limit = 1000) const {
-    json out = json::array();
-    std::uint64_t after = 0;
-    for (int pages = 0; pages < 1000; ++pages) {
-      auto r = get(feed + "?limit=" + std::to_string(limit) + "&after=" + std::to_string(after) +
-                   (query.empty() ? "" : "&" + query));
-      BOOST_REQUIRE_MESSAGE(r.status == 200, query << ": " << r);
-      BOOST_REQUIRE(r.body["more"].is_boolean());
-      for (const auto& e : r.body["events"])
-        out.push_back(e);
-      const auto next = r.body["next"].get<std::uint64_t>();
-      BOOST_TEST(next >= after);
-      after = next;
-      if (!r.body["more"].get<bool>())
-        return out;
-    }
-    BOOST_FAIL("the feed did not end");
-    return out;
-  }
-};
-
-struct served {
-  temp_dir dir;
-  fs::path data = dir.path() / "data";
-  server_process srv{data};
-
-  served() { srv.wait_ready(); }
-
-  client app(const std::string& name) {
-    auto a = create_app(data, name);
-    return client{srv.http(), basic_auth(a["apiKey"].get<std::string>(), a["apiSecret"].get<std::string>()),
-                  a["id"].get<std::int64_t>()};
-  }
-};
 
 // The app's history: members, a room with a title change, and another app's member in between.
 struct history {

@@ -1,6 +1,6 @@
 // The audit trail of api.md ("Events (beyond)"): GET /v2/apps/me/events (CloudEvents, paged by
 // position), its Server-Sent Events stream, and GET /metrics — all through the real binary.
-#include "harness.hpp"
+#include "feed_client.hpp"
 #include "sse_client.hpp"
 
 using namespace onair::test_harness;
@@ -9,41 +9,8 @@ namespace {
 
 using reply = api_reply;
 
-struct client : api_client {
-  std::int64_t app_id = 0;
-
-  client(endpoint e, std::string auth, std::int64_t app) : api_client(std::move(e), std::move(auth)), app_id(app) {}
-
-  // Every event of the feed, page by page.
-  json all_events(int limit = 1000) const {
-    json all = json::array();
-    std::uint64_t after = 0;
-    for (;;) {
-      auto r = get("/v2/apps/me/events?after=" + std::to_string(after) + "&limit=" + std::to_string(limit));
-      BOOST_REQUIRE_MESSAGE(r.status == 200, r);
-      for (const auto& e : r.body["events"])
-        all.push_back(e);
-      if (r.body["events"].empty())
-        return all;
-      after = r.body["next"].get<std::uint64_t>();
-    }
-  }
-};
-
-struct served {
-  temp_dir dir;
-  fs::path data = dir.path() / "data";
-  server_process srv{data};
-
-  served() { srv.wait_ready(); }
-
-  client app(const std::string& name) {
-    auto a = create_app(data, name);
-    return client{srv.http(), basic_auth(a["apiKey"].get<std::string>(), a["apiSecret"].get<std::string>()),
-                  a["id"].get<std::int64_t>()};
-  }
-};
-
+using client = feed_client;
+using served = feed_server;
 
 const std::string feed = "/v2/apps/me/events";
 
@@ -111,16 +78,16 @@ BOOST_AUTO_TEST_CASE(each_app_sees_only_its_own_events) {
   b.member("carol");
   a.member("bob");
   for (const auto* c : {&a, &b}) {
-    const auto events = c->all_events();
+    const auto events = c->all();
     BOOST_REQUIRE(!events.empty());
     const auto prefix = "/apps/" + std::to_string(c->app_id) + "/";
     for (const auto& e : events)
       BOOST_TEST(e["source"].get<std::string>().rfind(prefix, 0) == 0, e.dump());
   }
   std::set<std::string> a_subjects, b_subjects;
-  for (const auto& e : a.all_events())
+  for (const auto& e : a.all())
     a_subjects.insert(e["subject"].get<std::string>());
-  for (const auto& e : b.all_events())
+  for (const auto& e : b.all())
     b_subjects.insert(e["subject"].get<std::string>());
   BOOST_TEST(a_subjects.count("alice") == 1u);
   BOOST_TEST(a_subjects.count("carol") == 0u);
@@ -174,7 +141,7 @@ BOOST_AUTO_TEST_CASE(the_stream_sends_existing_then_new_events_and_resumes_after
   auto a = s.app("events-a");
   auto b = s.app("events-b");
   a.member("alice");
-  const auto existing = a.all_events();
+  const auto existing = a.all();
   BOOST_REQUIRE(!existing.empty());
 
   std::string last_before;
