@@ -17,10 +17,12 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/errors.hpp"
+#include "actors/log_context.hpp"
 #include "actors/services.hpp"
 #include "domain/aggregate.hpp"
 #include "domain/provenance.hpp"
 #include "storage/codec.hpp"
+#include "storage/personal_data.hpp"
 
 namespace onair::actors {
 struct address;
@@ -49,6 +51,7 @@ using appended_atom = caf::atom_constant<caf::atom("appended")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
 
 // Which instance of an aggregate: the app (partition key) and the id within it.
 struct address {
@@ -99,16 +102,19 @@ using aggregate_actor =
     caf::typed_actor<typename caf::replies_to<typename A::command, domain::provenance>::template with<outcome<A>>,
                      typename caf::replies_to<get_atom>::template with<outcome<A>>,
                      caf::reacts_to<appended_atom, storage::append_result>,
-                     caf::reacts_to<appended_atom, caf::error>, caf::reacts_to<idle_atom>>;
+                     caf::reacts_to<appended_atom, caf::error>, caf::reacts_to<idle_atom>,
+                     caf::reacts_to<reload_atom>>;
 
 template <class A>
 using registry_actor =
     caf::typed_actor<typename caf::replies_to<address, typename A::command, domain::provenance>::template with<outcome<A>>,
                      typename caf::replies_to<get_atom, address>::template with<outcome<A>>,
                      caf::reacts_to<passivate_atom, std::string, aggregate_actor<A>>,
-                     caf::replies_to<count_atom>::with<std::size_t>>;
+                     caf::replies_to<count_atom>::with<std::size_t>,
+                     caf::reacts_to<reload_atom, domain::app_id>>;
 
-// Loads state from the latest snapshot and the events after it.
+// Loads state from the latest snapshot and the events after it, personal data opened (an erased
+// member's fields come back empty).
 template <class A>
 domain::result<std::pair<typename A::state, std::int64_t>> hydrate(storage::event_store& store,
                                                                     const std::string& stream,
@@ -119,7 +125,9 @@ domain::result<std::pair<typename A::state, std::int64_t>> hydrate(storage::even
   if (!snap)
     return snap.error();
   if (*snap) {
-    auto decoded = storage::decode_json<typename A::state>((*snap)->data, stream + " snapshot");
+    auto j = storage::json::parse((*snap)->data, nullptr, false);
+    storage::personal::open(&store.personal_keys(), j);
+    auto decoded = storage::decode_value<typename A::state>(j, stream + " snapshot");
     if (decoded) { // an unreadable snapshot is ignored: the events alone rebuild the state
       state = std::move(decoded).value();
       version = (*snap)->version;
@@ -133,7 +141,9 @@ domain::result<std::pair<typename A::state, std::int64_t>> hydrate(storage::even
   if (!events)
     return events.error();
   for (const auto& rec : *events) {
-    auto ev = storage::decode_event<typename A::event>(rec.type, rec.data);
+    auto data = storage::json::parse(rec.data, nullptr, false);
+    storage::personal::open(&store.personal_keys(), data);
+    auto ev = storage::decode_event_value<typename A::event>(rec.type, data);
     if (!ev)
       return domain::make_error(ev.error().code, stream + " v" + std::to_string(rec.version) + ": " + ev.error().message);
     state = A::evolve(std::move(state), *ev);
@@ -157,6 +167,7 @@ struct aggregate_state {
   std::int64_t snapshot_version = 0;
   std::optional<domain::error> broken; // hydration failed: every command gets this error
   bool loaded_just_now = false;        // hydrated for the message that spawned this actor
+  bool reload_after_append = false;    // told to reload while an append was in flight
   std::deque<pending> queue;
   std::optional<pending> in_flight;
   std::vector<typename A::event> in_flight_events;
@@ -216,6 +227,7 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
   while (!st.in_flight && !st.queue.empty()) {
     auto p = std::move(st.queue.front());
     st.queue.pop_front();
+    log_context::scope logged{p.who.request_id};
     refresh_if_empty<A>(self, *svc);
     if (st.broken) {
       p.rp.deliver(to_caf(*st.broken));
@@ -249,9 +261,18 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
     const auto meta = storage::encode_provenance(p.who);
     std::vector<storage::new_event> encoded;
     encoded.reserve(decided->size());
+    std::optional<domain::error> unsealed;
     for (const auto& ev : *decided) {
       encoded.push_back(storage::encode_event(ev));
       encoded.back().meta = meta;
+      if (auto sealed = storage::personal::seal_event(svc->store->personal_keys(), A::category, st.addr.app,
+                                                       st.addr.id, encoded.back());
+          !sealed && !unsealed)
+        unsealed = sealed.error();
+    }
+    if (unsealed) {
+      p.rp.deliver(to_caf(*unsealed));
+      continue;
     }
     st.in_flight = std::move(p);
     st.in_flight_events = std::move(decided).value();
@@ -325,8 +346,16 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
         st.in_flight->rp.deliver(outcome<A>{st.version, st.state, std::move(st.in_flight_events)});
         st.in_flight.reset();
         st.in_flight_events.clear();
+        if (st.reload_after_append) {
+          st.reload_after_append = false;
+          detail::rehydrate<A>(self, *svc);
+        }
         if (svc->snapshot_every > 0 && st.version - st.snapshot_version >= svc->snapshot_every) {
-          auto saved = svc->store->save_snapshot(st.stream, {st.version, storage::to_json_value(st.state).dump()});
+          auto snap = storage::to_json_value(st.state);
+          auto saved = storage::personal::seal(svc->store->personal_keys(), A::category, st.addr.app, st.addr.id,
+                                               snap, storage::personal::key_ring::lookup::create);
+          if (saved)
+            saved = svc->store->save_snapshot(st.stream, {st.version, snap.dump()});
           if (saved)
             st.snapshot_version = st.version;
           else
@@ -340,6 +369,11 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
         st.in_flight.reset();
         st.in_flight_events.clear();
         st.in_flight_companions.clear();
+        log_context::scope logged{p.who.request_id};
+        if (st.reload_after_append) {
+          st.reload_after_append = false;
+          detail::rehydrate<A>(self, *svc);
+        }
         const auto err = from_caf(e);
         // Another writer got there first (only possible around a passivation): reload and decide
         // again against the new state, a bounded number of times.
@@ -352,6 +386,14 @@ typename aggregate_actor<A>::behavior_type aggregate_behavior(aggregate_pointer<
           p.rp.deliver(e);
         }
         detail::process_next<A>(self, svc);
+      },
+      // Reads its state again from the store (after an erasure, so that no personal data it held
+      // in memory outlives the key); after the append in flight, if there is one.
+      [=](reload_atom) {
+        if (self->state.in_flight)
+          self->state.reload_after_append = true;
+        else
+          detail::rehydrate<A>(self, *svc);
       },
       [=](idle_atom) {
         auto& st = self->state;
@@ -415,6 +457,12 @@ typename registry_actor<A>::behavior_type registry_behavior(registry_pointer<A> 
           st.live.erase(it);
       },
       [=](count_atom) -> std::size_t { return self->state.live.size(); },
+      [=](reload_atom r, domain::app_id app) {
+        const auto prefix = stream_of<A>(address{app, ""});
+        for (auto& [stream, handle] : self->state.live)
+          if (stream.starts_with(prefix))
+            self->send(handle, r);
+      },
   };
 }
 

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/log_context.hpp"
 #include "actors/runtime.hpp"
+#include "storage/personal_data.hpp"
 
 namespace onair::actors {
 
@@ -98,11 +100,12 @@ result<flow> process_manager::run(app_id app, flow_kind kind, const flow_params&
   auto id = rt_.next_id();
   if (!id)
     return id.error();
+  log_context::scope logged{who.request_id};
   auto begun = rt_.ask_sync<flow_aggregate>({app, std::to_string(*id)}, begin_flow{kind, params}, who);
   if (!begun)
     return begun.error();
-  spdlog::info("flow started app={} flow={} kind={} room={} key={} request_id={}", app, *id, to_string(kind),
-               params.room_id, params.stream_key_id, who.request_id);
+  spdlog::info("flow started app={} flow={} kind={} room={} key={}", app, *id, to_string(kind), params.room_id,
+               params.stream_key_id);
   return drive(app, *id, begun->state, who);
 }
 
@@ -118,8 +121,9 @@ result<flow> process_manager::resume(app_id app, std::int64_t flow_id) {
                                                       "flow provenance"))
       who = std::move(began).value();
   }
-  spdlog::info("flow resumed app={} flow={} kind={} steps_done={} request_id={}", app, flow_id,
-               to_string(current->state.kind), current->state.steps_done, who.request_id);
+  log_context::scope logged{who.request_id};
+  spdlog::info("flow resumed app={} flow={} kind={} steps_done={}", app, flow_id, to_string(current->state.kind),
+               current->state.steps_done);
   return drive(app, flow_id, current->state, who);
 }
 
@@ -212,6 +216,16 @@ status process_manager::execute(app_id app, const flow& f, flow_step step, const
     return to_status(rt_.ask_sync<stream_key_aggregate>(key, revoke_key{}, who));
   case flow_step::delete_member:
     return to_status(rt_.ask_sync<member_aggregate>({app, p.app_user_id}, domain::delete_member{}, who));
+  case flow_step::destroy_personal_keys: {
+    auto destroyed = rt_.store().personal_keys().destroy(app, p.app_user_id);
+    if (!destroyed)
+      return destroyed.error();
+    spdlog::info("personal data keys destroyed app={} member={} keys={}", app, p.member_id, *destroyed);
+    rt_.reload_personal_data(app);
+    return ok_status();
+  }
+  case flow_step::erase_member:
+    return to_status(rt_.ask_sync<member_aggregate>({app, p.app_user_id}, domain::erase_member{}, who));
   }
   return make_error(error_code::internal, "unknown flow step");
 }

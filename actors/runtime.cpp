@@ -315,6 +315,23 @@ void runtime::force_terminate_key(app_id app, std::int64_t key_id, provenance wh
   });
 }
 
+namespace {
+// The flow parameters of a member's deletion: its stream key, and the live room it may be on.
+result<flow_params> deletion_params(runtime& rt, app_id app, const member& m, std::string reason) {
+  auto key = rt.get_sync<stream_key_aggregate>({app, std::to_string(m.stream_key_id)});
+  if (!key)
+    return key.error();
+  auto p = live_params_of(rt, app, key->state);
+  if (!p)
+    return p.error();
+  p->stream_key_id = m.stream_key_id;
+  p->member_id = m.id;
+  p->app_user_id = m.app_user_id;
+  p->reason = std::move(reason);
+  return p;
+}
+} // namespace
+
 void runtime::delete_member(app_id app, std::string app_user_id, provenance who, flow_callback done) {
   auto user = app_user_id;
   in_member_lane(app, std::move(user), [this, app, app_user_id = std::move(app_user_id), who = std::move(who),
@@ -324,18 +341,42 @@ void runtime::delete_member(app_id app, std::string app_user_id, provenance who,
       return done(member.error());
     if (!member->state.present())
       return done(make_error(error_code::member_not_found, "member " + app_user_id + " not found", "appUserId"));
-    auto key = get_sync<stream_key_aggregate>({app, std::to_string(member->state.stream_key_id)});
-    if (!key)
-      return done(key.error());
-    auto p = live_params_of(*this, app, key->state);
+    auto p = deletion_params(*this, app, member->state, "member deleted");
     if (!p)
       return done(p.error());
-    p->stream_key_id = member->state.stream_key_id;
-    p->member_id = member->state.id;
-    p->app_user_id = app_user_id;
-    p->reason = "member deleted";
     done(pm_->run(app, flow_kind::delete_member, *p, who));
   });
+}
+
+void runtime::erase_member(app_id app, std::string app_user_id, provenance who, flow_callback done) {
+  auto user = app_user_id;
+  in_member_lane(app, std::move(user), [this, app, app_user_id = std::move(app_user_id), who = std::move(who),
+                                        done = std::move(done)] {
+    auto member = get_sync<member_aggregate>({app, app_user_id});
+    if (!member)
+      return done(member.error());
+    if (!member->state.exists)
+      return done(make_error(error_code::member_not_found, "member " + app_user_id + " not found", "appUserId"));
+    // A present member is deleted first, as delete_member does it; a deleted one has nothing live.
+    flow_params p;
+    if (member->state.present()) {
+      auto deletion = deletion_params(*this, app, member->state, "member erased");
+      if (!deletion)
+        return done(deletion.error());
+      p = std::move(*deletion);
+    }
+    p.member_id = member->state.id;
+    p.app_user_id = app_user_id;
+    p.reason = "member erased";
+    done(pm_->run(app, flow_kind::erase_member, p, who));
+  });
+}
+
+void runtime::reload_personal_data(app_id app) {
+  // The categories of storage::personal::fields_of.
+  caf::anon_send(members_, reload_atom::value, app);
+  caf::anon_send(rooms_, reload_atom::value, app);
+  caf::anon_send(posts_, reload_atom::value, app);
 }
 
 void runtime::cancel_room(app_id app, std::int64_t room_id, provenance who, callback<video_room_aggregate> done) {

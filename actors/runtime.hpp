@@ -81,6 +81,12 @@ public:
   void end_live(domain::app_id app, std::int64_t room_id, bool force, domain::provenance who, flow_callback done);
   void force_terminate_key(domain::app_id app, std::int64_t key_id, domain::provenance who, flow_callback done);
   void delete_member(domain::app_id app, std::string app_user_id, domain::provenance who, flow_callback done);
+  // Erases a member's personal data (deleting it first if present): its data keys are destroyed and
+  // member.erased recorded. MEMBER_NOT_FOUND for an appUserId never registered.
+  void erase_member(domain::app_id app, std::string app_user_id, domain::provenance who, flow_callback done);
+  // Every live actor of the app whose state can hold members' personal data reads its state again
+  // from the store (after an erasure, so that no copy of the erased fields outlives the key).
+  void reload_personal_data(domain::app_id app);
   // SCHEDULED -> CANCELLED, in order with the owner's Start Live (never half-way through one).
   void cancel_room(domain::app_id app, std::int64_t room_id, domain::provenance who,
                    callback<domain::video_room_aggregate> done);

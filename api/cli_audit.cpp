@@ -173,6 +173,7 @@ int export_events(const export_options& o, const event_filter& filter) {
   } else {
     storage::event_store::options so;
     so.path = (std::filesystem::path{o.data_dir} / "events").string();
+    so.read_only = true;
     if (!std::filesystem::exists(so.path)) {
       std::cerr << "onair: no event store in " << o.data_dir << "\n";
       return 1;

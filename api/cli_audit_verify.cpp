@@ -1,5 +1,6 @@
 #include "api/cli_audit_verify.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -8,12 +9,14 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 #include <openssl/evp.h>
 
 #include "api/admin_client.hpp"
 #include "api/config.hpp"
 #include "api/http_server.hpp"
 #include "storage/audit_verify.hpp"
+#include "storage/kafka/kafka.hpp"
 
 namespace onair::api {
 
@@ -27,18 +30,22 @@ constexpr int exit_broken = 3;
 
 constexpr const char* verify_help = R"(Usage: onair audit verify [--data-dir DIR] [--public-key FILE] [--json]
        onair audit verify --feed http://HOST:PORT [--public-key FILE] [--json]
+       onair audit verify --kafka HOST:PORT,... [--topic T] [--kafka-config FILE] [--public-key FILE] [--json]
 
 Checks the audit trail of the store in DIR: every event's hash over its stored bytes, its link to
 the previous event of its app's chain, sequence numbers without gaps, every signed checkpoint,
 that no log position is missing and that each chain ends at the head the store records. Stops at
 the first break and names its position.
 
-  --data-dir DIR     the server's data folder (default $ONAIR_DATA_DIR or ./var/onair); the
-                     server must not be running on it
+  --data-dir DIR     the server's data folder (default $ONAIR_DATA_DIR or ./var/onair), read
+                     as it is when the check starts (a server may be running on it)
   --feed URL         instead, one app's trail from outside: its audit feed read from the server at
                      URL with the app's credentials from $ONAIR_API_KEY and $ONAIR_API_SECRET (the
                      same checks but the log's positions and the store's heads, which the feed
                      does not show; a stream key value the feed masks is checked by its hash)
+  --kafka HOSTS      instead, every app's trail as the Kafka topic holds it (topic --topic, default
+                     onair.events; librdkafka settings from --kafka-config, `key = value` lines),
+                     read whole and checked in log order: the same checks as --feed, for each app
   --public-key FILE  the checkpoint key's public half in PEM (default DIR/audit/signing.key.pub;
                      with --feed, the server's GET /audit/public-key: pin it with this instead)
   --json             the report as one JSON object
@@ -134,9 +141,43 @@ domain::result<storage::audit::verify_report> verify_feed(admin_client& http, co
   }
 }
 
+// Every app's trail as a Kafka topic holds it: read whole (each partition is in log order, the
+// partitions are not), put back in log order, then through the checker. A message that is not a
+// CloudEvent breaks the trail where it stands.
+domain::result<storage::audit::verify_report> verify_topic(const storage::kafka::client_options& c,
+                                                           const storage::audit::verifying_key* key) {
+  std::vector<std::pair<std::uint64_t, std::string>> messages;
+  auto last_report = std::chrono::steady_clock::now();
+  auto read = storage::kafka::read_topic(c, {}, [&](const storage::kafka::message& m) {
+    messages.emplace_back(m.position, m.value);
+    if (std::chrono::steady_clock::now() - last_report > std::chrono::milliseconds{500}) {
+      last_report = std::chrono::steady_clock::now();
+      std::cerr << fmt::format("onair: read {} messages of {}\n", messages.size(), c.topic);
+    }
+    return true;
+  });
+  if (!read)
+    return domain::make_error(read.error().code, "reading " + c.topic + ": " + read.error().message);
+  std::stable_sort(messages.begin(), messages.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  storage::audit::shown_verifier verifier{key};
+  for (const auto& [position, value] : messages) {
+    const auto ce = json::parse(value, nullptr, false);
+    if (!ce.is_object()) {
+      auto report = verifier.report();
+      report.broken = storage::audit::breakage{position, 0, "a message of the topic is not a CloudEvent"};
+      return report;
+    }
+    if (!verifier.add(ce))
+      break;
+  }
+  return verifier.report();
+}
+
 int cmd_audit_verify(const std::vector<std::string>& args) {
   const char* cmd = "onair audit verify";
-  std::string data_dir = default_data_dir(), public_key, feed;
+  std::string data_dir = default_data_dir(), public_key, feed, kafka, kafka_config;
+  std::string topic{storage::kafka::default_topic};
   bool as_json = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
@@ -158,9 +199,12 @@ int cmd_audit_verify(const std::vector<std::string>& args) {
     }
     if (a == "--json")
       as_json = true;
-    else if (!value("--data-dir", data_dir) && !value("--public-key", public_key) && !value("--feed", feed))
+    else if (!value("--data-dir", data_dir) && !value("--public-key", public_key) && !value("--feed", feed) &&
+             !value("--kafka", kafka) && !value("--topic", topic) && !value("--kafka-config", kafka_config))
       return usage("unknown argument '" + a + "'", cmd);
   }
+  if (!feed.empty() && !kafka.empty())
+    return usage("--feed and --kafka are two ways to read a trail: give one", cmd);
   // The key that checks checkpoint signatures: the file given, else the data folder's, else (from
   // outside) the one the server serves.
   std::optional<std::string> key_pem;
@@ -179,6 +223,13 @@ int cmd_audit_verify(const std::vector<std::string>& args) {
     }
     key = std::move(k).value();
     return true;
+  };
+  // Over the store or the topic: the key given, else the data folder's.
+  const auto load_key_of_data_dir = [&] {
+    const auto pub = storage::audit::signing_key_path(data_dir).string() + ".pub";
+    if (!key_pem && !(key_pem = read_file(pub)))
+      std::cerr << "onair: no public key given nor at " << pub << ": checkpoint signatures are not checked\n";
+    return !key_pem || load_key(*key_pem, public_key.empty() ? pub : public_key);
   };
   if (!feed.empty()) {
     const std::string scheme = "http://";
@@ -203,22 +254,33 @@ int cmd_audit_verify(const std::vector<std::string>& args) {
       return 1;
     auto http = admin_client::at(where->host, where->port, basic_auth(env["ONAIR_API_KEY"], env["ONAIR_API_SECRET"]));
     report = verify_feed(http, key ? &*key : nullptr);
+  } else if (!load_key_of_data_dir()) {
+    return 1;
+  } else if (!kafka.empty()) {
+    storage::kafka::client_options c;
+    c.brokers = kafka;
+    c.topic = topic;
+    if (!kafka_config.empty()) {
+      auto props = storage::kafka::read_properties_file(kafka_config);
+      if (!props) {
+        std::cerr << "onair: " << props.error().message << "\n";
+        return 1;
+      }
+      c.properties = std::move(*props);
+    }
+    spdlog::set_level(spdlog::level::warn);
+    report = verify_topic(c, key ? &*key : nullptr);
   } else {
-    const auto pub = storage::audit::signing_key_path(data_dir).string() + ".pub";
-    if (!key_pem && !(key_pem = read_file(pub)))
-      std::cerr << "onair: no public key at " << pub << ": checkpoint signatures are not checked\n";
-    if (key_pem && !load_key(*key_pem, public_key.empty() ? pub : public_key))
-      return 1;
     storage::event_store::options so;
     so.path = (fs::path{data_dir} / "events").string();
+    so.read_only = true;
     if (!fs::exists(so.path)) {
       std::cerr << "onair: no event store in " << data_dir << "\n";
       return 1;
     }
     auto store = storage::event_store::open(so);
     if (!store) {
-      std::cerr << "onair: cannot open " << so.path << ": " << store.error().message
-                << "\n(is a server running on this folder? stop it first, or verify with --feed)\n";
+      std::cerr << "onair: cannot open " << so.path << ": " << store.error().message << "\n";
       return 1;
     }
     storage::audit::verify_options vo;

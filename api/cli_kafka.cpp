@@ -142,7 +142,7 @@ int tail_store(const tail_options& o) {
       break;
     for (const auto& rec : *batch) {
       after = rec.position;
-      auto ev = storage::to_cloud_event(rec, std::nullopt);
+      auto ev = storage::to_cloud_event(rec, std::nullopt, &(*store)->personal_keys());
       if (!ev || !type_matches(o, (*ev)["type"].get<std::string>()))
         continue;
       if (o.from_beginning) {

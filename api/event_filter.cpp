@@ -188,10 +188,11 @@ bool matches_event(const event_filter& f, const nlohmann::json& cloud_event) {
 }
 
 std::optional<nlohmann::json> filtered_cloud_event(const event_filter& f, const storage::event_record& rec,
-                                                   std::optional<domain::app_id> app) {
+                                                   std::optional<domain::app_id> app,
+                                                   const storage::personal::key_ring* keys) {
   if (!matches_record(f, rec))
     return std::nullopt;
-  auto ev = storage::to_cloud_event(rec, app);
+  auto ev = storage::to_cloud_event(rec, app, keys);
   if (!ev || !matches_event(f, *ev))
     return std::nullopt;
   return ev;
@@ -214,7 +215,7 @@ domain::result<event_page> scan_events(storage::event_store& store, std::uint64_
     for (const auto& rec : *batch) {
       page.next = rec.position;
       ++scanned;
-      if (auto ev = filtered_cloud_event(f, rec, app)) {
+      if (auto ev = filtered_cloud_event(f, rec, app, &store.personal_keys())) {
         page.events.push_back(std::move(*ev));
         if (page.events.size() >= limit) {
           stopped = true;

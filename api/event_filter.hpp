@@ -60,9 +60,10 @@ struct event_filter {
 [[nodiscard]] bool matches_event(const event_filter& f, const nlohmann::json& cloud_event);
 
 // The CloudEvent of a record when the reader may see it (app: that app's; none: every app's, the
-// operator's) and the filter takes it.
+// operator's) and the filter takes it; members' personal data opened with keys.
 [[nodiscard]] std::optional<nlohmann::json> filtered_cloud_event(const event_filter& f, const storage::event_record& rec,
-                                                                 std::optional<domain::app_id> app);
+                                                                 std::optional<domain::app_id> app,
+                                                                 const storage::personal::key_ring* keys);
 
 // One bounded read of the log after `after`: at most `limit` events and at most `max_scanned`
 // records looked at, so a filter that matches little costs each request the same.

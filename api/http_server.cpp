@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/log_context.hpp"
 #include "domain/provenance.hpp"
 
 namespace onair::api {
@@ -1181,6 +1182,7 @@ struct http_server::impl {
 
     dispatch([this, route, r = std::move(r), respond = std::move(respond),
               other_methods = std::move(other_methods)]() mutable {
+      actors::log_context::scope logged{r.request_id};
       try {
         if (route)
           run(0, r, respond, route->handler);
@@ -1191,8 +1193,7 @@ struct http_server::impl {
         else
           respond(error_response(404, "NOT_FOUND", "no route for " + r.method + " " + r.path));
       } catch (const std::exception& e) {
-        spdlog::error("http handler failed method={} path={} request_id={} error={}", r.method, r.path, r.request_id,
-                      e.what());
+        spdlog::error("http handler failed method={} path={} error={}", r.method, r.path, e.what());
         respond(error_response(500, "INTERNAL_ERROR", "internal error"));
       }
     });

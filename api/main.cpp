@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/log_context.hpp"
 #include "api/admin_client.hpp"
 #include "api/cli_audit.hpp"
 #include "api/cli_kafka.hpp"
@@ -111,7 +112,7 @@ bool wants_help(const std::vector<std::string>& args) {
 
 void set_log_level(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  actors::log_context::install_pattern(); // time, level, message, and the request it served
 }
 
 // Options shared by the app/rebuild commands; `allowed` says which besides --data-dir a command takes.

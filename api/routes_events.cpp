@@ -171,7 +171,7 @@ private:
       budget -= std::min(budget, batch->size());
       for (const auto& rec : *batch) {
         after_ = rec.position;
-        if (auto ev = filtered_cloud_event(filter_, rec, app_)) {
+        if (auto ev = filtered_cloud_event(filter_, rec, app_, &store.personal_keys())) {
           chunk += "id: " + std::to_string(rec.position) + "\nevent: " + (*ev)["type"].get<std::string>() +
                    "\ndata: " + ev->dump() + "\n\n";
         }

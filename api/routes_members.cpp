@@ -444,6 +444,23 @@ void install_members(http_server& http, rest_context& ctx) {
                });
              }));
 
+  // Beyond the vendor: the member's personal data erased for good (crypto-shredding, see
+  // storage/personal_data.hpp). A present member is deleted first; an erased one answers the same.
+  http.route("POST", members + "/{appUserId}/erase",
+             for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
+               const auto& app_user_id = req.params.at("appUserId");
+               if (auto err = domain::validate_app_user_id(app_user_id))
+                 return respond(error_of(*err));
+               ctx.rt.erase_member(app.id, app_user_id, app_request(req, app),
+                                   [respond, app_user_id](domain::result<domain::flow> r) {
+                                     if (!r)
+                                       return respond(error_of(r.error()));
+                                     respond(json_of(200, json{{"appUserId", app_user_id},
+                                                               {"erased", true},
+                                                               {"erasedAt", domain::to_iso8601(r->last_modified_at)}}));
+                                   });
+             }));
+
   http.route("GET", members + "/{appUserId}/stream-key",
              for_app(ctx, [&ctx](const http_request& req, const domain::app& app, responder respond) {
                auto m = load_member(ctx, app.id, req.params.at("appUserId"));

@@ -20,6 +20,15 @@ std::vector<flow_step> steps_of(flow_kind kind, const flow_params& p) {
     if (!live)
       return {force_end_key, revoke_key, delete_member};
     return {force_end_key, end_broadcast, create_post, end_room, revoke_key, delete_member};
+  case flow_kind::erase_member: {
+    // A member already deleted (no stream key to end) has only its data to erase; a present one is
+    // deleted first, as by delete_member. The keys go before the event that says they are gone.
+    std::vector<flow_step> steps;
+    if (p.stream_key_id != 0)
+      steps = steps_of(flow_kind::delete_member, p);
+    steps.insert(steps.end(), {destroy_personal_keys, erase_member});
+    return steps;
+  }
   }
   return {};
 }

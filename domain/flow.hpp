@@ -1,6 +1,6 @@
 #pragma once
 // The process manager's own aggregate: a flow that touches several aggregates (Start Live,
-// End Live, forced end, member deletion) records its intent and each step it finished, so that a
+// End Live, forced end, member deletion and erasure) records its intent and each step it finished, so that a
 // crash mid-flow is completed on restart from the first step not recorded. Steps are commands to
 // other aggregates that are idempotent, so running a step twice is harmless.
 #include <array>
@@ -20,7 +20,7 @@
 
 namespace onair::domain {
 
-enum class flow_kind { start_live, end_live, force_end, delete_member };
+enum class flow_kind { start_live, end_live, force_end, delete_member, erase_member };
 enum class flow_status { running, completed, failed };
 enum class flow_step {
   attach_key,      // key: ACTIVE -> ACTIVE_LIVE (the lock: one live room per member)
@@ -33,6 +33,8 @@ enum class flow_step {
   end_room,        // room: -> ENDED, vod ARCHIVING
   revoke_key,
   delete_member,
+  destroy_personal_keys, // the member's data keys destroyed: its sealed personal fields unreadable
+  erase_member,          // member.erased recorded
 };
 
 template <>
@@ -42,6 +44,7 @@ struct enum_names<flow_kind> {
       std::pair{flow_kind::end_live, std::string_view{"END_LIVE"}},
       std::pair{flow_kind::force_end, std::string_view{"FORCE_END"}},
       std::pair{flow_kind::delete_member, std::string_view{"DELETE_MEMBER"}},
+      std::pair{flow_kind::erase_member, std::string_view{"ERASE_MEMBER"}},
   };
 };
 template <>
@@ -65,6 +68,8 @@ struct enum_names<flow_step> {
       std::pair{flow_step::end_room, std::string_view{"END_ROOM"}},
       std::pair{flow_step::revoke_key, std::string_view{"REVOKE_KEY"}},
       std::pair{flow_step::delete_member, std::string_view{"DELETE_MEMBER"}},
+      std::pair{flow_step::destroy_personal_keys, std::string_view{"DESTROY_PERSONAL_KEYS"}},
+      std::pair{flow_step::erase_member, std::string_view{"ERASE_MEMBER"}},
   };
 };
 

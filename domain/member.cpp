@@ -95,6 +95,18 @@ result<events> member_aggregate::decide(const command& cmd, const state& s, cons
             return events{member_deleted{
                 .id = s.id, .app_user_id = s.app_user_id, .stream_key_id = s.stream_key_id, .at = ctx.now}};
           },
+          [&](const erase_member&) -> result<events> {
+            if (!s.exists)
+              return not_found(s);
+            if (s.erased)
+              return events{};
+            events out;
+            if (s.present())
+              out.emplace_back(member_deleted{
+                  .id = s.id, .app_user_id = s.app_user_id, .stream_key_id = s.stream_key_id, .at = ctx.now});
+            out.emplace_back(member_erased{.id = s.id, .app_user_id = s.app_user_id, .at = ctx.now});
+            return out;
+          },
       },
       cmd);
 }
@@ -131,6 +143,15 @@ member member_aggregate::evolve(state s, const event& ev) {
                  },
                  [&](const member_deleted& e) {
                    s.deleted = true;
+                   s.last_modified_at = e.at;
+                 },
+                 [&](const member_erased& e) {
+                   s.deleted = true;
+                   s.erased = true;
+                   s.app_user_name.clear();
+                   s.app_user_profile_img_url.clear();
+                   s.email.clear();
+                   s.custom_data.clear();
                    s.last_modified_at = e.at;
                  },
              },

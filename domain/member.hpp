@@ -31,6 +31,7 @@ struct enum_names<member_state> {
 struct member {
   bool exists = false;   // registered at least once; see `present()`
   bool deleted = false;
+  bool erased = false;   // its personal data erased (erase_member) and not registered since
   std::int64_t id = 0;
   member_state state = member_state::active;
   std::string app_user_id{};
@@ -49,6 +50,7 @@ struct member {
   static constexpr auto fields() {
     return std::tuple{field("exists", &member::exists),
                       field("deleted", &member::deleted),
+                      field("erased", &member::erased),
                       field("id", &member::id),
                       field("state", &member::state),
                       field("appUserId", &member::app_user_id),
@@ -105,6 +107,14 @@ struct patch_member {
 
 // MEMBER_NOT_FOUND unless present (deleting twice is refused, as the API answers 404).
 struct delete_member {
+  static constexpr auto fields() { return std::tuple{}; }
+};
+
+// Erasure of the member's personal data (beyond the vendor): the keys that sealed its name,
+// picture, e-mail and custom data are destroyed by the caller; this records it. A present member is
+// deleted too (member_deleted first). MEMBER_NOT_FOUND for an appUserId never registered; already
+// erased and not registered since: no events.
+struct erase_member {
   static constexpr auto fields() { return std::tuple{}; }
 };
 
@@ -171,11 +181,26 @@ struct member_deleted {
   friend bool operator==(const member_deleted&, const member_deleted&) = default;
 };
 
+// The member's personal fields are gone for good: every copy of them (events, views, Kafka
+// consumers' stores) is to be dropped. Carries no personal data itself.
+struct member_erased {
+  static constexpr std::string_view type = "member.erased";
+  std::int64_t id = 0;
+  std::string app_user_id{};
+  timestamp at{};
+
+  static constexpr auto fields() {
+    return std::tuple{field("id", &member_erased::id), field("appUserId", &member_erased::app_user_id),
+                      field("at", &member_erased::at)};
+  }
+  friend bool operator==(const member_erased&, const member_erased&) = default;
+};
+
 struct member_aggregate {
   static constexpr std::string_view category = "member";
   using state = member;
-  using command = std::variant<upsert_member, patch_member, delete_member>;
-  using event = std::variant<member_registered, member_updated, member_deleted>;
+  using command = std::variant<upsert_member, patch_member, delete_member, erase_member>;
+  using event = std::variant<member_registered, member_updated, member_deleted, member_erased>;
 
   static state initial_state();
   static result<std::vector<event>> decide(const command& cmd, const state& s, const context& ctx);

@@ -7,6 +7,7 @@
 #include "domain/time.hpp"
 #include "storage/cloud_events.hpp"
 #include "storage/codec.hpp"
+#include "storage/personal_data.hpp"
 
 namespace onair::storage::audit {
 
@@ -161,9 +162,10 @@ std::optional<shown_event> from_cloud_event(const nlohmann::json& ce) {
     r.version = data.at("version").get<std::int64_t>();
     data.erase("version");
     data.erase("position");
-    // The stored data had no secret masked: it is the shown data as the store wrote it (sorted
-    // keys, no spaces). A stream key value the feed masks is checked by its hash alone.
-    out.redacted = masks_a_secret(data);
+    // The stored data had no secret masked and no personal data sealed: it is the shown data as
+    // the store wrote it (sorted keys, no spaces). A stream key value the feed masks, and a
+    // member's personal data the feed shows opened (or erased), are checked by the hash alone.
+    out.redacted = masks_a_secret(data) || personal::marked(data);
     r.data = data.dump();
     domain::provenance who;
     const auto attribute = [&ce](const char* name) { return ce.contains(name) ? ce[name].get<std::string>() : std::string{}; };

@@ -6,6 +6,7 @@
 
 #include "domain/time.hpp"
 #include "storage/audit_chain.hpp"
+#include "storage/personal_data.hpp"
 
 namespace onair::storage {
 
@@ -69,7 +70,8 @@ std::optional<stream_parts> parse_stream_name(std::string_view stream) {
   return out;
 }
 
-std::optional<json> to_cloud_event(const event_record& rec, std::optional<domain::app_id> app) {
+std::optional<json> to_cloud_event(const event_record& rec, std::optional<domain::app_id> app,
+                                   const personal::key_ring* keys) {
   const auto parts = parse_stream_name(rec.stream);
   if (!parts || internal_category(parts->category) || parts->app == 0 || (app && parts->app != *app))
     return std::nullopt;
@@ -78,6 +80,7 @@ std::optional<json> to_cloud_event(const event_record& rec, std::optional<domain
     return std::nullopt;
   if (!data.is_object())
     data = json{{"value", std::move(data)}};
+  personal::open(keys, data);
   redact(data);
   data["version"] = rec.version;
   data["position"] = rec.position;

@@ -28,7 +28,10 @@ struct stream_parts {
 //    extension attributes: onairprincipal, onairclientip, onairuseragent, onairrequestid,
 //    onaircorrelationid, onaircausationid (provenance, where known), and the event's link of its
 //    app's audit chain: onairchain, onairchainseq, onairprevhash, onairhash, onairdatahash}
+// A member's personal data in `data` is opened with `keys` (storage/personal_data.hpp): shown, or
+// marked erased once its key is destroyed; left sealed when keys is null.
 [[nodiscard]] std::optional<nlohmann::json> to_cloud_event(const event_record& rec,
-                                                           std::optional<domain::app_id> app);
+                                                           std::optional<domain::app_id> app,
+                                                           const personal::key_ring* keys);
 
 } // namespace onair::storage

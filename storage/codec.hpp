@@ -165,17 +165,23 @@ bool from_json_value(const json& j, T& out, std::string& where) {
   }
 }
 
+// A parsed JSON value as T.
 template <class T>
-domain::result<T> decode_json(std::string_view text, std::string_view what) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    return domain::make_error(domain::error_code::storage_failure, std::string{what} + ": not valid JSON");
+domain::result<T> decode_value(const json& j, std::string_view what) {
   T out{};
   std::string where;
   if (!from_json_value(j, out, where))
     return domain::make_error(domain::error_code::storage_failure,
                               std::string{what} + ": bad value at " + (where.empty() ? "<root>" : where));
   return out;
+}
+
+template <class T>
+domain::result<T> decode_json(std::string_view text, std::string_view what) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    return domain::make_error(domain::error_code::storage_failure, std::string{what} + ": not valid JSON");
+  return decode_value<T>(j, what);
 }
 
 // A command's provenance as an event's stored metadata: a JSON object of its non-empty fields
@@ -200,19 +206,28 @@ new_event encode_event(const Event& ev) {
       ev);
 }
 
+// An event's data, parsed (and, where it holds personal data, opened: storage/personal_data.hpp).
 template <class Event, std::size_t I = 0>
-domain::result<Event> decode_event(std::string_view type, std::string_view data) {
+domain::result<Event> decode_event_value(std::string_view type, const json& data) {
   if constexpr (I == std::variant_size_v<Event>) {
     return domain::make_error(domain::error_code::storage_failure, "unknown event type " + std::string{type});
   } else {
     using E = std::variant_alternative_t<I, Event>;
     if (E::type != type)
-      return decode_event<Event, I + 1>(type, data);
-    auto decoded = decode_json<E>(data, type);
+      return decode_event_value<Event, I + 1>(type, data);
+    auto decoded = decode_value<E>(data, type);
     if (!decoded)
       return std::move(decoded).error();
     return Event{std::in_place_index<I>, std::move(decoded).value()};
   }
+}
+
+template <class Event>
+domain::result<Event> decode_event(std::string_view type, std::string_view data) {
+  json j = json::parse(data, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    return domain::make_error(domain::error_code::storage_failure, std::string{type} + ": not valid JSON");
+  return decode_event_value<Event>(type, j);
 }
 
 } // namespace onair::storage

@@ -20,6 +20,10 @@
 
 namespace onair::storage {
 
+namespace personal {
+class key_ring; // storage/personal_data.hpp
+}
+
 using domain::result;
 using domain::status;
 
@@ -74,6 +78,9 @@ public:
   // until f returns false.
   virtual void scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& f,
                     bool reverse = false) const = 0;
+  // The keys that seal the members' personal data in the views (storage/personal_data.hpp): readers
+  // open what they read with them, the projector seals what it writes. Null: views kept as they are.
+  [[nodiscard]] virtual personal::key_ring* personal_keys() const { return nullptr; }
 };
 
 class kv_writer : public kv_reader {
@@ -99,6 +106,9 @@ public:
     std::string signing_key_path{};
     std::uint64_t checkpoint_every = 1000;                    // events of a chain
     std::chrono::milliseconds checkpoint_interval{60000};     // or this long after its first unsigned one
+    // Read only: the store as it was when opened, beside a server that holds it for writing (the
+    // audit verifier, exports). Every write fails; no checkpoint is signed.
+    bool read_only = false;
   };
 
   using append_callback = std::function<void(result<append_result>)>;
@@ -160,6 +170,9 @@ public:
   virtual status write_views(const std::function<void(kv_writer&)>& f) = 0;
   // Drops every view key (for rebuild-views).
   virtual status clear_views() = 0;
+
+  // The members' data keys, kept apart from the log (storage/personal_data.hpp).
+  [[nodiscard]] virtual personal::key_ring& personal_keys() = 0;
 
   // Reserves `count` ids durably and returns the first; ids are never handed out twice, across
   // restarts and crashes (gaps are fine). Kept apart from the views, so a rebuild keeps it.

@@ -7,6 +7,7 @@
 //   snapshots stream                    -> be64(version) data
 //   views     opaque read-model keys
 //   meta      "last_position", "id_high_water", "chain/" be64(chain) -> audit chain head
+//   keys      the members' data keys (storage/rocksdb_key_ring.hpp), never part of the log
 //
 // Every record is a link of its app's audit chain (storage/audit_chain.hpp): the committer gives
 // it the chain's next sequence number, the previous link's hash and its own, and keeps each
@@ -20,6 +21,7 @@
 #include "storage/event_store.hpp"
 
 #include "storage/audit_chain.hpp"
+#include "storage/rocksdb_key_ring.hpp"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -233,7 +235,9 @@ domain::error storage_failure(std::string message) {
 // Views as committed in the database.
 class db_kv_reader final : public kv_reader {
 public:
-  db_kv_reader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+  db_kv_reader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, personal::key_ring* keys)
+      : db_(db), cf_(cf), keys_(keys) {}
+  personal::key_ring* personal_keys() const override { return keys_; }
 
   std::optional<std::string> get(std::string_view key) const override {
     std::string value;
@@ -251,13 +255,16 @@ public:
 private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
+  personal::key_ring* keys_;
 };
 
 // Views through an uncommitted batch: reads see the batch's own puts and deletes.
 class batch_kv_writer final : public kv_writer {
 public:
-  batch_kv_writer(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatchWithIndex& batch)
-      : db_(db), cf_(cf), batch_(batch) {}
+  batch_kv_writer(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatchWithIndex& batch,
+                  personal::key_ring* keys)
+      : db_(db), cf_(cf), batch_(batch), keys_(keys) {}
+  personal::key_ring* personal_keys() const override { return keys_; }
 
   std::optional<std::string> get(std::string_view key) const override {
     std::string value;
@@ -281,6 +288,7 @@ private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   rocksdb::WriteBatchWithIndex& batch_;
+  personal::key_ring* keys_;
 };
 
 class rocksdb_event_store final : public event_store {
@@ -314,6 +322,7 @@ public:
   status clear_views() override;
 
   result<std::int64_t> reserve_ids(std::int64_t count) override;
+  personal::key_ring& personal_keys() override { return *keys_; }
 
 private:
   // One caller's append: one part, or several that commit together.
@@ -358,6 +367,8 @@ private:
   rocksdb::ColumnFamilyHandle* snapshots_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* views_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* keys_cf_ = nullptr;
+  std::unique_ptr<personal::key_ring> keys_;
   std::unique_ptr<db_kv_reader> views_reader_;
 
   std::atomic<std::uint64_t> last_position_{0};
@@ -425,17 +436,36 @@ status rocksdb_event_store::open_db() {
   db_opts.statistics = statistics_;
   rocksdb::ColumnFamilyOptions cf_opts;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : {"default", "events", "log", "streams", "snapshots", "views", "meta"})
-    cfs.emplace_back(name, cf_opts);
-  auto s = rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts_.path, cfs, &handles_, &db_);
+  std::vector<std::string> existing; // read only: a store from before the key space has none
+  if (opts_.read_only) {
+    if (auto ls = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(db_opts), opts_.path, &existing); !ls.ok())
+      return storage_failure(fmt::format("event store {}: cannot read it: {}", opts_.path, ls.ToString()));
+  }
+  for (const char* name : {"default", "events", "log", "streams", "snapshots", "views", "meta", "keys"})
+    if (!opts_.read_only || std::find(existing.begin(), existing.end(), name) != existing.end())
+      cfs.emplace_back(name, cf_opts);
+  // Read only beside a writer: every table file is opened now (max_open_files -1, the default), so
+  // the writer's compactions cannot take one away mid-read; the log's unflushed tail is replayed
+  // up to its last whole record.
+  auto s = opts_.read_only
+               ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(db_opts), opts_.path, cfs, &handles_, &db_)
+               : rocksdb::DB::Open(rocksdb::DBOptions(db_opts), opts_.path, cfs, &handles_, &db_);
   if (!s.ok()) return storage_failure(fmt::format("event store {}: open failed: {}", opts_.path, s.ToString()));
-  events_cf_ = handles_[1];
-  log_cf_ = handles_[2];
-  streams_cf_ = handles_[3];
-  snapshots_cf_ = handles_[4];
-  views_cf_ = handles_[5];
-  meta_cf_ = handles_[6];
-  views_reader_ = std::make_unique<db_kv_reader>(db_, views_cf_);
+  for (std::size_t i = 0; i < cfs.size(); ++i) {
+    const auto& name = cfs[i].name;
+    auto* h = handles_[i];
+    if (name == "events") events_cf_ = h;
+    else if (name == "log") log_cf_ = h;
+    else if (name == "streams") streams_cf_ = h;
+    else if (name == "snapshots") snapshots_cf_ = h;
+    else if (name == "views") views_cf_ = h;
+    else if (name == "meta") meta_cf_ = h;
+    else if (name == "keys") keys_cf_ = h;
+  }
+  if (!events_cf_ || !log_cf_ || !streams_cf_ || !snapshots_cf_ || !views_cf_ || !meta_cf_)
+    return storage_failure(fmt::format("event store {}: not an onair event store (column families missing)", opts_.path));
+  keys_ = personal::make_rocksdb_key_ring(db_, keys_cf_, handles_, opts_.sync);
+  views_reader_ = std::make_unique<db_kv_reader>(db_, views_cf_, keys_.get());
 
   // The log's last key is the truth; meta's copy is a cross-check.
   std::uint64_t last = 0;
@@ -468,7 +498,7 @@ status rocksdb_event_store::open_db() {
       return storage_failure(fmt::format("event store {}: reading the audit chains failed: {}", opts_.path,
                                          it->status().ToString()));
   }
-  if (!opts_.signing_key_path.empty()) {
+  if (!opts_.signing_key_path.empty() && !opts_.read_only) {
     auto key = audit::signing_key::load_or_create(opts_.signing_key_path);
     if (!key) return std::move(key).error();
     signer_ = std::move(key).value();
@@ -488,6 +518,8 @@ status rocksdb_event_store::open_db() {
 
 void rocksdb_event_store::close_db() {
   if (db_ == nullptr) return;
+  views_reader_.reset();
+  keys_.reset();
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
   if (auto s = db_->Close(); !s.ok()) spdlog::error("event store {}: close failed: {}", opts_.path, s.ToString());
@@ -527,6 +559,8 @@ void rocksdb_event_store::append_all_async(std::vector<stream_append> parts, app
   if (parts.empty())
     return done(make_error(error_code::invalid_parameter, "append: no streams", "parts"));
   std::string first = parts.front().stream;
+  if (opts_.read_only)
+    return done(storage_failure(fmt::format("append to {}: event store {} is open read only", first, opts_.path)));
   {
     std::lock_guard lock(queue_mu_);
     if (!stopping_) {
@@ -715,7 +749,7 @@ void rocksdb_event_store::commit(std::vector<pending_append>& appends, checkpoin
     std::lock_guard views_lock(views_mu_);
     staged_batch staged;
     staged.position = last_position_.load(std::memory_order_relaxed);
-    batch_kv_writer views(db_, views_cf_, staged.batch);
+    batch_kv_writer views(db_, views_cf_, staged.batch, keys_.get());
     bool any = false;
     for (std::size_t i = 0; i < appends.size(); ++i) {
       results[i].emplace(stage(appends[i], staged, views, proj));
@@ -994,7 +1028,7 @@ void rocksdb_event_store::set_projector(projector p) {
 status rocksdb_event_store::write_views(const std::function<void(kv_writer&)>& f) {
   std::lock_guard views_lock(views_mu_);
   rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-  batch_kv_writer writer(db_, views_cf_, batch);
+  batch_kv_writer writer(db_, views_cf_, batch, keys_.get());
   try {
     f(writer);
   } catch (const std::exception& ex) {

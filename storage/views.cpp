@@ -134,7 +134,9 @@ std::int64_t modified_ms(const State& s) {
 // aggregate's hook maintain its lookups and sets.
 template <class A>
 void project(const event_record& rec, const stream_parts& where, kv_writer& w) {
-  auto ev = decode_event<typename A::event>(rec.type, rec.data);
+  auto data = json::parse(rec.data, nullptr, false);
+  personal::open(w.personal_keys(), data);
+  auto ev = decode_event_value<typename A::event>(rec.type, data);
   if (!ev)
     throw std::runtime_error(rec.stream + " v" + std::to_string(rec.version) + ": " + ev.error().message);
   const auto old = get_view<A>(w, where.app, where.id);
@@ -144,6 +146,11 @@ void project(const event_record& rec, const stream_parts& where, kv_writer& w) {
   json doc = json::object();
   doc["version"] = rec.version;
   doc["state"] = to_json_value(after);
+  if (auto* ring = w.personal_keys())
+    if (auto sealed = personal::seal(*ring, A::category, where.app, where.id, doc["state"],
+                                     personal::key_ring::lookup::existing);
+        !sealed)
+      throw std::runtime_error(rec.stream + " v" + std::to_string(rec.version) + ": " + sealed.error().message);
   w.put(keys::view(A::category, where.app, where.id), doc.dump());
 
   if (old && created_ms(before) != created_ms(after))

@@ -3,6 +3,9 @@
 // as the events they come from, so they are never ahead of or behind the log, and can be dropped
 // and rebuilt from it (`onair rebuild-views`).
 //
+// A view's state holds its members' personal data sealed (storage/personal_data.hpp): get_view and
+// list_views open it with the reader's key ring, so an erased member's fields read as empty.
+//
 // Key layout (all under the store's view space):
 //   v/{category}/{app}/{id}                 {"version": n, "state": {...}}   one per aggregate
 //   c/{category}/{app}/{createdAt}/{#hex id|$id}       id  list order by creation
@@ -20,6 +23,7 @@
 #include "domain/aggregate.hpp"
 #include "storage/codec.hpp"
 #include "storage/event_store.hpp"
+#include "storage/personal_data.hpp"
 
 namespace onair::storage {
 
@@ -77,6 +81,9 @@ std::optional<versioned<typename A::state>> get_view(const kv_reader& r, domain:
   auto j = json::parse(*raw, nullptr, false);
   versioned<typename A::state> out;
   std::string where;
+  if (j.is_object())
+    if (auto it = j.find("state"); it != j.end())
+      personal::open(r.personal_keys(), *it);
   if (j.is_discarded() || !j.contains("version") || !j.contains("state") ||
       !from_json_value(j["version"], out.version, where) || !from_json_value(j["state"], out.state, where))
     return std::nullopt;

@@ -238,7 +238,7 @@ struct publisher::impl {
           }
           next = rec.position;
           acked.push_back(false);
-          auto ev = to_cloud_event(rec, std::nullopt);
+          auto ev = to_cloud_event(rec, std::nullopt, &store.personal_keys());
           const auto partition = partition_of(rec.stream, partitions);
           if (!ev || rec.position <= tail->last_position[static_cast<std::size_t>(partition)]) {
             if (ev)

@@ -9,29 +9,8 @@ using namespace onair::test_harness;
 
 namespace {
 
-struct served {
-  temp_dir dir;
-  fs::path data = dir.path() / "data";
-  server_process srv{data};
-  json app;
-  std::string auth;
-
-  served() {
-    srv.wait_ready();
-    app = create_app(data, "audited");
-    auth = basic_auth(app["apiKey"].get<std::string>(), app["apiSecret"].get<std::string>());
-  }
-
-  http_reply call(const std::string& method, const std::string& path, const std::string& authorization,
-                  const json& body, std::vector<std::pair<std::string, std::string>> headers = {}) {
-    headers.emplace_back("Authorization", authorization);
-    if (!body.is_null())
-      headers.emplace_back("Content-Type", "application/json");
-    return http_call(srv.http().host, srv.http().port, method, path, headers, body.is_null() ? "" : body.dump());
-  }
-
-  // The app's feed, every event.
-  json feed() const { return feed_client{srv.http(), auth, app["id"].get<std::int64_t>()}.all(); }
+struct served : one_app_server {
+  served() : one_app_server("audited") {}
 };
 
 } // namespace
@@ -139,6 +118,11 @@ BOOST_AUTO_TEST_CASE(given_events_in_the_store_when_the_operator_verifies_then_t
   // The key is served too, the same as the data folder holds.
   const auto served_key = http_call(s.srv.http().host, s.srv.http().port, "GET", "/audit/public-key");
   BOOST_TEST(served_key.status == 200);
+  // Over the store beside the running server (read only, as the store was when it started).
+  const auto beside = run_onair({"audit", "verify", "--json", "--data-dir", s.data.string()});
+  BOOST_REQUIRE_MESSAGE(beside.code == 0, beside);
+  BOOST_TEST(json::parse(beside.out).value("ok", false), beside.out);
+  BOOST_TEST(json::parse(beside.out).value("events", 0) >= 3, beside.out);
   s.srv.stop();
   const auto verified = run_onair({"audit", "verify", "--json", "--data-dir", s.data.string()});
   BOOST_REQUIRE_MESSAGE(verified.code == 0, verified);

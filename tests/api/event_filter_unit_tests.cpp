@@ -184,12 +184,12 @@ BOOST_AUTO_TEST_CASE(filtered_cloud_events_keep_other_apps_out_and_apply_the_fil
   const auto f = parsed({.type = "member.registered"});
   const auto mine = record("member/1/alice", "member.registered", t0);
   const auto theirs = record("member/2/carol", "member.registered", t0);
-  BOOST_TEST(api::filtered_cloud_event(f, mine, domain::app_id{1}).has_value());
-  BOOST_TEST(!api::filtered_cloud_event(f, theirs, domain::app_id{1}).has_value());
-  BOOST_TEST(api::filtered_cloud_event(f, theirs, std::nullopt).has_value()); // the operator's: every app
-  BOOST_TEST(!api::filtered_cloud_event(f, record("member/1/alice", "member.renamed", t0), domain::app_id{1}).has_value());
+  BOOST_TEST(api::filtered_cloud_event(f, mine, domain::app_id{1}, nullptr).has_value());
+  BOOST_TEST(!api::filtered_cloud_event(f, theirs, domain::app_id{1}, nullptr).has_value());
+  BOOST_TEST(api::filtered_cloud_event(f, theirs, std::nullopt, nullptr).has_value()); // the operator's: every app
+  BOOST_TEST(!api::filtered_cloud_event(f, record("member/1/alice", "member.renamed", t0), domain::app_id{1}, nullptr).has_value());
   // A principal filter takes nothing from events without provenance.
-  BOOST_TEST(!api::filtered_cloud_event(parsed({.principal = "member:*"}), mine, domain::app_id{1}).has_value());
+  BOOST_TEST(!api::filtered_cloud_event(parsed({.principal = "member:*"}), mine, domain::app_id{1}, nullptr).has_value());
 }
 
 // ---- the bounded scan, over a store on disk

@@ -1,7 +1,7 @@
 #pragma once
 // An app's audit feed as the API tests read it: a client that knows its app and pages through
-// GET /v2/apps/me/events (with a query) to its end, and a server on a fresh data folder that
-// makes apps for it.
+// GET /v2/apps/me/events (with a query) to its end, a server on a fresh data folder that makes
+// apps for it, and one that has one app and calls the API as anyone.
 #include <string>
 
 #include "harness.hpp"
@@ -47,6 +47,32 @@ struct feed_server {
     return feed_client{srv.http(), basic_auth(a["apiKey"].get<std::string>(), a["apiSecret"].get<std::string>()),
                        a["id"].get<std::int64_t>()};
   }
+};
+
+// A server on a fresh data folder with one app, calling the API with any credentials and headers.
+struct one_app_server {
+  temp_dir dir;
+  fs::path data = dir.path() / "data";
+  server_process srv{data};
+  json app;
+  std::string auth;
+
+  explicit one_app_server(const std::string& name) {
+    srv.wait_ready();
+    app = create_app(data, name);
+    auth = basic_auth(app["apiKey"].get<std::string>(), app["apiSecret"].get<std::string>());
+  }
+
+  http_reply call(const std::string& method, const std::string& path, const std::string& authorization,
+                  const json& body = nullptr, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Authorization", authorization);
+    if (!body.is_null())
+      headers.emplace_back("Content-Type", "application/json");
+    return http_call(srv.http().host, srv.http().port, method, path, headers, body.is_null() ? "" : body.dump());
+  }
+
+  // The app's feed, every event.
+  json feed() const { return feed_client{srv.http(), auth, app["id"].get<std::int64_t>()}.all(); }
 };
 
 } // namespace onair::test_harness

@@ -202,6 +202,17 @@ async function main() {
     await page.getByRole('button', { name: `Delete ${other}` }).click();
     await axe('delete-member');
     await page.getByRole('dialog').getByRole('button', { name: 'Delete member' }).click();
+    await page.getByRole('cell', { name: other, exact: true }).waitFor({ state: 'detached' });
+    // and a third one erased (its personal data: tests/api/member_erasure_tests.cpp): gone from the list
+    const erased = `zed-e-${Date.now().toString(36)}`;
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByLabel('appUserId (required)').fill(erased);
+    await page.getByLabel('Name', { exact: true }).fill('Zed Private');
+    await page.getByRole('button', { name: 'Create member' }).click();
+    await page.getByRole('cell', { name: erased, exact: true }).waitFor();
+    await page.getByRole('button', { name: `Erase ${erased}` }).click();
+    await axe('erase-member');
+    await page.getByRole('dialog').getByRole('button', { name: 'Erase personal data' }).click();
     await page.getByText('No member’s appUserId starts with “zed-”.').or(page.getByText(`No member's appUserId starts with “zed-”.`)).waitFor();
     await page.getByLabel('appUserId starts with').fill('');
     await page.getByRole('button', { name: 'Search' }).click();

@@ -120,4 +120,20 @@ BOOST_AUTO_TEST_CASE(member_deletion_ends_the_live_room_then_revokes_and_deletes
   BOOST_TEST((steps_of(flow_kind::delete_member, idle) == idle_want));
 }
 
+BOOST_AUTO_TEST_CASE(erasing_a_present_member_deletes_it_then_destroys_its_keys_then_records_it) {
+  const std::vector<flow_step> want{flow_step::force_end_key,         flow_step::end_broadcast,
+                                    flow_step::create_post,           flow_step::end_room,
+                                    flow_step::revoke_key,            flow_step::delete_member,
+                                    flow_step::destroy_personal_keys, flow_step::erase_member};
+  BOOST_TEST((steps_of(flow_kind::erase_member, live_params()) == want));
+}
+
+BOOST_AUTO_TEST_CASE(erasing_a_deleted_member_only_destroys_its_keys_and_records_it) {
+  auto gone = live_params();
+  gone.room_id = 0;
+  gone.stream_key_id = 0; // nothing of it is live or publishable any more
+  const std::vector<flow_step> want{flow_step::destroy_personal_keys, flow_step::erase_member};
+  BOOST_TEST((steps_of(flow_kind::erase_member, gone) == want));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -143,6 +143,53 @@ BOOST_AUTO_TEST_CASE(delete_of_deleted_member_is_refused_not_found) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(member_erase)
+
+BOOST_AUTO_TEST_CASE(erasing_a_present_member_deletes_it_then_records_the_erasure) {
+  const auto s = given<mb>({registered()})
+                     .when(erase_member{}, ctx(9))
+                     .then({deleted(), member_erased{.id = 101, .app_user_id = "alice", .at = at(9)}});
+  BOOST_TEST(!s.present());
+  BOOST_TEST(s.erased);
+  BOOST_TEST(s.app_user_name.empty());
+  BOOST_TEST(s.app_user_profile_img_url.empty());
+  BOOST_TEST(s.email.empty());
+  BOOST_TEST(s.custom_data.empty());
+  BOOST_TEST(s.custom_type == "vip"); // a category the app chose, not the person's data
+  BOOST_TEST(s.last_modified_at == at(9));
+}
+
+BOOST_AUTO_TEST_CASE(erasing_a_deleted_member_records_only_the_erasure) {
+  given<mb>({registered(), deleted()})
+      .when(erase_member{}, ctx(12))
+      .then({member_erased{.id = 101, .app_user_id = "alice", .at = at(12)}});
+}
+
+BOOST_AUTO_TEST_CASE(erasing_twice_records_nothing_more) {
+  given<mb>({registered(), deleted(), member_erased{.id = 101, .app_user_id = "alice", .at = at(12)}})
+      .when(erase_member{})
+      .then({});
+}
+
+BOOST_AUTO_TEST_CASE(erasing_a_member_never_registered_is_refused_not_found) {
+  given<mb>().when(erase_member{}).then_error(error_code::member_not_found);
+}
+
+BOOST_AUTO_TEST_CASE(registering_again_after_an_erasure_is_a_new_member_with_its_own_data) {
+  auto again = registered();
+  again.id = 102;
+  again.stream_key_id = 202;
+  again.at = at(20);
+  auto s = given<mb>({registered(), deleted(), member_erased{.id = 101, .app_user_id = "alice", .at = at(12)}})
+               .when(upsert(), ctx(20, 2))
+               .then({again});
+  BOOST_TEST(s.present());
+  BOOST_TEST(!s.erased);
+  BOOST_TEST(s.email == "a@example.com");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(member_validation)
 
 BOOST_AUTO_TEST_CASE(app_user_id_of_64_characters_is_accepted) {

@@ -171,27 +171,35 @@ inline std::vector<storage::kafka::message> read_whole_topic(const std::string& 
   return out;
 }
 
-// Every event of the store in the data folder (server stopped), in log order.
-inline std::vector<storage::event_record> store_log(const fs::path& data_dir) {
+// Every event of the store in the data folder (server stopped), in log order, with its CloudEvent
+// as the publisher makes it (personal data opened with the store's keys; none: not public).
+struct stored_event {
+  storage::event_record rec;
+  std::optional<json> cloud_event;
+};
+inline std::vector<stored_event> store_log(const fs::path& data_dir) {
   storage::event_store::options so;
   so.path = (data_dir / "events").string();
   auto store = storage::event_store::open(so);
   if (!store)
     BOOST_FAIL("open store: " << store.error().message);
-  std::vector<storage::event_record> all;
+  std::vector<stored_event> all;
   for (;;) {
-    auto batch = (*store)->read_all(all.empty() ? 0 : all.back().position, 4096);
+    auto batch = (*store)->read_all(all.empty() ? 0 : all.back().rec.position, 4096);
     BOOST_REQUIRE(batch.ok());
     if (batch->empty())
       return all;
-    all.insert(all.end(), batch->begin(), batch->end());
+    for (auto& rec : *batch) {
+      auto ce = storage::to_cloud_event(rec, std::nullopt, &(*store)->personal_keys());
+      all.push_back({std::move(rec), std::move(ce)});
+    }
   }
 }
 
 // The topic holds exactly the store's public events: each once, the same CloudEvent, keyed by
 // its stream, with its type and position headers, each partition in log order.
 inline void check_topic_equals_store(const std::vector<storage::kafka::message>& topic,
-                                     const std::vector<storage::event_record>& log) {
+                                     const std::vector<stored_event>& log) {
   std::map<std::uint64_t, const storage::kafka::message*> by_position;
   std::size_t duplicates = 0;
   for (const auto& m : topic) {
@@ -200,8 +208,7 @@ inline void check_topic_equals_store(const std::vector<storage::kafka::message>&
   }
   BOOST_TEST(duplicates == 0u, duplicates << " positions are in the topic more than once");
   std::size_t expected = 0, missing = 0, different = 0;
-  for (const auto& rec : log) {
-    auto ev = storage::to_cloud_event(rec, std::nullopt);
+  for (const auto& [rec, ev] : log) {
     if (!ev)
       continue;
     ++expected;

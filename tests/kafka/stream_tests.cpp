@@ -2,6 +2,9 @@
 // broker, `onair events tail`, /metrics, /readyz and /v2/admin/kafka, and --kafka off.
 #include "kafka_harness.hpp"
 
+#include <fstream>
+#include <optional>
+
 using namespace onair::test_kafka;
 
 namespace {
@@ -141,6 +144,76 @@ BOOST_AUTO_TEST_CASE(metrics_readyz_and_admin_show_the_publisher) {
   // Not for strangers.
   BOOST_TEST(srv.get("/v2/admin/kafka").status == 404);
   BOOST_TEST(srv.stop() == 0);
+}
+
+// The operator verifies every app's trail as the topic holds it, and a message forged into the
+// topic (a room's title changed, produced again with kcat) is named by its position.
+BOOST_AUTO_TEST_CASE(audit_verify_checks_the_trails_on_the_topic_and_names_a_forged_message) {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  server_process srv{data};
+  srv.wait_ready();
+  auto app = app_client::from_banner(srv);
+  some_traffic(app, 6);
+  const auto bootstrap = wait_published(srv, data)["bootstrap"].get<std::string>();
+  const auto verified = run_onair({"audit", "verify", "--json", "--kafka", bootstrap, "--data-dir", data.string()});
+  BOOST_REQUIRE_MESSAGE(verified.code == 0, verified);
+  const auto report = json::parse(verified.out);
+  BOOST_TEST(report.value("ok", false), report.dump());
+  BOOST_TEST(report.value("events", 0) >= 15, report.dump()); // 6 members and their keys, 2 rooms, a rename
+  BOOST_TEST(report.value("signaturesChecked", false), report.dump());
+
+  std::optional<onair::storage::kafka::message> room;
+  for (const auto& m : read_whole_topic(bootstrap))
+    if (m.type == "onair.video_room.created" && !room)
+      room = m;
+  BOOST_REQUIRE(room);
+  auto forged = json::parse(room->value);
+  forged["data"]["title"] = "Forged";
+  const auto file = dir.path() / "forged.txt";
+  std::ofstream{file} << room->key << "\t" << forged.dump() << "\n";
+  const auto produced = run_program({"kcat", "-P", "-b", bootstrap, "-t", "onair.events", "-K", "\t", "-H",
+                                     "type=" + room->type, "-H", "position=" + std::to_string(room->position), "-l",
+                                     file.string()});
+  BOOST_REQUIRE_MESSAGE(produced.code == 0, produced);
+  const auto broken = run_onair({"audit", "verify", "--json", "--kafka", bootstrap, "--data-dir", data.string()});
+  BOOST_TEST(broken.code == 3, broken);
+  const auto named = json::parse(broken.out);
+  BOOST_TEST(!named.value("ok", true));
+  BOOST_TEST(named["broken"]["position"] == room->position, named.dump());
+  BOOST_TEST(srv.stop() == 0);
+}
+
+// An erasure reaches Kafka as onair.member.erased, keyed by the member's stream like its other
+// events, so that a consumer that kept the member's data drops it; what is published after it
+// shows the data erased.
+BOOST_AUTO_TEST_CASE(an_erased_member_is_announced_on_the_topic_and_later_events_show_its_data_erased) {
+  temp_dir dir;
+  const auto data = dir.path() / "data";
+  server_process srv{data};
+  srv.wait_ready();
+  auto app = app_client::from_banner(srv);
+  BOOST_REQUIRE_EQUAL(app.member("gina", "Gina Private"), 201);
+  BOOST_REQUIRE_EQUAL(app.post("/v2/apps/me/members/gina/erase", json::object()), 200);
+  const auto k = wait_published(srv, data);
+  const auto topic = read_whole_topic(k["bootstrap"].get<std::string>());
+  BOOST_TEST(srv.stop() == 0);
+  int erased = 0;
+  for (const auto& m : topic) {
+    const auto ce = json::parse(m.value);
+    if (m.type != "onair.member.erased")
+      continue;
+    ++erased;
+    BOOST_TEST(m.key == "member/1/gina");
+    BOOST_TEST(ce["data"]["appUserId"] == "gina");
+    BOOST_TEST(ce["onairprincipal"].get<std::string>().rfind("app:", 0) == 0u, ce.dump());
+    BOOST_TEST(ce["onaircausationid"].get<std::string>().rfind("flow/", 0) == 0u, ce.dump());
+  }
+  BOOST_TEST(erased == 1);
+  // The republished view of the log, as a consumer rebuilding from onair would get it now.
+  for (const auto& [rec, ce] : store_log(data))
+    if (ce)
+      BOOST_TEST(ce->dump().find("Gina Private") == std::string::npos, ce->dump());
 }
 
 BOOST_AUTO_TEST_CASE(kafka_off_publishes_nothing) {

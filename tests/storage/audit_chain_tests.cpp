@@ -78,7 +78,7 @@ struct audited_store {
     close();
     rocksdb::DB* db = nullptr;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "events", "log", "streams", "snapshots", "views", "meta"})
+    for (const char* name : {"default", "events", "log", "streams", "snapshots", "views", "meta", "keys"})
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions{});
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     const auto s = rocksdb::DB::Open(rocksdb::DBOptions{}, (dir.path / "events").string(), cfs, &handles, &db);
@@ -318,7 +318,7 @@ namespace {
 std::vector<nlohmann::json> feed_of(event_store& store, std::int64_t app) {
   std::vector<nlohmann::json> out;
   BOOST_REQUIRE(store.scan_log(0, [&](std::uint64_t, const event_record* r) {
-    if (auto ce = to_cloud_event(*r, app))
+    if (auto ce = to_cloud_event(*r, app, &store.personal_keys()))
       out.push_back(*ce);
     return true;
   }));

@@ -700,4 +700,27 @@ BOOST_AUTO_TEST_CASE(open_fails_with_context) {
   BOOST_TEST(bad.error().message.find("/proc/onair-cannot-exist/db") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(given_a_writer_holding_the_store_when_opened_read_only_then_it_reads_what_was_durable_and_refuses_writes) {
+  temp_dir dir;
+  auto writer = open_store(dir.str(), /*sync=*/true);
+  BOOST_REQUIRE(writer->append("room/1/a", 0, {ev("x.a", R"({"n":1})"), ev("x.b", R"({"n":2})")}).ok());
+  event_store::options ro;
+  ro.path = dir.str();
+  ro.read_only = true;
+  auto reader = event_store::open(ro);
+  BOOST_REQUIRE_MESSAGE(reader.ok(), (reader.ok() ? "" : reader.error().message));
+  BOOST_TEST((*reader)->last_position() == 2u);
+  auto stream = (*reader)->read_stream("room/1/a");
+  BOOST_REQUIRE(stream.ok());
+  BOOST_TEST(stream->size() == 2u);
+  BOOST_TEST(stream->back().data == R"({"n":2})");
+  auto refused = (*reader)->append("room/1/a", 2, {ev("x.c", "{}")});
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST((refused.error().code == error_code::storage_failure));
+  BOOST_TEST(refused.error().message.find("read only") != std::string::npos, refused.error().message);
+  // The writer goes on; the reader keeps the store as it was when opened.
+  BOOST_REQUIRE(writer->append("room/1/a", 2, {ev("x.c", "{}")}).ok());
+  BOOST_TEST((*reader)->last_position() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

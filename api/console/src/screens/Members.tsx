@@ -12,6 +12,7 @@ export function Members() {
   const [search, setSearch] = useState(prefix);
   const [editing, setEditing] = useState<Member | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Member | null>(null);
+  const [erasing, setErasing] = useState<Member | null>(null);
   const list = useLoad(
     (signal) => get<Page<Member>>(`${base}/members`, { appUserId: prefix, page, pageSize: 20 }, signal),
     [prefix, page],
@@ -80,6 +81,9 @@ export function Members() {
                     <button type="button" class="danger small" onClick={() => setDeleting(m)}>
                       Delete<span class="visually-hidden"> {m.appUserId}</span>
                     </button>
+                    <button type="button" class="danger small" onClick={() => setErasing(m)}>
+                      Erase<span class="visually-hidden"> {m.appUserId}</span>
+                    </button>
                   </td>
                 </tr>
               ))}
@@ -118,6 +122,25 @@ export function Members() {
           <p>
             The member's stream key is revoked, and a broadcast of theirs that is live now is ended at once. This cannot
             be undone.
+          </p>
+        </Confirm>
+      )}
+      {erasing && (
+        <Confirm
+          title={`Erase ${erasing.appUserId}'s personal data?`}
+          action="Erase personal data"
+          danger
+          run={() => post(`${base}/members/${encodeURIComponent(erasing.appUserId)}/erase`)}
+          onClose={(done) => {
+            setErasing(null);
+            if (done) list.reload();
+          }}
+        >
+          <p>
+            The member is deleted, and the key that sealed their name, picture, e-mail and custom data is destroyed:
+            everywhere onair keeps them (this list, their rooms and posts, the events) they read as erased from now on,
+            and Kafka consumers are told to drop their copies. The audit trail keeps every event and still verifies.
+            This cannot be undone.
           </p>
         </Confirm>
       )}

@@ -1,0 +1,187 @@
+#include "storage/rocksdb_key_ring.hpp"
+
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+namespace onair::storage::personal {
+namespace {
+
+using domain::error_code;
+using domain::make_error;
+
+constexpr std::size_t key_id_bytes = 16;
+
+std::string hex_of(const unsigned char* p, std::size_t n) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(digits[p[i] >> 4]);
+    out.push_back(digits[p[i] & 0xf]);
+  }
+  return out;
+}
+
+std::string member_entry(domain::app_id app, std::string_view app_user_id) {
+  return fmt::format("m/{:016x}/{}", static_cast<std::uint64_t>(app), app_user_id);
+}
+std::string key_entry(std::string_view key_id) { return "k/" + std::string{key_id}; }
+
+domain::error failure(std::string what, const rocksdb::Status& s) {
+  return make_error(error_code::storage_failure, "key ring: " + what + ": " + s.ToString());
+}
+
+class rocksdb_key_ring final : public key_ring {
+public:
+  rocksdb_key_ring(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::vector<rocksdb::ColumnFamilyHandle*> all,
+                   bool sync)
+      : db_(db), cf_(cf), all_(std::move(all)) {
+    // A new key is written without a sync of its own: it goes into the write-ahead log before any
+    // event, snapshot or view sealed under it is written, so the sync that makes those durable
+    // makes the key durable too (the log is one file, synced in order). A member's registration
+    // thus costs no second fsync. Destroying a key is synced on its own.
+    destroy_.sync = sync;
+  }
+
+  result<member_key> key_of(domain::app_id app, std::string_view app_user_id, lookup how) override {
+    if (!cf_) // a store from before the key space, opened read only
+      return how == lookup::existing ? result<member_key>{member_key{}}
+                                     : make_error(error_code::storage_failure, "key ring: no key space (read only)");
+    const auto entry = member_entry(app, app_user_id);
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = members_.find(entry); it != members_.end()) {
+        if (it->second.empty() && how != lookup::renew)
+          return member_key{std::nullopt, true};
+        if (auto k = keys_.find(it->second); k != keys_.end())
+          return member_key{k->second, false};
+      }
+    }
+    std::unique_lock lock(mu_);
+    std::string current;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_, entry, &current);
+    if (!s.ok() && !s.IsNotFound())
+      return failure("reading " + entry, s);
+    if (s.ok() && !current.empty()) {
+      auto key = load_locked(current);
+      if (!key)
+        return make_error(error_code::storage_failure, "key ring: the key of " + entry + " is missing or damaged");
+      members_[entry] = current;
+      return member_key{std::move(*key), false};
+    }
+    const bool erased = s.ok(); // "" marks an erasure
+    if (how == lookup::existing || (erased && how != lookup::renew)) {
+      if (erased)
+        members_[entry] = "";
+      return member_key{std::nullopt, erased};
+    }
+    data_key key;
+    unsigned char id[key_id_bytes];
+    if (RAND_bytes(id, sizeof id) != 1 || RAND_bytes(key.bytes.data(), static_cast<int>(key.bytes.size())) != 1)
+      return make_error(error_code::internal, "key ring: no random bytes for a new key");
+    key.id = hex_of(id, sizeof id);
+    rocksdb::WriteBatch batch;
+    batch.Put(cf_, key_entry(key.id),
+              rocksdb::Slice(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()));
+    batch.Put(cf_, entry, key.id);
+    if (s = db_->Write(rocksdb::WriteOptions(), &batch); !s.ok())
+      return failure("storing a new key", s);
+    members_[entry] = key.id;
+    keys_[key.id] = key;
+    return member_key{std::move(key), false};
+  }
+
+  std::optional<data_key> find(std::string_view key_id) const override {
+    if (key_id.empty() || !cf_)
+      return std::nullopt;
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = keys_.find(std::string{key_id}); it != keys_.end())
+        return it->second;
+    }
+    // Read under the writer's lock, so that a key being destroyed is not cached again behind it.
+    std::unique_lock lock(mu_);
+    return load_locked(std::string{key_id});
+  }
+
+  result<int> destroy(domain::app_id app, std::string_view app_user_id) override {
+    if (!cf_)
+      return make_error(error_code::storage_failure, "key ring: no key space (read only)");
+    const auto entry = member_entry(app, app_user_id);
+    int destroyed = 0;
+    {
+      std::unique_lock lock(mu_);
+      std::string current;
+      auto s = db_->Get(rocksdb::ReadOptions(), cf_, entry, &current);
+      if (!s.ok() && !s.IsNotFound())
+        return failure("reading " + entry, s);
+      rocksdb::WriteBatch batch;
+      if (s.ok() && !current.empty()) {
+        batch.Delete(cf_, key_entry(current));
+        keys_.erase(current);
+        destroyed = 1;
+      }
+      batch.Put(cf_, entry, ""); // remembered, so that nothing seals its data again
+      if (s = db_->Write(destroy_, &batch); !s.ok())
+        return failure("destroying the key of " + entry, s);
+      members_[entry] = "";
+    }
+    if (destroyed == 0)
+      return 0;
+    // A deleted key lingers in the memtable, the SST files and the write-ahead log until they are
+    // rewritten. Flushing every column family lets RocksDB delete the log files that held it;
+    // compacting the key space down to its last level rewrites its files without it.
+    for (auto* family : all_)
+      if (auto s = db_->Flush(rocksdb::FlushOptions(), family); !s.ok())
+        return failure("flushing " + family->GetName(), s);
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    if (auto s = db_->CompactRange(compact, cf_, nullptr, nullptr); !s.ok())
+      return failure("compacting the keys", s);
+    return destroyed;
+  }
+
+private:
+  std::optional<data_key> load_locked(const std::string& key_id) const {
+    if (auto it = keys_.find(key_id); it != keys_.end())
+      return it->second;
+    std::string bytes;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf_, key_entry(key_id), &bytes);
+    data_key key;
+    if (!s.ok() || bytes.size() != key.bytes.size()) {
+      if (!s.ok() && !s.IsNotFound())
+        spdlog::error("key ring: reading key {}: {}", key_id, s.ToString());
+      return std::nullopt;
+    }
+    key.id = key_id;
+    std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(key.bytes.data()));
+    keys_[key_id] = key;
+    return key;
+  }
+
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  std::vector<rocksdb::ColumnFamilyHandle*> all_;
+  rocksdb::WriteOptions destroy_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::string> members_;   // entry -> keyId ("" erased)
+  mutable std::unordered_map<std::string, data_key> keys_; // keys in use
+};
+
+} // namespace
+
+std::unique_ptr<key_ring> make_rocksdb_key_ring(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys,
+                                                std::vector<rocksdb::ColumnFamilyHandle*> all, bool sync) {
+  return std::make_unique<rocksdb_key_ring>(db, keys, std::move(all), sync);
+}
+
+} // namespace onair::storage::personal
