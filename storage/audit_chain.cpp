@@ -190,6 +190,11 @@ std::optional<checkpoint> checkpoint::from_json(std::string_view data) {
   const auto j = nlohmann::json::parse(data, nullptr, false);
   if (!j.is_object())
     return std::nullopt;
+  // Whole numbers only: a float out of an integer's range would be undefined behaviour to convert.
+  for (const char* name : {"chain", "headSeq", "headPosition"})
+    if (auto it = j.find(name); it == j.end() || !it->is_number_integer() ||
+                                (name != std::string_view{"chain"} && !it->is_number_unsigned()))
+      return std::nullopt;
   try {
     checkpoint c;
     c.chain = j.at("chain").get<std::int64_t>();

@@ -1,6 +1,8 @@
 #include "storage/audit_verify.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -130,6 +132,15 @@ bool masks_a_secret(const nlohmann::json& j) {
   return false;
 }
 
+// A whole number as shown, or a throw: JSON floats and negative values are not converted (a float
+// out of the integer's range would be undefined behaviour in the conversion).
+template <class T>
+T whole_number(const nlohmann::json& j) {
+  if (!j.is_number_integer() || (std::is_unsigned_v<T> && !j.is_number_unsigned()))
+    throw std::invalid_argument("not a whole number");
+  return j.get<T>();
+}
+
 } // namespace
 
 std::optional<shown_event> from_cloud_event(const nlohmann::json& ce) {
@@ -159,7 +170,7 @@ std::optional<shown_event> from_cloud_event(const nlohmann::json& ce) {
       return std::nullopt;
     r.time_ms = time->ms;
     json data = ce.at("data");
-    r.version = data.at("version").get<std::int64_t>();
+    r.version = whole_number<std::int64_t>(data.at("version"));
     data.erase("version");
     data.erase("position");
     // The stored data had no secret masked and no personal data sealed: it is the shown data as
@@ -176,7 +187,7 @@ std::optional<shown_event> from_cloud_event(const nlohmann::json& ce) {
     who.correlation_id = attribute("onaircorrelationid");
     who.causation_id = attribute("onaircausationid");
     r.meta = encode_provenance(who);
-    r.chain_seq = ce.at("onairchainseq").get<std::uint64_t>();
+    r.chain_seq = whole_number<std::uint64_t>(ce.at("onairchainseq"));
     const auto prev = parse_digest(ce.at("onairprevhash").get<std::string>());
     const auto hash = parse_digest(ce.at("onairhash").get<std::string>());
     const auto data_hash = parse_digest(ce.at("onairdatahash").get<std::string>());

@@ -1,5 +1,7 @@
 #include "storage/rocksdb_key_ring.hpp"
 
+#include <array>
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -57,21 +59,19 @@ public:
       return how == lookup::existing ? result<member_key>{member_key{}}
                                      : make_error(error_code::storage_failure, "key ring: no key space (read only)");
     const auto entry = member_entry(app, app_user_id);
-    {
-      std::shared_lock lock(mu_);
-      if (auto it = members_.find(entry); it != members_.end()) {
-        if (it->second.empty() && how != lookup::renew)
-          return member_key{std::nullopt, true};
-        if (auto k = keys_.find(it->second); k != keys_.end())
-          return member_key{k->second, false};
-      }
-    }
-    std::unique_lock lock(mu_);
+    if (auto known = cached(entry, how))
+      return *known;
+    // One member's keys are made and destroyed one at a time; other members' in parallel, so that
+    // their writes join the same group of the write-ahead log.
+    std::lock_guard member_lock(stripe_of(entry));
+    if (auto known = cached(entry, how))
+      return *known;
     std::string current;
     auto s = db_->Get(rocksdb::ReadOptions(), cf_, entry, &current);
     if (!s.ok() && !s.IsNotFound())
       return failure("reading " + entry, s);
     if (s.ok() && !current.empty()) {
+      std::unique_lock lock(mu_);
       auto key = load_locked(current);
       if (!key)
         return make_error(error_code::storage_failure, "key ring: the key of " + entry + " is missing or damaged");
@@ -80,8 +80,10 @@ public:
     }
     const bool erased = s.ok(); // "" marks an erasure
     if (how == lookup::existing || (erased && how != lookup::renew)) {
-      if (erased)
+      if (erased) {
+        std::unique_lock lock(mu_);
         members_[entry] = "";
+      }
       return member_key{std::nullopt, erased};
     }
     data_key key;
@@ -95,6 +97,7 @@ public:
     batch.Put(cf_, entry, key.id);
     if (s = db_->Write(rocksdb::WriteOptions(), &batch); !s.ok())
       return failure("storing a new key", s);
+    std::unique_lock lock(mu_);
     members_[entry] = key.id;
     keys_[key.id] = key;
     return member_key{std::move(key), false};
@@ -119,7 +122,7 @@ public:
     const auto entry = member_entry(app, app_user_id);
     int destroyed = 0;
     {
-      std::unique_lock lock(mu_);
+      std::lock_guard member_lock(stripe_of(entry));
       std::string current;
       auto s = db_->Get(rocksdb::ReadOptions(), cf_, entry, &current);
       if (!s.ok() && !s.IsNotFound())
@@ -127,12 +130,15 @@ public:
       rocksdb::WriteBatch batch;
       if (s.ok() && !current.empty()) {
         batch.Delete(cf_, key_entry(current));
-        keys_.erase(current);
         destroyed = 1;
       }
       batch.Put(cf_, entry, ""); // remembered, so that nothing seals its data again
       if (s = db_->Write(destroy_, &batch); !s.ok())
         return failure("destroying the key of " + entry, s);
+      // After the write: a reader that cached the key from the store meanwhile loses it here.
+      std::unique_lock lock(mu_);
+      if (destroyed)
+        keys_.erase(current);
       members_[entry] = "";
     }
     if (destroyed == 0)
@@ -151,6 +157,20 @@ public:
   }
 
 private:
+  // What the caches know of a member, when that answers `how`.
+  std::optional<member_key> cached(const std::string& entry, lookup how) const {
+    std::shared_lock lock(mu_);
+    auto it = members_.find(entry);
+    if (it == members_.end())
+      return std::nullopt;
+    if (it->second.empty())
+      return how == lookup::renew ? std::nullopt : std::optional<member_key>{member_key{std::nullopt, true}};
+    if (auto k = keys_.find(it->second); k != keys_.end())
+      return member_key{k->second, false};
+    return std::nullopt;
+  }
+  std::mutex& stripe_of(const std::string& entry) { return stripes_[std::hash<std::string>{}(entry) % stripes_.size()]; }
+
   std::optional<data_key> load_locked(const std::string& key_id) const {
     if (auto it = keys_.find(key_id); it != keys_.end())
       return it->second;
@@ -172,7 +192,8 @@ private:
   rocksdb::ColumnFamilyHandle* cf_;
   std::vector<rocksdb::ColumnFamilyHandle*> all_;
   rocksdb::WriteOptions destroy_;
-  mutable std::shared_mutex mu_;
+  std::array<std::mutex, 64> stripes_;
+  mutable std::shared_mutex mu_; // the caches
   std::unordered_map<std::string, std::string> members_;   // entry -> keyId ("" erased)
   mutable std::unordered_map<std::string, data_key> keys_; // keys in use
 };
