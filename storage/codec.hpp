@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -176,12 +177,20 @@ domain::result<T> decode_value(const json& j, std::string_view what) {
   return out;
 }
 
-template <class T>
-domain::result<T> decode_json(std::string_view text, std::string_view what) {
+// Stored text parsed; what names it in the error.
+inline domain::result<json> parse_stored(std::string_view text, std::string_view what) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded())
     return domain::make_error(domain::error_code::storage_failure, std::string{what} + ": not valid JSON");
-  return decode_value<T>(j, what);
+  return j;
+}
+
+template <class T>
+domain::result<T> decode_json(std::string_view text, std::string_view what) {
+  auto j = parse_stored(text, what);
+  if (!j)
+    return std::move(j).error();
+  return decode_value<T>(*j, what);
 }
 
 // A command's provenance as an event's stored metadata: a JSON object of its non-empty fields
@@ -195,15 +204,24 @@ inline std::string encode_provenance(const domain::provenance& p) {
   return obj.empty() ? std::string{} : obj.dump();
 }
 
-// An aggregate event (a std::variant of described structs with a `type`) as a store record.
+// An aggregate event (a std::variant of described structs with a `type`) as a store record whose
+// data is still a JSON value, to change before it is dumped (sealing personal data); data empty.
 template <class Event>
-new_event encode_event(const Event& ev) {
+std::pair<new_event, json> encode_event_value(const Event& ev) {
   return std::visit(
       [](const auto& e) {
         using E = std::remove_cvref_t<decltype(e)>;
-        return new_event{std::string{E::type}, to_json_value(e).dump(), e.at.ms, {}};
+        return std::pair{new_event{std::string{E::type}, {}, e.at.ms, {}}, to_json_value(e)};
       },
       ev);
+}
+
+// An aggregate event as a store record.
+template <class Event>
+new_event encode_event(const Event& ev) {
+  auto [out, data] = encode_event_value(ev);
+  out.data = data.dump();
+  return out;
 }
 
 // An event's data, parsed (and, where it holds personal data, opened: storage/personal_data.hpp).
@@ -224,10 +242,10 @@ domain::result<Event> decode_event_value(std::string_view type, const json& data
 
 template <class Event>
 domain::result<Event> decode_event(std::string_view type, std::string_view data) {
-  json j = json::parse(data, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    return domain::make_error(domain::error_code::storage_failure, std::string{type} + ": not valid JSON");
-  return decode_event_value<Event>(type, j);
+  auto j = parse_stored(data, type);
+  if (!j)
+    return std::move(j).error();
+  return decode_event_value<Event>(type, *j);
 }
 
 } // namespace onair::storage

@@ -155,15 +155,22 @@ status seal(key_ring& ring, std::string_view category, domain::app_id app, std::
   return domain::ok_status();
 }
 
+status seal_event_data(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id,
+                       std::string_view type, json& data) {
+  if (fields_of(category).empty())
+    return domain::ok_status();
+  if (!data.is_object())
+    return make_error(error_code::internal, "sealing " + std::string{type} + ": data is not a JSON object");
+  const auto how = type == registration_type ? key_ring::lookup::renew : key_ring::lookup::create;
+  return seal(ring, category, app, id, data, how);
+}
+
 status seal_event(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id,
                   new_event& ev) {
   if (fields_of(category).empty())
     return domain::ok_status();
   auto data = json::parse(ev.data, nullptr, false);
-  if (!data.is_object())
-    return make_error(error_code::internal, "sealing " + ev.type + ": data is not a JSON object");
-  const auto how = ev.type == registration_type ? key_ring::lookup::renew : key_ring::lookup::create;
-  if (auto sealed = seal(ring, category, app, id, data, how); !sealed)
+  if (auto sealed = seal_event_data(ring, category, app, id, ev.type, data); !sealed)
     return sealed;
   if (marked(data))
     ev.data = data.dump();

@@ -77,6 +77,9 @@ status seal(key_ring& ring, std::string_view category, domain::app_id app, std::
 // and made anew for a registration after an erasure.
 status seal_event(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id,
                   new_event& ev);
+// The same over an event's data before it is dumped (type: the event's type).
+status seal_event_data(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id,
+                       std::string_view type, nlohmann::json& data);
 
 // Restores the sealed fields of obj from their key, or marks them erased when the key is gone (or
 // unreadable when the box does not open). Objects without a seal are left as they are; so is

@@ -368,7 +368,7 @@ private:
   rocksdb::ColumnFamilyHandle* views_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* keys_cf_ = nullptr;
-  std::unique_ptr<personal::key_ring> keys_;
+  std::unique_ptr<personal::rocksdb_key_ring> keys_;
   std::unique_ptr<db_kv_reader> views_reader_;
 
   std::atomic<std::uint64_t> last_position_{0};
@@ -765,9 +765,12 @@ void rocksdb_event_store::commit(std::vector<pending_append>& appends, checkpoin
         check(staged.batch.Put(meta_cf_, slice(last_position_key), be64(staged.position)), "staging last_position");
         for (const auto& [chain, head] : staged.chains)
           check(staged.batch.Put(meta_cf_, chain_key(chain), encode_chain_head(head)), "staging an audit chain head");
+        // The members' keys made since the last write, among them those the batch was sealed under.
+        auto fresh = keys_->stage_new_keys(staged.batch);
         rocksdb::WriteOptions wo;
         wo.sync = opts_.sync;
         s = db_->Write(wo, staged.batch.GetWriteBatch());
+        keys_->settle(std::move(fresh), s.ok());
       } catch (const std::exception& ex) {
         s = rocksdb::Status::Aborted(ex.what());
       }
@@ -1004,7 +1007,17 @@ status rocksdb_event_store::save_snapshot(std::string_view stream, const snapsho
   value.append(snap.data);
   rocksdb::WriteOptions wo;
   wo.sync = opts_.sync;
-  auto s = db_->Put(wo, snapshots_cf_, slice(stream), value);
+  rocksdb::WriteBatch batch;
+  auto s = batch.Put(snapshots_cf_, slice(stream), value);
+  if (s.ok()) {
+    try {
+      auto fresh = keys_->stage_new_keys(batch); // a key the snapshot may be sealed under
+      s = db_->Write(wo, &batch);
+      keys_->settle(std::move(fresh), s.ok());
+    } catch (const std::exception& ex) {
+      s = rocksdb::Status::Aborted(ex.what());
+    }
+  }
   if (!s.ok())
     return storage_failure(fmt::format("save_snapshot {} at version {}: {}", stream, snap.version, s.ToString()));
   return domain::ok_status();
@@ -1036,7 +1049,14 @@ status rocksdb_event_store::write_views(const std::function<void(kv_writer&)>& f
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  auto s = db_->Write(wo, batch.GetWriteBatch());
+  rocksdb::Status s;
+  try {
+    auto fresh = keys_->stage_new_keys(batch); // keys the views were sealed under
+    s = db_->Write(wo, batch.GetWriteBatch());
+    keys_->settle(std::move(fresh), s.ok());
+  } catch (const std::exception& ex) {
+    s = rocksdb::Status::Aborted(ex.what());
+  }
   if (!s.ok()) return storage_failure(fmt::format("write_views: {}", s.ToString()));
   return domain::ok_status();
 }

@@ -1,9 +1,11 @@
 #include "storage/rocksdb_key_ring.hpp"
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_batch_base.h>
 #include <spdlog/spdlog.h>
 
 namespace onair::storage::personal {
@@ -42,16 +45,46 @@ domain::error failure(std::string what, const rocksdb::Status& s) {
   return make_error(error_code::storage_failure, "key ring: " + what + ": " + s.ToString());
 }
 
-class rocksdb_key_ring final : public key_ring {
+} // namespace
+
+class rocksdb_key_ring_impl final : public rocksdb_key_ring {
 public:
-  rocksdb_key_ring(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::vector<rocksdb::ColumnFamilyHandle*> all,
-                   bool sync)
+  rocksdb_key_ring_impl(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                        std::vector<rocksdb::ColumnFamilyHandle*> all, bool sync)
       : db_(db), cf_(cf), all_(std::move(all)) {
-    // A new key is written without a sync of its own: it goes into the write-ahead log before any
-    // event, snapshot or view sealed under it is written, so the sync that makes those durable
-    // makes the key durable too (the log is one file, synced in order). A member's registration
-    // thus costs no second fsync. Destroying a key is synced on its own.
+    // A new key waits for the store's next write (see the header). Destroying a key is a write of
+    // its own, synced.
     destroy_.sync = sync;
+  }
+
+  new_keys stage_new_keys(rocksdb::WriteBatchBase& batch) override {
+    new_keys out;
+    if (!cf_)
+      return out;
+    out.hold_ = std::shared_lock(writes_mu_);
+    {
+      std::unique_lock lock(mu_);
+      out.keys_.swap(pending_);
+    }
+    for (const auto& [entry, key] : out.keys_) {
+      auto s = batch.Put(cf_, key_entry(key.id),
+                         rocksdb::Slice(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()));
+      if (s.ok())
+        s = batch.Put(cf_, entry, key.id);
+      if (!s.ok()) { // the store then writes nothing; the keys wait for its next write
+        settle(std::move(out), false);
+        throw std::runtime_error("key ring: staging a new key: " + s.ToString());
+      }
+    }
+    return out;
+  }
+
+  void settle(new_keys keys, bool written) override {
+    if (written || keys.keys_.empty())
+      return;
+    std::unique_lock lock(mu_);
+    pending_.insert(pending_.begin(), std::make_move_iterator(keys.keys_.begin()),
+                    std::make_move_iterator(keys.keys_.end()));
   }
 
   result<member_key> key_of(domain::app_id app, std::string_view app_user_id, lookup how) override {
@@ -91,15 +124,10 @@ public:
     if (RAND_bytes(id, sizeof id) != 1 || RAND_bytes(key.bytes.data(), static_cast<int>(key.bytes.size())) != 1)
       return make_error(error_code::internal, "key ring: no random bytes for a new key");
     key.id = hex_of(id, sizeof id);
-    rocksdb::WriteBatch batch;
-    batch.Put(cf_, key_entry(key.id),
-              rocksdb::Slice(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()));
-    batch.Put(cf_, entry, key.id);
-    if (s = db_->Write(rocksdb::WriteOptions(), &batch); !s.ok())
-      return failure("storing a new key", s);
     std::unique_lock lock(mu_);
     members_[entry] = key.id;
     keys_[key.id] = key;
+    pending_.emplace_back(entry, key);
     return member_key{std::move(key), false};
   }
 
@@ -122,13 +150,27 @@ public:
     const auto entry = member_entry(app, app_user_id);
     int destroyed = 0;
     {
+      // No write carrying a new key is under way while the key goes, and none still waiting
+      // carries this member's.
+      std::unique_lock writes(writes_mu_);
       std::lock_guard member_lock(stripe_of(entry));
       std::string current;
-      auto s = db_->Get(rocksdb::ReadOptions(), cf_, entry, &current);
-      if (!s.ok() && !s.IsNotFound())
-        return failure("reading " + entry, s);
+      rocksdb::Status s;
+      {
+        std::unique_lock lock(mu_);
+        std::erase_if(pending_, [&](const auto& p) { return p.first == entry; });
+        if (auto it = members_.find(entry); it != members_.end())
+          current = it->second;
+        else
+          s = rocksdb::Status::NotFound();
+      }
+      if (s.IsNotFound()) {
+        s = db_->Get(rocksdb::ReadOptions(), cf_, entry, &current);
+        if (!s.ok() && !s.IsNotFound())
+          return failure("reading " + entry, s);
+      }
       rocksdb::WriteBatch batch;
-      if (s.ok() && !current.empty()) {
+      if (!current.empty()) {
         batch.Delete(cf_, key_entry(current));
         destroyed = 1;
       }
@@ -193,16 +235,16 @@ private:
   std::vector<rocksdb::ColumnFamilyHandle*> all_;
   rocksdb::WriteOptions destroy_;
   std::array<std::mutex, 64> stripes_;
-  mutable std::shared_mutex mu_; // the caches
+  std::shared_mutex writes_mu_;  // held shared by a write carrying new keys, alone by a destruction
+  mutable std::shared_mutex mu_; // the caches and pending_
   std::unordered_map<std::string, std::string> members_;   // entry -> keyId ("" erased)
   mutable std::unordered_map<std::string, data_key> keys_; // keys in use
+  std::vector<std::pair<std::string, data_key>> pending_;  // made, not yet written
 };
 
-} // namespace
-
-std::unique_ptr<key_ring> make_rocksdb_key_ring(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys,
-                                                std::vector<rocksdb::ColumnFamilyHandle*> all, bool sync) {
-  return std::make_unique<rocksdb_key_ring>(db, keys, std::move(all), sync);
+std::unique_ptr<rocksdb_key_ring> make_rocksdb_key_ring(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys,
+                                                        std::vector<rocksdb::ColumnFamilyHandle*> all, bool sync) {
+  return std::make_unique<rocksdb_key_ring_impl>(db, keys, std::move(all), sync);
 }
 
 } // namespace onair::storage::personal

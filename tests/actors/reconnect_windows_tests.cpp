@@ -35,7 +35,8 @@ BOOST_FIXTURE_TEST_SUITE(reconnect_window, windows_fixture)
 BOOST_AUTO_TEST_CASE(a_room_left_live_inactive_past_the_window_ends_itself_and_is_archived) {
   // Given a window of 1 s, and a room whose publisher left
   start_windows();
-  const auto [m, room_id] = paused_room("alice");
+  const auto [m, paused_room_id] = paused_room("alice");
+  const auto room_id = paused_room_id; // a variable, not a binding: lambdas capture it (clang 14)
   const auto paused = std::chrono::steady_clock::now();
   // When nobody comes back, then the room ends (not forced) about a second later, its post made
   BOOST_TEST_REQUIRE(eventually([&] { return room(room_id).state == room_state::ended; }, std::chrono::seconds{10}));
@@ -49,7 +50,8 @@ BOOST_AUTO_TEST_CASE(a_room_left_live_inactive_past_the_window_ends_itself_and_i
 BOOST_AUTO_TEST_CASE(a_publisher_back_within_the_window_keeps_the_room_live) {
   // Given a window of 1 s, and a room whose publisher left and came back at once
   start_windows();
-  const auto [m, room_id] = paused_room("bob");
+  const auto [m, paused_room_id] = paused_room("bob");
+  const auto room_id = paused_room_id; // a variable, not a binding: lambdas capture it (clang 14)
   publish_viewable(m.stream_key_id, "s2");
   BOOST_REQUIRE((room(room_id).state == room_state::live));
   // Then, past the window, the room is still LIVE
@@ -59,13 +61,15 @@ BOOST_AUTO_TEST_CASE(a_publisher_back_within_the_window_keeps_the_room_live) {
 BOOST_AUTO_TEST_CASE(with_the_window_off_a_paused_room_waits_for_end_live) {
   window_s = 0;
   start_windows();
-  const auto [m, room_id] = paused_room("carol");
+  const auto [m, paused_room_id] = paused_room("carol");
+  const auto room_id = paused_room_id; // a variable, not a binding: lambdas capture it (clang 14)
   BOOST_TEST(!eventually([&] { return room(room_id).state != room_state::live_inactive; }, std::chrono::milliseconds{1500}));
 }
 
 BOOST_AUTO_TEST_CASE(a_room_paused_before_a_restart_still_ends_after_it) {
   // Given a room paused while no window was watched (onair went down)
-  const auto [m, room_id] = paused_room("dave");
+  const auto [m, paused_room_id] = paused_room("dave");
+  const auto room_id = paused_room_id; // a variable, not a binding: lambdas capture it (clang 14)
   restart();
   // When onair starts again with its windows
   start_windows();

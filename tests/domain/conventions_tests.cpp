@@ -2,6 +2,7 @@
 // unique per aggregate; field names unique per struct; enum names round-trip; error codes named.
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "domain/app.hpp"
@@ -38,34 +39,42 @@ void check_fields(std::string_view owner) {
   }
 }
 
+// One event type E of aggregate A: named "<category>.snake_case", fields described, an `at`.
+template <aggregate A, class E>
+void check_event(const std::string& prefix, std::set<std::string_view>& types) {
+  const std::string_view type = E::type;
+  BOOST_CHECK_MESSAGE(type.starts_with(prefix), type << " does not start with " << prefix);
+  for (const char c : type.substr(prefix.size()))
+    BOOST_CHECK_MESSAGE((c >= 'a' && c <= 'z') || c == '_', type << " is not snake_case");
+  types.insert(type);
+  check_fields<E>(type);
+  std::size_t count = 0;
+  BOOST_CHECK_MESSAGE(field_names<E>(count).count("at") == 1, type << " has no 'at' field");
+  // Events are equality-comparable and printable.
+  BOOST_TEST((E{} == E{}));
+  BOOST_TEST(!show(E{}).empty());
+}
+
+// Folds over the alternatives with plain function templates (clang 14 crashes on a template
+// lambda expanding lambdas).
+template <aggregate A, std::size_t... I>
+void check_events(const std::string& prefix, std::set<std::string_view>& types, std::index_sequence<I...>) {
+  (check_event<A, std::variant_alternative_t<I, typename A::event>>(prefix, types), ...);
+}
+
+template <aggregate A, std::size_t... I>
+void check_commands(std::index_sequence<I...>) {
+  (check_fields<std::variant_alternative_t<I, typename A::command>>("command"), ...);
+}
+
 template <aggregate A>
 void check_aggregate() {
   const std::string prefix = std::string{A::category} + ".";
   std::set<std::string_view> types;
-  std::size_t n = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (
-        [&] {
-          using E = std::variant_alternative_t<I, typename A::event>;
-          const std::string_view type = E::type;
-          BOOST_CHECK_MESSAGE(type.starts_with(prefix), type << " does not start with " << prefix);
-          for (const char c : type.substr(prefix.size()))
-            BOOST_CHECK_MESSAGE((c >= 'a' && c <= 'z') || c == '_', type << " is not snake_case");
-          types.insert(type);
-          ++n;
-          check_fields<E>(type);
-          std::size_t count = 0;
-          BOOST_CHECK_MESSAGE(field_names<E>(count).count("at") == 1, type << " has no 'at' field");
-          // Events are equality-comparable and printable.
-          BOOST_TEST((E{} == E{}));
-          BOOST_TEST(!show(E{}).empty());
-        }(),
-        ...);
-  }(std::make_index_sequence<std::variant_size_v<typename A::event>>{});
+  constexpr std::size_t n = std::variant_size_v<typename A::event>;
+  check_events<A>(prefix, types, std::make_index_sequence<n>{});
   BOOST_TEST(types.size() == n);
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (check_fields<std::variant_alternative_t<I, typename A::command>>("command"), ...);
-  }(std::make_index_sequence<std::variant_size_v<typename A::command>>{});
+  check_commands<A>(std::make_index_sequence<std::variant_size_v<typename A::command>>{});
   check_fields<typename A::state>(A::category);
   BOOST_TEST(!show(A::initial_state()).empty());
 }

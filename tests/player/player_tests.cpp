@@ -47,9 +47,21 @@ json play(live_server& s, const std::string& player, const std::string& url, int
   return v;
 }
 
-void check_played(const json& v, const std::string& what, bool switched) {
+// hls.js outside its low-latency mode still reloads a live playlist with blocking directives, for
+// the last part of the segment being written: up to TARGETDURATION - PART-TARGET away (1.67 s
+// here). Yet it gives such a request only max(3 x PART-TARGET, 0.8 x TARGETDURATION) = 1.6 s
+// (hls.js src/loader/playlist-loader.ts) and then asks again: a non-fatal levelLoadTimeOut of its
+// own making, which plain HLS playback may show. Any other error, and any fatal one, fails.
+bool hls_js_own_retry(const json& e) {
+  return !e.value("fatal", true) && e.value("message", "").starts_with("hls.js networkError/levelLoadTimeOut");
+}
+
+void check_played(const json& v, const std::string& what, bool switched, bool plain_live_hls = false) {
   BOOST_TEST(v.value("ok", false), what << ": " << v.dump());
-  BOOST_TEST((v["errors"].is_array() && v["errors"].empty()), what << " errors: " << v.dump());
+  BOOST_TEST(v["errors"].is_array(), what << ": " << v.dump());
+  for (const auto& e : v["errors"])
+    if (!(plain_live_hls && hls_js_own_retry(e)))
+      BOOST_TEST(false, what << " error " << e.dump() << " in " << v.dump());
   if (switched)
     BOOST_TEST(v.value("switched", false), what << " did not switch: " << v.dump());
 }
@@ -72,7 +84,7 @@ BOOST_AUTO_TEST_CASE(an_rtmp_cmaf_stream_plays_in_chromium_over_ll_hls_hls_dash_
   check_played(ll, "LL-HLS", true);
   BOOST_TEST(ll.value("lowLatency", false), "hls.js did not use the parts: " << ll.dump());
   BOOST_TEST(ll["levels"].size() == 2u, ll.dump());
-  check_played(play(s, "hls", hls, 10, false), "HLS", false);
+  check_played(play(s, "hls", hls, 10, false), "HLS", false, /*plain_live_hls=*/true);
   const auto d = play(s, "dash", dash, 12, true);
   check_played(d, "DASH", true);
   BOOST_TEST(d.value("lowLatency", false), d.dump());

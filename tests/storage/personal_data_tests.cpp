@@ -247,6 +247,8 @@ BOOST_AUTO_TEST_CASE(given_the_ring_when_asked_then_keys_are_made_kept_across_a_
 
   auto made = s.keys().key_of(app, "bob", lookup::create);
   BOOST_REQUIRE(made.ok() && made->key);
+  s.append<d::video_room_aggregate>("7", {d::room_created{.id = 7, .title = "Bob's", .app_user_id = "bob",
+                                                                .app_user_name = "Bob", .at = d::timestamp{1000}}});
   s.store.reset();
   s.open();
   auto again = s.keys().key_of(app, "bob", lookup::existing);
@@ -267,6 +269,41 @@ BOOST_AUTO_TEST_CASE(given_the_ring_when_asked_then_keys_are_made_kept_across_a_
   auto renewed = s.keys().key_of(app, "bob", lookup::renew);         // but a new registration has its own key
   BOOST_REQUIRE(renewed.ok() && renewed->key);
   BOOST_TEST(renewed->key->id != made->key->id);
+}
+
+BOOST_AUTO_TEST_CASE(given_a_new_key_when_the_store_writes_next_then_the_key_lands_in_that_write_and_not_before) {
+  sealed_store s;
+  // A key is not a write of its own: made and never used, it is gone with the process…
+  auto unused = s.keys().key_of(app, "carol", lookup::create);
+  BOOST_REQUIRE(unused.ok() && unused->key);
+  s.store.reset();
+  s.open();
+  BOOST_TEST(!s.keys().key_of(app, "carol", lookup::existing)->key.has_value());
+  BOOST_TEST(!s.keys().find(unused->key->id).has_value());
+  // …while the write of what it sealed carries it, with one sync for both.
+  const auto syncs = s.store->wal_syncs();
+  s.append<d::member_aggregate>("carol", {d::member_registered{.id = 103,
+                                                               .app_user_id = "carol",
+                                                               .email = "carol@example.com",
+                                                               .stream_key_id = 203,
+                                                               .at = d::timestamp{1000}}});
+  BOOST_TEST(s.store->wal_syncs() <= syncs + 1);
+  const auto key = s.keys().key_of(app, "carol", lookup::existing);
+  BOOST_REQUIRE(key.ok() && key->key);
+  s.store.reset();
+  s.open();
+  BOOST_TEST(s.keys().key_of(app, "carol", lookup::existing)->key->id == key->key->id);
+  BOOST_TEST(get_view<d::member_aggregate>(s.store->views(), app, "carol")->state.email == "carol@example.com");
+  // A key destroyed before any write carried it stays destroyed: the next write does not bring it back.
+  auto dave = s.keys().key_of(app, "dave", lookup::create);
+  BOOST_REQUIRE(dave.ok() && dave->key);
+  BOOST_REQUIRE(s.keys().destroy(app, "dave").ok());
+  s.append<d::video_room_aggregate>("8", {d::room_created{.id = 8, .title = "Carol's", .app_user_id = "carol",
+                                                                .app_user_name = "Carol", .at = d::timestamp{2000}}});
+  s.store.reset();
+  s.open();
+  BOOST_TEST(!s.keys().find(dave->key->id).has_value());
+  BOOST_TEST(s.keys().key_of(app, "dave", lookup::create)->erased);
 }
 
 BOOST_AUTO_TEST_CASE(given_an_erased_member_when_its_data_is_sealed_again_then_it_is_dropped_not_stored) {
