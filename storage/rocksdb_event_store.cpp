@@ -340,6 +340,9 @@ private:
 
   explicit rocksdb_event_store(options opts) : opts_(std::move(opts)) {}
   status open_db();
+  // Every write that may hold sealed data goes through here: it carries the members' keys made
+  // since the last write (storage/rocksdb_key_ring.hpp), and gives them back if it fails.
+  rocksdb::Status write_with_new_keys(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch);
   void run_committer();
   void run_notifier();
   // Which chains get a signed checkpoint with a batch: those it brought to checkpoint_every
@@ -738,6 +741,17 @@ result<append_result> rocksdb_event_store::stage_part(stream_append& a, staged_b
   return append_result{version, first, position};
 }
 
+rocksdb::Status rocksdb_event_store::write_with_new_keys(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch) {
+  try {
+    auto fresh = keys_->stage_new_keys(batch);
+    auto s = db_->Write(wo, &batch);
+    keys_->settle(std::move(fresh), s.ok());
+    return s;
+  } catch (const std::exception& ex) {
+    return rocksdb::Status::Aborted(ex.what());
+  }
+}
+
 void rocksdb_event_store::commit(std::vector<pending_append>& appends, checkpoints which) {
   projector proj;
   {
@@ -765,12 +779,9 @@ void rocksdb_event_store::commit(std::vector<pending_append>& appends, checkpoin
         check(staged.batch.Put(meta_cf_, slice(last_position_key), be64(staged.position)), "staging last_position");
         for (const auto& [chain, head] : staged.chains)
           check(staged.batch.Put(meta_cf_, chain_key(chain), encode_chain_head(head)), "staging an audit chain head");
-        // The members' keys made since the last write, among them those the batch was sealed under.
-        auto fresh = keys_->stage_new_keys(staged.batch);
         rocksdb::WriteOptions wo;
         wo.sync = opts_.sync;
-        s = db_->Write(wo, staged.batch.GetWriteBatch());
-        keys_->settle(std::move(fresh), s.ok());
+        s = write_with_new_keys(wo, *staged.batch.GetWriteBatch());
       } catch (const std::exception& ex) {
         s = rocksdb::Status::Aborted(ex.what());
       }
@@ -1009,15 +1020,8 @@ status rocksdb_event_store::save_snapshot(std::string_view stream, const snapsho
   wo.sync = opts_.sync;
   rocksdb::WriteBatch batch;
   auto s = batch.Put(snapshots_cf_, slice(stream), value);
-  if (s.ok()) {
-    try {
-      auto fresh = keys_->stage_new_keys(batch); // a key the snapshot may be sealed under
-      s = db_->Write(wo, &batch);
-      keys_->settle(std::move(fresh), s.ok());
-    } catch (const std::exception& ex) {
-      s = rocksdb::Status::Aborted(ex.what());
-    }
-  }
+  if (s.ok())
+    s = write_with_new_keys(wo, batch);
   if (!s.ok())
     return storage_failure(fmt::format("save_snapshot {} at version {}: {}", stream, snap.version, s.ToString()));
   return domain::ok_status();
@@ -1049,14 +1053,7 @@ status rocksdb_event_store::write_views(const std::function<void(kv_writer&)>& f
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  rocksdb::Status s;
-  try {
-    auto fresh = keys_->stage_new_keys(batch); // keys the views were sealed under
-    s = db_->Write(wo, batch.GetWriteBatch());
-    keys_->settle(std::move(fresh), s.ok());
-  } catch (const std::exception& ex) {
-    s = rocksdb::Status::Aborted(ex.what());
-  }
+  auto s = write_with_new_keys(wo, *batch.GetWriteBatch());
   if (!s.ok()) return storage_failure(fmt::format("write_views: {}", s.ToString()));
   return domain::ok_status();
 }

@@ -14,7 +14,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
-#include <rocksdb/write_batch_base.h>
 #include <spdlog/spdlog.h>
 
 namespace onair::storage::personal {
@@ -57,7 +56,7 @@ public:
     destroy_.sync = sync;
   }
 
-  new_keys stage_new_keys(rocksdb::WriteBatchBase& batch) override {
+  new_keys stage_new_keys(rocksdb::WriteBatch& batch) override {
     new_keys out;
     if (!cf_)
       return out;
@@ -94,8 +93,7 @@ public:
     const auto entry = member_entry(app, app_user_id);
     if (auto known = cached(entry, how))
       return *known;
-    // One member's keys are made and destroyed one at a time; other members' in parallel, so that
-    // their writes join the same group of the write-ahead log.
+    // One member's keys are made and destroyed one at a time; other members' in parallel.
     std::lock_guard member_lock(stripe_of(entry));
     if (auto known = cached(entry, how))
       return *known;
@@ -155,16 +153,17 @@ public:
       std::unique_lock writes(writes_mu_);
       std::lock_guard member_lock(stripe_of(entry));
       std::string current;
-      rocksdb::Status s;
+      bool cached_entry = false;
       {
         std::unique_lock lock(mu_);
         std::erase_if(pending_, [&](const auto& p) { return p.first == entry; });
-        if (auto it = members_.find(entry); it != members_.end())
+        if (auto it = members_.find(entry); it != members_.end()) {
           current = it->second;
-        else
-          s = rocksdb::Status::NotFound();
+          cached_entry = true;
+        }
       }
-      if (s.IsNotFound()) {
+      rocksdb::Status s;
+      if (!cached_entry) {
         s = db_->Get(rocksdb::ReadOptions(), cf_, entry, &current);
         if (!s.ok() && !s.IsNotFound())
           return failure("reading " + entry, s);

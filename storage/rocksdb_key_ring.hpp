@@ -22,7 +22,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
-class WriteBatchBase;
+class WriteBatch;
 } // namespace rocksdb
 
 namespace onair::storage::personal {
@@ -43,7 +43,7 @@ public:
   };
 
   // Puts the keys made since the last write into batch (with the keys column family's handle).
-  [[nodiscard]] virtual new_keys stage_new_keys(rocksdb::WriteBatchBase& batch) = 0;
+  [[nodiscard]] virtual new_keys stage_new_keys(rocksdb::WriteBatch& batch) = 0;
   // After the write that carried them: a failed write gives them back, for the next one.
   virtual void settle(new_keys keys, bool written) = 0;
 };
