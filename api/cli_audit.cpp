@@ -152,7 +152,16 @@ page_source server_source(admin_client client, const export_options& o, const st
                                 "the server running on " + data_dir +
                                     " does not serve the export (GET /v2/admin/events); stop it to export from the store");
     auto body = json::parse(r->body, nullptr, false);
-    if (r->status != 200 || !body.is_object() || !body.contains("events"))
+    const auto shaped = [&body] {
+      if (!body.is_object() || !body.contains("events") || !body["events"].is_array())
+        return false;
+      for (const char* name : {"next", "lastPosition"})
+        if (const auto it = body.find(name); it != body.end() && !it->is_number_unsigned())
+          return false;
+      const auto more = body.find("more");
+      return more == body.end() || more->is_boolean();
+    };
+    if (r->status != 200 || !shaped())
       return domain::make_error(domain::error_code::internal,
                                 "the server refused: " + std::to_string(r->status) + " " + r->body);
     source_page out;
@@ -224,7 +233,9 @@ int export_events(const export_options& o, const event_filter& filter) {
       end = got->last;
     bool past_end = false;
     for (const auto& ev : got->page.events) {
-      if (ev["data"].value("position", std::uint64_t{0}) > *end) {
+      static const nlohmann::json::json_pointer at_position{"/data/position"};
+      const auto* position = ev.contains(at_position) ? &ev.at(at_position) : nullptr;
+      if (position && position->is_number_unsigned() && position->get<std::uint64_t>() > *end) {
         past_end = true;
         break;
       }

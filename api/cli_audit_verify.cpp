@@ -126,7 +126,12 @@ domain::result<storage::audit::verify_report> verify_feed(admin_client& http, co
       return domain::make_error(domain::error_code::internal,
                                 fmt::format("the feed answered {}: {}", page->status, page->body.substr(0, 300)));
     const auto j = json::parse(page->body, nullptr, false);
-    if (!j.is_object() || !j.contains("events"))
+    const auto shaped = [&j] {
+      const auto next = j.find("next"), more = j.find("more");
+      return j.is_object() && j.contains("events") && j["events"].is_array() &&
+             (next == j.end() || next->is_number_unsigned()) && (more == j.end() || more->is_boolean());
+    };
+    if (!shaped())
       return domain::make_error(domain::error_code::internal, "the feed's answer is not a page of events");
     for (const auto& e : j["events"])
       if (!verifier.add(e))

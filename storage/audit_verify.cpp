@@ -208,7 +208,10 @@ bool shown_verifier::add(const nlohmann::json& ce) {
   auto shown = from_cloud_event(ce);
   if (!shown) {
     if (ce.is_object() && ce.contains("onairchainseq")) {
-      broken_ = breakage{0, 0, "an event whose chain link does not parse: " + ce.value("id", std::string{"?"})};
+      const auto id = ce.find("id");
+      broken_ = breakage{0, 0,
+                         "an event whose chain link does not parse: " +
+                             (id != ce.end() && id->is_string() ? id->get<std::string>() : std::string{"?"})};
       return false;
     }
     ++unchained_;

@@ -188,7 +188,8 @@ void open(const key_ring* ring, json& obj) {
   if (sealed == m.end() || !sealed->is_string())
     return; // opened or erased already
   std::optional<json> plain;
-  const auto key_id = m.value("keyId", std::string{});
+  const auto id = m.find("keyId");
+  const auto key_id = id != m.end() && id->is_string() ? id->get<std::string>() : std::string{};
   if (auto key = ring->find(key_id)) {
     auto box = unbase64(sealed->get_ref<const std::string&>());
     auto text = box ? decrypt(*key, *box) : std::nullopt;
