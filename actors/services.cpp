@@ -3,7 +3,7 @@
 #include <array>
 #include <stdexcept>
 
-#include <openssl/rand.h>
+#include "storage/crypto.hpp"
 
 namespace onair::actors {
 
@@ -26,7 +26,7 @@ domain::result<std::int64_t> id_source::next() {
 
 namespace {
 void fill_random(unsigned char* out, std::size_t n) {
-  if (RAND_bytes(out, static_cast<int>(n)) != 1)
+  if (!storage::crypto::random_bytes(out, n))
     throw std::runtime_error("RAND_bytes failed: no entropy");
 }
 } // namespace

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "storage/cloud_events.hpp"
+#include "storage/crypto.hpp"
 
 namespace onair::storage::audit {
 
@@ -31,7 +32,7 @@ std::shared_ptr<void> own(EVP_PKEY* k) {
 
 class hasher {
 public:
-  hasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  hasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, crypto::sha256(), nullptr); }
   ~hasher() { EVP_MD_CTX_free(ctx_); }
   hasher(const hasher&) = delete;
   hasher& operator=(const hasher&) = delete;
@@ -132,7 +133,7 @@ bool write_private(const std::filesystem::path& p, std::string_view text, mode_t
 sha256_digest sha256(std::string_view bytes) {
   sha256_digest out{};
   unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &n, EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), out.data(), &n, crypto::sha256(), nullptr);
   return out;
 }
 

@@ -5,8 +5,9 @@
 #include <memory>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+
+#include "storage/crypto.hpp"
 
 namespace onair::storage::personal {
 
@@ -57,7 +58,7 @@ std::optional<std::string> unbase64(std::string_view text) {
 
 std::optional<std::string> encrypt(const data_key& key, std::string_view plain) {
   std::array<unsigned char, nonce_size> nonce{};
-  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1)
+  if (!crypto::random_bytes(nonce.data(), nonce.size()))
     return std::nullopt;
   cipher_ctx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   const auto aad = aad_of(key.id);
@@ -65,7 +66,7 @@ std::optional<std::string> encrypt(const data_key& key, std::string_view plain) 
   std::copy(nonce.begin(), nonce.end(), out.begin());
   auto* body = reinterpret_cast<unsigned char*>(out.data() + nonce_size);
   int n = 0, tail = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes.data(), nonce.data()) != 1 ||
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), crypto::aes_256_gcm(), nullptr, key.bytes.data(), nonce.data()) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), body, &n, reinterpret_cast<const unsigned char*>(plain.data()),
@@ -86,7 +87,7 @@ std::optional<std::string> decrypt(const data_key& key, std::string_view box) {
   const auto aad = aad_of(key.id);
   std::string out(body.size(), '\0');
   int n = 0, tail = 0;
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes.data(), nonce) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), crypto::aes_256_gcm(), nullptr, key.bytes.data(), nonce) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &n,
@@ -118,7 +119,7 @@ std::span<const std::string_view> fields_of(std::string_view category) {
 bool marked(const json& obj) { return obj.is_object() && obj.contains(marker); }
 
 status seal(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id, json& obj,
-            key_ring::lookup how) {
+            key_ring::lookup how, const opened_box* reuse) {
   const auto fields = fields_of(category);
   if (fields.empty() || !obj.is_object() || obj.contains(marker))
     return domain::ok_status();
@@ -145,6 +146,11 @@ status seal(key_ring& ring, std::string_view category, domain::app_id app, std::
     obj.erase(name.get<std::string>());
   if (!found->key) {
     obj[std::string{marker}] = json{{"fields", std::move(names)}, {"erased", true}};
+    return domain::ok_status();
+  }
+  if (reuse && reuse->plain == plain && reuse->marker.value("keyId", std::string{}) == found->key->id &&
+      reuse->marker.value("fields", json{}) == names) {
+    obj[std::string{marker}] = reuse->marker;
     return domain::ok_status();
   }
   auto box = encrypt(*found->key, plain.dump());
@@ -177,7 +183,7 @@ status seal_event(key_ring& ring, std::string_view category, domain::app_id app,
   return domain::ok_status();
 }
 
-void open(const key_ring* ring, json& obj) {
+void open(const key_ring* ring, json& obj, opened_box* was) {
   if (!ring || !obj.is_object())
     return;
   auto it = obj.find(marker);
@@ -204,11 +210,15 @@ void open(const key_ring* ring, json& obj) {
       return;
     }
   }
+  if (was && plain)
+    was->marker = m;
   m.erase("sealed");
   m["erased"] = !plain;
   if (plain)
     for (const auto& [name, value] : plain->items())
       obj[name] = value;
+  if (was && plain)
+    was->plain = std::move(*plain);
 }
 
 } // namespace onair::storage::personal

@@ -65,13 +65,21 @@ public:
   virtual result<int> destroy(domain::app_id app, std::string_view app_user_id) = 0;
 };
 
+// A box that open() opened: its stored marker and what it held.
+struct opened_box {
+  nlohmann::json marker; // {"keyId", "fields", "sealed"} as stored
+  nlohmann::json plain;  // the fields it held
+};
+
 // Seals the personal fields present in obj (an event's data or a state of an aggregate of
 // `category`, id `id`, in `app`) under their owner's key. Without a key for an erased owner the
 // fields are dropped and marked erased; for a member from before sealing (`existing` finds no
 // key), or an object of no member, they are left as they are. An object already sealed is left
-// alone.
+// alone. When `reuse` holds exactly obj's fields under the owner's key (a view folded from the
+// event that box came from), obj takes that box instead of a new one: the same bytes under the
+// same key, one encryption less.
 status seal(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id, nlohmann::json& obj,
-            key_ring::lookup how);
+            key_ring::lookup how, const opened_box* reuse = nullptr);
 
 // A new event of an aggregate of `category`, sealed in place: its owner's key is made if needed,
 // and made anew for a registration after an erasure.
@@ -84,7 +92,8 @@ status seal_event_data(key_ring& ring, std::string_view category, domain::app_id
 // Restores the sealed fields of obj from their key, or marks them erased when the key is gone (or
 // unreadable when the box does not open). Objects without a seal are left as they are; so is
 // everything when ring is null.
-void open(const key_ring* ring, nlohmann::json& obj);
+// `was`, when given and the box opened, receives it.
+void open(const key_ring* ring, nlohmann::json& obj, opened_box* was = nullptr);
 
 // Whether obj carries personal data sealed, opened or erased (its shown form is not its stored one).
 [[nodiscard]] bool marked(const nlohmann::json& obj);

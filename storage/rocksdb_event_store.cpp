@@ -24,8 +24,10 @@
 #include "storage/rocksdb_key_ring.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/statistics.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
@@ -444,9 +446,19 @@ status rocksdb_event_store::open_db() {
     if (auto ls = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(db_opts), opts_.path, &existing); !ls.ok())
       return storage_failure(fmt::format("event store {}: cannot read it: {}", opts_.path, ls.ToString()));
   }
+  // The key ring is read by point lookups only, most of them misses (a member's first key): a
+  // Bloom filter over each table file and over the memtable answers those without a search.
+  rocksdb::ColumnFamilyOptions keys_opts;
+  {
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    keys_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    keys_opts.memtable_prefix_bloom_size_ratio = 0.05;
+    keys_opts.memtable_whole_key_filtering = true;
+  }
   for (const char* name : {"default", "events", "log", "streams", "snapshots", "views", "meta", "keys"})
     if (!opts_.read_only || std::find(existing.begin(), existing.end(), name) != existing.end())
-      cfs.emplace_back(name, cf_opts);
+      cfs.emplace_back(name, std::string_view{name} == "keys" ? keys_opts : cf_opts);
   // Read only beside a writer: every table file is opened now (max_open_files -1, the default), so
   // the writer's compactions cannot take one away mid-read; the log's unflushed tail is replayed
   // up to its last whole record.

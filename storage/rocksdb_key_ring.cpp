@@ -10,11 +10,12 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+
+#include "storage/crypto.hpp"
 
 namespace onair::storage::personal {
 namespace {
@@ -119,7 +120,7 @@ public:
     }
     data_key key;
     unsigned char id[key_id_bytes];
-    if (RAND_bytes(id, sizeof id) != 1 || RAND_bytes(key.bytes.data(), static_cast<int>(key.bytes.size())) != 1)
+    if (!crypto::random_bytes(id, sizeof id) || !crypto::random_bytes(key.bytes.data(), key.bytes.size()))
       return make_error(error_code::internal, "key ring: no random bytes for a new key");
     key.id = hex_of(id, sizeof id);
     std::unique_lock lock(mu_);

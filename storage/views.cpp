@@ -135,7 +135,8 @@ std::int64_t modified_ms(const State& s) {
 template <class A>
 void project(const event_record& rec, const stream_parts& where, kv_writer& w) {
   auto data = json::parse(rec.data, nullptr, false);
-  personal::open(w.personal_keys(), data);
+  personal::opened_box box; // the event's sealed fields: the view keeps them sealed as they are
+  personal::open(w.personal_keys(), data, &box);
   auto ev = decode_event_value<typename A::event>(rec.type, data);
   if (!ev)
     throw std::runtime_error(rec.stream + " v" + std::to_string(rec.version) + ": " + ev.error().message);
@@ -148,7 +149,7 @@ void project(const event_record& rec, const stream_parts& where, kv_writer& w) {
   doc["state"] = to_json_value(after);
   if (auto* ring = w.personal_keys())
     if (auto sealed = personal::seal(*ring, A::category, where.app, where.id, doc["state"],
-                                     personal::key_ring::lookup::existing);
+                                     personal::key_ring::lookup::existing, box.plain.is_null() ? nullptr : &box);
         !sealed)
       throw std::runtime_error(rec.stream + " v" + std::to_string(rec.version) + ": " + sealed.error().message);
   w.put(keys::view(A::category, where.app, where.id), doc.dump());

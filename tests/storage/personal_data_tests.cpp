@@ -165,6 +165,31 @@ BOOST_AUTO_TEST_CASE(given_sealed_data_when_read_through_views_and_feed_then_it_
   BOOST_TEST(!feed[0]["data"]["personalData"].contains("sealed"));
 }
 
+BOOST_AUTO_TEST_CASE(given_a_view_folded_from_one_event_when_stored_then_it_keeps_that_events_box_and_a_changed_one_gets_its_own) {
+  sealed_store s;
+  s.alice_and_her_room();
+  const auto log = s.log();
+  BOOST_REQUIRE_EQUAL(log.size(), 3u);
+  const auto stored_view = [&s](std::string_view category, std::string_view id) {
+    auto raw = s.store->views().get(keys::view(category, app, id));
+    BOOST_REQUIRE(raw);
+    return nlohmann::json::parse(*raw)["state"]["personalData"];
+  };
+  // The room's name is the one its created event sealed: the view holds the same box.
+  const auto room_event = nlohmann::json::parse(log[2].data)["personalData"];
+  BOOST_TEST(stored_view(d::video_room_aggregate::category, "42") == room_event);
+  // Alice's view holds her registration's fields with the new name: a box of its own, under her key.
+  const auto registered = nlohmann::json::parse(log[0].data)["personalData"];
+  const auto member = stored_view(d::member_aggregate::category, "alice");
+  BOOST_TEST(member["keyId"] == registered["keyId"]);
+  BOOST_TEST(member["sealed"] != registered["sealed"]);
+  BOOST_TEST(member["sealed"] != nlohmann::json::parse(log[1].data)["personalData"]["sealed"]);
+  const auto opened = get_view<d::member_aggregate>(s.store->views(), app, "alice");
+  BOOST_REQUIRE(opened);
+  BOOST_TEST(opened->state.app_user_name == "Alice L.");
+  BOOST_TEST(opened->state.email == email);
+}
+
 BOOST_AUTO_TEST_CASE(given_a_destroyed_key_when_read_anywhere_then_the_fields_are_erased_and_the_chain_still_verifies) {
   sealed_store s;
   s.alice_and_her_room();
