@@ -263,15 +263,14 @@ void process_next(aggregate_pointer<A> self, const std::shared_ptr<const service
     encoded.reserve(decided->size());
     std::optional<domain::error> unsealed;
     for (const auto& ev : *decided) {
-      // Sealed before the one dump of its data.
-      auto [e, data] = storage::encode_event_value(ev);
-      if (auto sealed = storage::personal::seal_event_data(svc->store->personal_keys(), A::category, st.addr.app,
-                                                            st.addr.id, e.type, data);
-          !sealed && !unsealed)
-        unsealed = sealed.error();
-      e.data = data.dump();
-      e.meta = meta;
-      encoded.push_back(std::move(e));
+      auto e = storage::personal::encode_sealed_event(svc->store->personal_keys(), A::category, st.addr.app,
+                                                      st.addr.id, ev);
+      if (!e) {
+        unsealed = e.error();
+        break;
+      }
+      e->meta = meta;
+      encoded.push_back(std::move(e).value());
     }
     if (unsealed) {
       p.rp.deliver(to_caf(*unsealed));

@@ -152,16 +152,7 @@ page_source server_source(admin_client client, const export_options& o, const st
                                 "the server running on " + data_dir +
                                     " does not serve the export (GET /v2/admin/events); stop it to export from the store");
     auto body = json::parse(r->body, nullptr, false);
-    const auto shaped = [&body] {
-      if (!body.is_object() || !body.contains("events") || !body["events"].is_array())
-        return false;
-      for (const char* name : {"next", "lastPosition"})
-        if (const auto it = body.find(name); it != body.end() && !it->is_number_unsigned())
-          return false;
-      const auto more = body.find("more");
-      return more == body.end() || more->is_boolean();
-    };
-    if (r->status != 200 || !shaped())
+    if (r->status != 200 || !is_events_page(body))
       return domain::make_error(domain::error_code::internal,
                                 "the server refused: " + std::to_string(r->status) + " " + r->body);
     source_page out;

@@ -113,6 +113,16 @@ std::string basic_auth(const std::string& key, const std::string& secret) {
   return "Basic " + out;
 }
 
+bool is_events_page(const json& page) {
+  if (!page.is_object() || !page.contains("events") || !page["events"].is_array())
+    return false;
+  for (const char* name : {"next", "lastPosition"})
+    if (const auto it = page.find(name); it != page.end() && !it->is_number_unsigned())
+      return false;
+  const auto more = page.find("more");
+  return more == page.end() || more->is_boolean();
+}
+
 // One app's feed from its beginning, page by page, through the checker.
 domain::result<storage::audit::verify_report> verify_feed(admin_client& http, const storage::audit::verifying_key* key) {
   storage::audit::shown_verifier verifier{key};
@@ -126,12 +136,7 @@ domain::result<storage::audit::verify_report> verify_feed(admin_client& http, co
       return domain::make_error(domain::error_code::internal,
                                 fmt::format("the feed answered {}: {}", page->status, page->body.substr(0, 300)));
     const auto j = json::parse(page->body, nullptr, false);
-    const auto shaped = [&j] {
-      const auto next = j.find("next"), more = j.find("more");
-      return j.is_object() && j.contains("events") && j["events"].is_array() &&
-             (next == j.end() || next->is_number_unsigned()) && (more == j.end() || more->is_boolean());
-    };
-    if (!shaped())
+    if (!is_events_page(j))
       return domain::make_error(domain::error_code::internal, "the feed's answer is not a page of events");
     for (const auto& e : j["events"])
       if (!verifier.add(e))

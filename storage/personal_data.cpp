@@ -171,18 +171,6 @@ status seal_event_data(key_ring& ring, std::string_view category, domain::app_id
   return seal(ring, category, app, id, data, how);
 }
 
-status seal_event(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id,
-                  new_event& ev) {
-  if (fields_of(category).empty())
-    return domain::ok_status();
-  auto data = json::parse(ev.data, nullptr, false);
-  if (auto sealed = seal_event_data(ring, category, app, id, ev.type, data); !sealed)
-    return sealed;
-  if (marked(data))
-    ev.data = data.dump();
-  return domain::ok_status();
-}
-
 void open(const key_ring* ring, json& obj, opened_box* was) {
   if (!ring || !obj.is_object())
     return;

@@ -24,6 +24,7 @@
 
 #include "domain/aggregate.hpp"
 #include "domain/result.hpp"
+#include "storage/codec.hpp"
 #include "storage/event_store.hpp"
 
 namespace onair::storage::personal {
@@ -81,13 +82,21 @@ struct opened_box {
 status seal(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id, nlohmann::json& obj,
             key_ring::lookup how, const opened_box* reuse = nullptr);
 
-// A new event of an aggregate of `category`, sealed in place: its owner's key is made if needed,
-// and made anew for a registration after an erasure.
-status seal_event(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id,
-                  new_event& ev);
-// The same over an event's data before it is dumped (type: the event's type).
+// A new event's data (of type `type`, of an aggregate of `category`), sealed in place before it is
+// dumped: its owner's key is made if needed, and made anew for a registration after an erasure.
 status seal_event_data(key_ring& ring, std::string_view category, domain::app_id app, std::string_view id,
                        std::string_view type, nlohmann::json& data);
+
+// A new aggregate event as a store record, its personal data sealed before the one dump of its data.
+template <class Event>
+result<new_event> encode_sealed_event(key_ring& ring, std::string_view category, domain::app_id app,
+                                      std::string_view id, const Event& ev) {
+  auto [out, data] = encode_event_value(ev);
+  if (auto sealed = seal_event_data(ring, category, app, id, out.type, data); !sealed)
+    return std::move(sealed).error();
+  out.data = data.dump();
+  return std::move(out);
+}
 
 // Restores the sealed fields of obj from their key, or marks them erased when the key is gone (or
 // unreadable when the box does not open). Objects without a seal are left as they are; so is

@@ -57,10 +57,10 @@ struct sealed_store {
     BOOST_REQUIRE(version.ok());
     std::vector<new_event> batch;
     for (const auto& e : events) {
-      batch.push_back(encode_event(typename A::event{e}));
-      batch.back().meta = R"({"principal":"app:k1"})";
-      auto sealed = personal::seal_event(keys(), A::category, app, id, batch.back());
+      auto sealed = personal::encode_sealed_event(keys(), A::category, app, id, typename A::event{e});
       BOOST_REQUIRE_MESSAGE(sealed.ok(), (sealed.ok() ? "" : sealed.error().message));
+      batch.push_back(std::move(sealed).value());
+      batch.back().meta = R"({"principal":"app:k1"})";
     }
     auto r = store->append(stream, *version, std::move(batch));
     BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
