@@ -293,7 +293,7 @@ void cmaf_streams::purge_locked(std::chrono::steady_clock::time_point now) {
   }
 }
 
-cmaf_streams::stream_ptr cmaf_streams::find_known(const std::string& playback_id) {
+cmaf_streams::stream_ptr cmaf_streams::find_known(std::string_view playback_id) {
   std::lock_guard lock{mu_};
   const auto it = by_playback_id_.find(playback_id);
   if (it == by_playback_id_.end())

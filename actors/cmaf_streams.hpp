@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/ingest.hpp"
@@ -50,7 +51,7 @@ public:
   // memory (the ingest's playback index).
   void find(const std::string& playback_id, std::function<void(stream_ptr)> answer);
   // The same from memory only: the packager of an id looked up before, else null (then find()).
-  [[nodiscard]] stream_ptr find_known(const std::string& playback_id);
+  [[nodiscard]] stream_ptr find_known(std::string_view playback_id);
 
   [[nodiscard]] std::size_t active() const;
   // The video renditions (width, height, kbps) a key's live stream has; empty if none.
@@ -86,7 +87,7 @@ private:
   const cmaf_options opts_;
   mutable std::mutex mu_;
   std::map<key, std::shared_ptr<entry>> streams_;
-  std::map<std::string, key> by_playback_id_; // ids looked up, while their stream is held
+  std::map<std::string, key, std::less<>> by_playback_id_; // ids looked up, while their stream is held
   media::cmaf::http_counters http_counters_;
   std::uint64_t finished_dropped_ = 0; // frames shed by transcoders already gone
   std::shared_ptr<struct cmaf_guard> guard_;

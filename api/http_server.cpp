@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -253,6 +254,39 @@ public:
   }
 
   [[nodiscard]] bool chunked() const { return chunked_; }
+  // What a whole head said (after step::head).
+  [[nodiscard]] const std::string& target() const { return target_; }
+  [[nodiscard]] const std::string& host() const { return host_; }
+  [[nodiscard]] const std::string& user_agent() const { return user_agent_; }
+  [[nodiscard]] int minor_version() const { return minor_; }
+  // A body follows (Content-Length above 0, or chunked), or the client waits for 100 Continue.
+  [[nodiscard]] bool body_or_expectation() const {
+    return chunked_ || length_.find_first_not_of('0') != std::string::npos || !expect_.empty();
+  }
+  // The connection stays open after the answer: HTTP/1.1 unless it says close, HTTP/1.0 only if
+  // it says keep-alive.
+  [[nodiscard]] bool keep_alive() const {
+    const auto says = [this](std::string_view token) {
+      std::string_view list{connection_};
+      while (!list.empty()) {
+        const auto comma = list.find(',');
+        if (same_ignoring_case(trim_ows(list.substr(0, comma)), token))
+          return true;
+        list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+      }
+      return false;
+    };
+    return minor_ >= 1 ? !says("close") : says("keep-alive");
+  }
+  // Refuses a target evhttp's parser cannot read (checked only for requests evhttp is to read:
+  // the server reads media requests itself). False when refused (see why()).
+  bool check_target_for_evhttp() {
+    evhttp_uri* uri = evhttp_uri_parse_with_flags(target_.c_str(), EVHTTP_URI_NONCONFORMANT);
+    if (uri == nullptr)
+      return refuse(400, "BAD_REQUEST", "the request target is not a URI").what != step::refused;
+    evhttp_uri_free(uri);
+    return true;
+  }
   // The method, once the request line is read ("" before, or when it is not a token).
   [[nodiscard]] const std::string& method() const { return method_; }
   [[nodiscard]] const refusal& why() const { return why_; }
@@ -307,12 +341,8 @@ private:
     if (target.size() > limits_.target_bytes)
       return refuse(414, "URI_TOO_LONG", "the request target is longer than " + std::to_string(limits_.target_bytes) +
                                              " bytes").what;
-    // The parser evhttp reads it with: what it cannot read is refused here.
-    const std::string copy{target};
-    evhttp_uri* uri = evhttp_uri_parse_with_flags(copy.c_str(), EVHTTP_URI_NONCONFORMANT);
-    if (uri == nullptr)
-      return refuse(400, "BAD_REQUEST", "the request target is not a URI").what;
-    evhttp_uri_free(uri);
+    target_ = target;
+    minor_ = version[7] - '0';
     state_ = state::field_line;
     return step::more;
   }
@@ -351,6 +381,12 @@ private:
       coding_ = value;
     } else if (same_ignoring_case(name, "expect")) {
       expect_ = value;
+    } else if (same_ignoring_case(name, "host")) {
+      host_ = value;
+    } else if (same_ignoring_case(name, "user-agent")) {
+      user_agent_ = value;
+    } else if (same_ignoring_case(name, "connection")) {
+      connection_ = value;
     }
     return step::more;
   }
@@ -395,6 +431,11 @@ private:
   std::string length_; // Content-Length as sent
   std::string coding_; // Transfer-Encoding as sent
   std::string expect_;
+  std::string target_;
+  int minor_ = 1; // HTTP/1.x
+  std::string host_;
+  std::string user_agent_;
+  std::string connection_;
   bool chunked_ = false;
   std::uint64_t chunk_left_ = 0; // the size being read, then the data still to come
   std::size_t size_digits_ = 0;
@@ -402,19 +443,6 @@ private:
   std::uint64_t body_seen_ = 0;
   refusal why_;
 };
-
-const char* reason_phrase(int status) {
-  switch (status) {
-  case 400: return "Bad Request";
-  case 413: return "Content Too Large";
-  case 414: return "URI Too Long";
-  case 417: return "Expectation Failed";
-  case 431: return "Request Header Fields Too Large";
-  case 501: return "Not Implemented";
-  case 505: return "HTTP Version Not Supported";
-  default: return "Error";
-  }
-}
 
 // The whole answer to a refused request, as bytes: evhttp never read the request, so it cannot
 // send this.
@@ -425,7 +453,7 @@ std::string refusal_answer(const refusal& why, bool head_request) {
   std::tm utc{};
   if (gmtime_r(&now, &utc) == nullptr || evutil_date_rfc1123(date, sizeof date, &utc) <= 0)
     date[0] = '\0';
-  std::string out = "HTTP/1.1 " + std::to_string(why.status) + " " + reason_phrase(why.status) + "\r\n";
+  std::string out = "HTTP/1.1 " + std::to_string(why.status) + " " + net::reason_phrase(why.status) + "\r\n";
   if (date[0] != '\0')
     out += std::string{"Date: "} + date + "\r\n";
   out += "Content-Type: " + resp.content_type + "\r\nContent-Length: " + std::to_string(resp.body.size()) +
@@ -642,6 +670,7 @@ struct http_server::impl {
 
     // The connection is being freed: nothing of the gate stays on it.
     void detach() {
+      media_.reset(); // an answer still waiting (for a part) holds the gate: the cycle ends here
       if (input_cb_ != nullptr)
         evbuffer_remove_cb_entry(bufferevent_get_input(bev_), std::exchange(input_cb_, nullptr));
       release();
@@ -650,6 +679,8 @@ struct http_server::impl {
 
     // Its events and held bytes (whether or not the bufferevent is still there).
     void release() {
+      closed_ = true; // a media answer still held writes nothing
+      media_.reset();
       if (kick_ != nullptr)
         event_free(std::exchange(kick_, nullptr));
       if (deadline_ != nullptr)
@@ -685,7 +716,8 @@ struct http_server::impl {
           evbuffer_prepend_buffer(bufferevent_get_input(self->bev_), self->held_);
         return;
       }
-      if (self->held_ != nullptr && evbuffer_get_length(self->held_) > 0)
+      if ((self->held_ != nullptr && evbuffer_get_length(self->held_) > 0) ||
+          evbuffer_get_length(bufferevent_get_input(self->bev_)) > 0)
         self->pump();
     }
 
@@ -718,6 +750,10 @@ struct http_server::impl {
       http_event_ = event;
       evcon_ = static_cast<evhttp_connection*>(con);
       w_.server->track(w_, evcon_).gate = self;
+      // Every answer leaves whole, in one write: none waits for the client's delayed ACK.
+      const int one = 1;
+      ::setsockopt(bufferevent_getfd(bev_), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      bufferevent_set_max_single_write(bev_, 1 << 20);
       next_request_ = true;
       take_over();
     }
@@ -733,9 +769,7 @@ struct http_server::impl {
         return false;
       if (next_request_) {
         next_request_ = false;
-        phase_ = phase::head;
-        scanner_ = request_scanner{scan_limits()};
-        scanned_ = 0;
+        next_head();
       }
       bufferevent_setcb(bev_, &connection_gate::on_read, &connection_gate::on_write, &connection_gate::on_event, this);
       return true;
@@ -743,9 +777,17 @@ struct http_server::impl {
 
     static void on_read(bufferevent* bev, void*) { of(bev)->pump(); }
 
+    // The output drained. evhttp's own write callback runs only for what evhttp wrote while the
+    // gate stood in (100 Continue): after an answer of evhttp's, the callback it leaves set would
+    // take the next request for answered.
     static void on_write(bufferevent* bev, void*) {
       auto self = of(bev);
-      self->http_write_(bev, self->evcon_);
+      if (self->closing_after_media_)
+        return self->close();
+      if (std::exchange(self->evhttp_writing_, false))
+        return self->http_write_(bev, self->evcon_);
+      // A media answer left: no more polling for writability until one does not leave at once.
+      bufferevent_disable(bev, EV_WRITE);
     }
 
     static void on_event(bufferevent* bev, short what, void*) {
@@ -753,32 +795,58 @@ struct http_server::impl {
       self->http_event_(bev, what, self->evcon_);
     }
 
-    // What came goes to evhttp once checked; a head only once it is whole.
+    // What came goes to evhttp once checked; a head only once it is whole. Media requests are
+    // answered here instead, one at a time: what comes after one waits until it is answered.
     void pump() {
+      in_pump_ = true;
+      struct leave {
+        bool& flag;
+        ~leave() { flag = false; }
+      } on_return{in_pump_};
       evbuffer* in = bufferevent_get_input(bev_);
       if (held_ != nullptr && evbuffer_get_length(held_) > 0)
         evbuffer_prepend_buffer(in, held_);
-      if ((phase_ == phase::head || phase_ == phase::chunked) && !scan())
-        return; // refused and answered
+      for (;;) {
+        if (media_ || closing_after_media_ || closed_)
+          return;
+        if (std::exchange(media_answered_, false))
+          next_head();
+        if (phase_ != phase::head && phase_ != phase::chunked)
+          break;
+        const auto r = scan();
+        if (r == scan_result::refused)
+          return; // refused and answered
+        if (r == scan_result::more)
+          break;
+      }
       if (phase_ == phase::head)
         return;
+      const std::size_t out_before = evbuffer_get_length(bufferevent_get_output(bev_));
       http_read_(bev_, evcon_);
       if (closed_)
         return;
+      // evhttp wrote while reading (100 Continue): the write callback is its own again.
+      if (evbuffer_get_length(bufferevent_get_output(bev_)) > out_before)
+        evhttp_writing_ = true;
       // evhttp puts its own callbacks back to read on after a 100 Continue, and to start on the
       // next request when an answer ended at once.
       take_over();
       scanned_ = evbuffer_get_length(in); // what evhttp left it has been shown
     }
 
-    // Scans what evhttp has not been shown yet. False when the request was refused.
-    bool scan() {
+    // Scans what evhttp has not been shown yet.
+    enum class scan_result {
+      more,    // evhttp reads on (phase passed), or the head is not whole yet
+      refused, // answered here, lingering
+      media,   // a media request, taken off the input and being answered here (media_)
+    };
+    scan_result scan() {
       evbuffer* in = bufferevent_get_input(bev_);
       const std::size_t length = evbuffer_get_length(in);
       while (scanned_ < length && (phase_ == phase::head || phase_ == phase::chunked)) {
         evbuffer_ptr at{};
         if (evbuffer_ptr_set(in, &at, scanned_, EVBUFFER_PTR_SET) != 0)
-          return true;
+          return scan_result::more;
         std::array<evbuffer_iovec, 8> v{};
         const int n = std::min(evbuffer_peek(in, static_cast<ev_ssize_t>(length - scanned_), &at, v.data(),
                                              static_cast<int>(v.size())),
@@ -791,14 +859,22 @@ struct http_server::impl {
             bytes.remove_prefix(p.used);
             switch (p.what) {
             case request_scanner::step::more: break;
-            case request_scanner::step::head: phase_ = scanner_.chunked() ? phase::chunked : phase::passed; break;
+            case request_scanner::step::head:
+              if (media_route_for_head())
+                return scan_result::media;
+              if (!scanner_.check_target_for_evhttp()) {
+                refuse();
+                return scan_result::refused;
+              }
+              phase_ = scanner_.chunked() ? phase::chunked : phase::passed;
+              break;
             case request_scanner::step::end: phase_ = phase::passed; break;
-            case request_scanner::step::refused: refuse(); return false;
+            case request_scanner::step::refused: refuse(); return scan_result::refused;
             }
           }
         }
       }
-      return true;
+      return scan_result::more;
     }
 
     // Answers the refused request here and lingers: evhttp is not called again.
@@ -868,6 +944,59 @@ struct http_server::impl {
       evhttp_connection_free(evcon_);
     }
 
+    // The next request's head is read here, from a fresh start.
+    void next_head() {
+      phase_ = phase::head;
+      scanner_ = request_scanner{scan_limits()};
+      scanned_ = 0;
+    }
+
+    // A whole head that a media route takes (GET or HEAD, no body): answered here, evhttp never
+    // sees it. False when it is evhttp's.
+    bool media_route_for_head();
+
+  public:
+    // The media answer in flight wrote its last bytes (see media_answer): the connection reads its
+    // next request, or closes once the answer has left.
+    void media_done(bool keep_alive) {
+      media_.reset();
+      if (closed_)
+        return;
+      if (!keep_alive) {
+        closing_after_media_ = true;
+        if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0)
+          close();
+        return;
+      }
+      media_answered_ = true; // the next head is read from a fresh start (not now: the handler may still read this one)
+      // Answered later, with more come meanwhile: read on once this turn is over (answered in
+      // pump(), its loop reads on).
+      if (!in_pump_ && evbuffer_get_length(bufferevent_get_input(bev_)) > 0 && kick_ != nullptr)
+        event_active(kick_, EV_TIMEOUT, 1);
+    }
+
+    // Writes what the output holds now, as far as the socket takes it; the bufferevent writes the
+    // rest when the socket can take more. No poll for writability when it all goes at once.
+    void flush() {
+      // A failed write leaves the bytes there: the bufferevent's own write then hears the error
+      // and tells evhttp, which closes the connection.
+      evbuffer* out = bufferevent_get_output(bev_);
+      (void)evbuffer_write(out, bufferevent_getfd(bev_));
+      if (evbuffer_get_length(out) > 0)
+        bufferevent_enable(bev_, EV_WRITE);
+    }
+
+    [[nodiscard]] worker& owner() const { return w_; }
+
+  private:
+    struct media_answer;
+    std::shared_ptr<media_answer> media_; // the media request being answered, if any
+    bool closing_after_media_ = false;    // its answer said Connection: close
+    bool media_answered_ = false;         // one was answered: the scanner starts afresh
+    bool in_pump_ = false;
+    bool admitted_ = false; // let past max_connections (as worker::tracked::admitted, without the lookup)
+    bool evhttp_writing_ = false;         // evhttp wrote while the gate stood in (100 Continue)
+
     worker& w_;
     bufferevent* bev_;
     evhttp_connection* evcon_ = nullptr;
@@ -902,6 +1031,12 @@ struct http_server::impl {
     raw_handler raw;       // set for raw routes
   };
   std::vector<pattern_route> routes;
+  struct media_pattern {
+    std::vector<std::string> segments; // "{x}" captures
+    std::string pattern;
+    media_handler handler;
+  };
+  std::vector<media_pattern> media_routes;
   std::vector<std::vector<std::string>> cross_origin; // path patterns, split
   std::vector<middleware> middlewares;
   http_handler fallback;
@@ -1208,6 +1343,244 @@ struct http_server::impl {
   }
 };
 
+// One media request's answer, written straight to its connection's output (see media_route).
+struct http_server::impl::connection_gate::media_answer final : net::media_reply {
+  media_answer(std::shared_ptr<connection_gate> gate, const media_pattern& route, bool head_only, int minor,
+               bool keep_alive)
+      : gate_{std::move(gate)}, route_{route}, head_only_{head_only}, minor_{minor}, keep_alive_{keep_alive} {}
+
+  void send(int status, std::string_view content_type, std::string_view cache_control,
+            std::vector<net::body_piece> body) override {
+    if (std::exchange(state_, state::done) != state::fresh)
+      return;
+    std::size_t length = 0;
+    for (const auto& p : body)
+      length += p.size;
+    auto* g = open_gate();
+    if (g == nullptr)
+      return;
+    std::string head = head_of(status, content_type, cache_control);
+    head += "Content-Length: ";
+    head += std::to_string(length);
+    head += "\r\n\r\n";
+    evbuffer* out = bufferevent_get_output(g->bev());
+    evbuffer_add(out, head.data(), head.size());
+    if (!head_only_)
+      add_body(out, body);
+    finish(*g, status);
+  }
+
+  void start(int status, std::string_view content_type, std::string_view cache_control) override {
+    if (state_ != state::fresh)
+      return;
+    state_ = state::chunked;
+    auto* g = open_gate();
+    if (g == nullptr)
+      return;
+    // HTTP/1.0 has no chunks: the body ends with the connection.
+    if (minor_ == 0)
+      keep_alive_ = false;
+    std::string head = head_of(status, content_type, cache_control);
+    head += minor_ == 0 ? "\r\n" : "Transfer-Encoding: chunked\r\n\r\n";
+    evbuffer_add(bufferevent_get_output(g->bev()), head.data(), head.size());
+    g->flush();
+    status_ = status;
+  }
+
+  void chunk(std::vector<net::body_piece> body) override {
+    std::size_t length = 0;
+    for (const auto& p : body)
+      length += p.size;
+    auto* g = state_ == state::chunked ? open_gate() : nullptr;
+    if (g == nullptr || length == 0 || head_only_)
+      return;
+    evbuffer* out = bufferevent_get_output(g->bev());
+    if (minor_ != 0)
+      evbuffer_add_printf(out, "%zx\r\n", length);
+    add_body(out, body);
+    if (minor_ != 0)
+      evbuffer_add(out, "\r\n", 2);
+    g->flush();
+  }
+
+  void end() override {
+    if (std::exchange(state_, state::done) != state::chunked)
+      return;
+    auto* g = open_gate();
+    if (g == nullptr)
+      return;
+    if (minor_ != 0 && !head_only_)
+      evbuffer_add(bufferevent_get_output(g->bev()), "0\r\n\r\n", 5);
+    finish(*g, status_);
+  }
+
+  [[nodiscard]] bool gone() const override { return gate_->closed(); }
+
+private:
+  enum class state { fresh, chunked, done };
+
+  [[nodiscard]] connection_gate* open_gate() const { return gate_->closed() ? nullptr : gate_.get(); }
+
+  std::string head_of(int status, std::string_view content_type, std::string_view cache_control) const {
+    std::string head;
+    head.reserve(256);
+    head += "HTTP/1.1 ";
+    head += std::to_string(status);
+    head += ' ';
+    head += net::reason_phrase(status);
+    head += "\r\nContent-Type: ";
+    head += content_type;
+    head += "\r\nCache-Control: ";
+    head += cache_control;
+    head += "\r\nAccess-Control-Allow-Origin: *\r\nDate: ";
+    head += http_date();
+    head += "\r\n";
+    if (!keep_alive_)
+      head += "Connection: close\r\n";
+    else if (minor_ == 0)
+      head += "Connection: keep-alive\r\n";
+    return head;
+  }
+
+  static void add_body(evbuffer* out, const std::vector<net::body_piece>& body) {
+    for (const auto& p : body) {
+      if (p.size == 0)
+        continue;
+      auto* keep = new std::shared_ptr<const void>{p.keep};
+      if (evbuffer_add_reference(out, p.data, p.size,
+                                 [](const void*, std::size_t, void* arg) {
+                                   delete static_cast<std::shared_ptr<const void>*>(arg);
+                                 },
+                                 keep) != 0) {
+        delete keep;
+        evbuffer_add(out, p.data, p.size);
+      }
+    }
+  }
+
+  // The answer is whole: it leaves now, counted, and the connection goes on.
+  void finish(connection_gate& g, int status) {
+    g.owner().server->metrics.observe(route_.pattern, head_only_ ? "HEAD" : "GET", status, seconds_since(t0_));
+    g.flush();
+    g.media_done(keep_alive_);
+  }
+
+  // The Date header's value, made once a second per thread.
+  static std::string_view http_date() {
+    thread_local std::time_t made = 0;
+    thread_local char text[64] = "";
+    const std::time_t now = std::time(nullptr);
+    if (now != made) {
+      std::tm utc{};
+      if (gmtime_r(&now, &utc) == nullptr || evutil_date_rfc1123(text, sizeof text, &utc) <= 0)
+        text[0] = '\0';
+      made = now;
+    }
+    return text;
+  }
+
+  std::shared_ptr<connection_gate> gate_;
+  const media_pattern& route_;
+  bool head_only_;
+  int minor_;
+  bool keep_alive_;
+  state state_ = state::fresh;
+  int status_ = 200;
+  steady::time_point t0_ = steady::now();
+};
+
+bool http_server::impl::connection_gate::media_route_for_head() {
+  auto& server = *w_.server;
+  if (server.media_routes.empty() || scanner_.body_or_expectation())
+    return false;
+  const auto& method = scanner_.method();
+  const bool head_only = method == "HEAD";
+  if (method != "GET" && !head_only)
+    return false;
+  const std::string_view target{scanner_.target()};
+  if (target.empty() || target.front() != '/' || target.find('#') != std::string_view::npos)
+    return false;
+  const auto q = target.find('?');
+  const auto path = target.substr(0, q);
+  const auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  constexpr std::size_t most = 8;
+  std::array<std::string_view, most> parts{};
+  std::size_t n = 0;
+  for (std::string_view rest = path.substr(1);; ++n) {
+    if (n == most)
+      return false;
+    const auto slash = rest.find('/');
+    parts[n] = rest.substr(0, slash);
+    if (slash == std::string_view::npos) {
+      ++n;
+      break;
+    }
+    rest.remove_prefix(slash + 1);
+  }
+  const media_pattern* route = nullptr;
+  for (const auto& r : server.media_routes) {
+    if (r.segments.size() != n)
+      continue;
+    bool fit = true;
+    for (std::size_t i = 0; i < n && fit; ++i) {
+      const auto& seg = r.segments[i];
+      fit = (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') ? !parts[i].empty() : seg == parts[i];
+    }
+    if (fit) {
+      route = &r;
+      break;
+    }
+  }
+  if (route == nullptr)
+    return false;
+  std::array<std::string_view, most> params{};
+  std::array<std::string, most> decoded;
+  std::size_t captured = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& seg = route->segments[i];
+    if (!(seg.size() > 2 && seg.front() == '{' && seg.back() == '}'))
+      continue;
+    if (parts[i].find('%') == std::string_view::npos) {
+      params[captured++] = parts[i];
+      continue;
+    }
+    decoded[captured] = impl::decode(std::string{parts[i]});
+    params[captured] = decoded[captured];
+    ++captured;
+  }
+
+  char* addr = nullptr;
+  ev_uint16_t port = 0;
+  evhttp_connection_get_peer(evcon_, &addr, &port);
+  const std::string_view peer = addr ? addr : "";
+  // Counted since it was accepted, this connection is among the open ones (as in handle()).
+  bool over = false;
+  if (!admitted_) {
+    auto& tracked = server.track(w_, evcon_);
+    over = !tracked.admitted && server.open_connections.load(std::memory_order_relaxed) > server.opts.max_connections;
+    tracked.admitted = admitted_ = !over;
+  }
+  evbuffer_drain(bufferevent_get_input(bev_), scanned_); // the head, read
+  scanned_ = 0;
+  auto answer = std::make_shared<media_answer>(shared_from_this(), *route, head_only, scanner_.minor_version(),
+                                               scanner_.keep_alive() && !over);
+  media_ = answer;
+  if (over) {
+    spdlog::warn("http connection refused peer={} reason=max_connections limit={}", peer, server.opts.max_connections);
+    net::send_text(*answer, 503, "too many open connections\n");
+    return true;
+  }
+  const media_request req{method, path, query, scanner_.host(), scanner_.user_agent(), peer,
+                          std::span<const std::string_view>{params.data(), captured}};
+  try {
+    route->handler(req, answer, w_.loop);
+  } catch (const std::exception& e) {
+    spdlog::error("http media handler failed method={} path={} error={}", method, path, e.what());
+    net::send_text(*answer, 500, "internal error\n");
+  }
+  return true;
+}
+
 http_server::http_server(options opts) : impl_(std::make_unique<impl>()) { impl_->opts = std::move(opts); }
 
 http_server::~http_server() { stop(); }
@@ -1225,6 +1598,20 @@ void http_server::stream_route(std::string method, std::string path, stream_hand
 void http_server::raw_route(std::string method, std::string path, raw_handler h) {
   auto segments = impl::split(path);
   impl_->routes.push_back({std::move(method), std::move(segments), nullptr, std::move(path), nullptr, std::move(h)});
+}
+
+void http_server::media_route(std::string path, media_handler h) {
+  auto segments = impl::split(path);
+  // A connection the server could not gate reaches evhttp with it (the gate is made for every
+  // connection; only a failed allocation leaves one without): told to come back.
+  impl_->routes.push_back({"GET", segments, nullptr, path, nullptr,
+                           [](const http_request&, evhttp_request* raw, net::event_loop&, close_watch) {
+                             auto resp = error_response(503, "SERVICE_UNAVAILABLE", "try again");
+                             resp.headers.emplace_back("Retry-After", "1");
+                             resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
+                             send_response(raw, resp);
+                           }});
+  impl_->media_routes.push_back({std::move(segments), std::move(path), std::move(h)});
 }
 
 const http_metrics& http_server::metrics() const { return impl_->metrics; }

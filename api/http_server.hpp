@@ -15,10 +15,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "media/net/event_loop.hpp"
+#include "media/net/http_reply.hpp"
 #include "api/http_metrics.hpp"
 #include "domain/result.hpp"
 
@@ -93,6 +96,24 @@ using close_watch = std::function<void(std::function<void()> fn)>;
 using raw_handler =
     std::function<void(const http_request&, evhttp_request* raw, net::event_loop& loop, close_watch on_close)>;
 
+// A media request, read off the connection by the server itself (see http_server::media_route).
+// Views valid for the handler's call only.
+struct media_request {
+  std::string_view method; // GET or HEAD
+  std::string_view path;   // as sent (undecoded)
+  std::string_view query;  // as sent, "" if none
+  std::string_view host;
+  std::string_view user_agent;
+  std::string_view peer; // remote address
+  // The pattern's `{name}` segments, percent-decoded, in the pattern's order.
+  std::span<const std::string_view> params;
+};
+
+// Answers a media request through `reply`, now or later, on `loop`'s thread (the loop that owns
+// the connection; it must not block).
+using media_handler =
+    std::function<void(const media_request&, std::shared_ptr<net::media_reply> reply, net::event_loop& loop)>;
+
 // Runs around every matched (non-stream) route: may answer itself or call next, at most once.
 using middleware = std::function<void(const http_request&, responder, const http_handler& next)>;
 
@@ -136,6 +157,12 @@ public:
   void stream_route(std::string method, std::string path, stream_handler h);
   // A route answered by a raw_handler (same patterns as route()).
   void raw_route(std::string method, std::string path, raw_handler h);
+  // A route for what many players poll, many times a second each (CMAF playlists and parts):
+  // GET and HEAD without a body are read and answered by the server itself, off evhttp, its
+  // router and the middlewares (no request object, no header lists, no request id): the head is
+  // written at once, the body by reference, in one write. Same patterns as route(); the path
+  // answers 405 and CORS preflights as a route does.
+  void media_route(std::string path, media_handler h);
   // Paths (same patterns as route()) whose answers any web page may read, e.g. media playback.
   // The server's own answers there, 405 and 503, carry Access-Control-Allow-Origin: *, and a CORS
   // preflight (OPTIONS, not routed there) is answered 204 with the methods routed on the path.

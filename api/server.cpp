@@ -419,41 +419,51 @@ void server::install_routes() {
   // CMAF playback: /play/{playbackId}/index.m3u8 (HLS master), /{rendition}.m3u8 (media
   // playlists), /manifest.mpd (DASH), and the stream's objects under its own folder
   // /play/{playbackId}/{folder}/{rendition}/{file}.
-  auto serve_cmaf = [this](const http_request& req, evhttp_request* raw, net::event_loop& loop, std::string file) {
+  // Players poll these many times a second each: the HTTP layer reads and answers them itself
+  // (http_server::media_route), off evhttp and the router.
+  auto serve_cmaf = [this](const media_request& req, std::shared_ptr<net::media_reply> reply,
+                           net::event_loop& loop, std::string file) {
     // The clock's URL, for the MPD only (its UTCTiming), as the player reached this server.
     std::string time_url;
-    if (file == "manifest.mpd") {
-      const auto host = req.header("host");
+    if (file == "manifest.mpd")
       time_url = "http://" +
-                 (host.empty() ? url_host(cfg_.public_host, cfg_.http_listen) + ":" + std::to_string(port_) : host) +
+                 (req.host.empty() ? url_host(cfg_.public_host, cfg_.http_listen) + ":" + std::to_string(port_)
+                                   : std::string{req.host}) +
                  "/time";
-    }
-    const auto& id = req.params.at("id");
+    const media::cmaf::player_request asked{file, req.query, time_url, req.peer, req.user_agent};
     // A stream looked up before is served at once, on this loop; the first lookup of an id reads
     // the views off it, and the reply is made back here.
-    if (auto s = cmaf_->find_known(id))
-      return media::cmaf::serve(loop, raw, std::move(s), file, req.query, time_url, &cmaf_->http_counters());
-    cmaf_->find(id, [this, &loop, raw, file = std::move(file), query = req.query,
-                     time_url = std::move(time_url)](actors::cmaf_streams::stream_ptr s) mutable {
-      loop.post([this, &loop, raw, file = std::move(file), query = std::move(query), time_url = std::move(time_url),
-                 s = std::move(s)] {
-        if (evhttp_request_get_connection(raw) == nullptr) // the client left meanwhile
-          return evhttp_send_reply(raw, HTTP_NOTFOUND, "Gone", nullptr);
-        media::cmaf::serve(loop, raw, s, file, query, time_url, &cmaf_->http_counters());
-      });
-    });
+    if (auto s = cmaf_->find_known(req.params[0]))
+      return media::cmaf::serve(loop, asked, std::move(s), std::move(reply), &cmaf_->http_counters());
+    cmaf_->find(std::string{req.params[0]},
+                [this, &loop, reply = std::move(reply), file = std::move(file), query = std::string{req.query},
+                 time_url = std::move(time_url), peer = std::string{req.peer},
+                 agent = std::string{req.user_agent}](actors::cmaf_streams::stream_ptr s) mutable {
+                  loop.post([this, &loop, reply = std::move(reply), file = std::move(file), query = std::move(query),
+                             time_url = std::move(time_url), peer = std::move(peer), agent = std::move(agent),
+                             s = std::move(s)] {
+                    if (reply->gone()) // the client left meanwhile
+                      return;
+                    media::cmaf::serve(loop, {file, query, time_url, peer, agent}, s, reply, &cmaf_->http_counters());
+                  });
+                });
   };
   http_->cross_origin("/play/{id}/{file}");
-  http_->raw_route("GET", "/play/{id}/{file}",
-                   [serve_cmaf](const http_request& req, evhttp_request* raw, net::event_loop& loop, close_watch) {
-                     serve_cmaf(req, raw, loop, req.params.at("file"));
-                   });
+  http_->media_route("/play/{id}/{file}", [serve_cmaf](const media_request& req,
+                                                       std::shared_ptr<net::media_reply> reply, net::event_loop& loop) {
+    serve_cmaf(req, std::move(reply), loop, std::string{req.params[1]});
+  });
   http_->cross_origin("/play/{id}/{folder}/{rendition}/{file}");
-  http_->raw_route("GET", "/play/{id}/{folder}/{rendition}/{file}",
-                   [serve_cmaf](const http_request& req, evhttp_request* raw, net::event_loop& loop, close_watch) {
-                     serve_cmaf(req, raw, loop,
-                                req.params.at("folder") + "/" + req.params.at("rendition") + "/" + req.params.at("file"));
-                   });
+  http_->media_route("/play/{id}/{folder}/{rendition}/{file}",
+                     [serve_cmaf](const media_request& req, std::shared_ptr<net::media_reply> reply,
+                                  net::event_loop& loop) {
+                       std::string file{req.params[1]};
+                       file += '/';
+                       file += req.params[2];
+                       file += '/';
+                       file += req.params[3];
+                       serve_cmaf(req, std::move(reply), loop, std::move(file));
+                     });
   // The server's clock for DASH players (UTCTiming): they cannot reach any other.
   http_->cross_origin("/time");
   http_->route("GET", "/time", [](const http_request&, responder respond) {

@@ -1,19 +1,19 @@
 #pragma once
-// A live CMAF stream over HTTP, on an evhttp request, from its packager: the HLS master and media
-// playlists (blocking reload on _HLS_msn/_HLS_part, delta updates on _HLS_skip), the DASH MPD,
-// init segments, segments and parts. A part asked for before it exists (the preload hint) waits
+// A live CMAF stream over HTTP, answered through a media reply (media/net/http_reply.hpp), from its
+// packager: the HLS master and media playlists (blocking reload on _HLS_msn/_HLS_part, delta
+// updates on _HLS_skip), the DASH MPD, init segments, segments and parts. A part asked for before it exists (the preload hint) waits
 // for it; a segment still being written is sent as its parts come, with chunked transfer (LL-DASH).
 // CORS on every answer; playlists and the MPD are not cached, media objects are immutable.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "media/cmaf/packager.hpp"
-
-struct evhttp_request;
+#include "media/net/http_reply.hpp"
 
 namespace onair::net {
 class event_loop;
@@ -44,13 +44,21 @@ struct request_target {
 // file: the path below /play/{id}/ (the prefix folder included for media objects).
 [[nodiscard]] request_target parse_target(const stream& s, const std::string& file);
 
-// Call on `loop`'s thread; the evhttp serving `req` runs on loop.base(). Takes the request over.
-// s null: 404. time_url: the absolute URL of the server's clock, for the MPD's UTCTiming.
-void serve(net::event_loop& loop, evhttp_request* req, std::shared_ptr<stream> s, const std::string& file,
-           const std::map<std::string, std::string>& query, const std::string& time_url, http_counters* counters,
-           http_options opts = {});
+// Who asks, as the HTTP layer read it (views valid for the call only).
+struct player_request {
+  std::string_view file;       // below /play/{id}/ (the prefix folder included for media objects)
+  std::string_view query;      // the target's query, undecoded ("" if none)
+  std::string_view time_url;   // the absolute URL of the server's clock, for the MPD's UTCTiming
+  std::string_view peer;       // the client's address
+  std::string_view user_agent; // "" if none
+};
 
-// A plain answer with CORS (errors: 400, 404, 503).
-void answer_text(evhttp_request* req, int status, const char* reason, const std::string& body);
+// A query parameter's value, percent-decoded (nullopt when absent).
+[[nodiscard]] std::optional<std::string> query_value(std::string_view query, std::string_view name);
+
+// Call on `loop`'s thread, the loop that owns the request's connection; the reply is made there,
+// now or once what it asks for exists. s null: 404.
+void serve(net::event_loop& loop, const player_request& req, std::shared_ptr<stream> s,
+           std::shared_ptr<net::media_reply> reply, http_counters* counters, http_options opts = {});
 
 } // namespace onair::media::cmaf

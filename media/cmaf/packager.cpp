@@ -318,22 +318,31 @@ stream_view stream::view() const {
   v.availability_start_ms = wall_origin_ms_;
   v.ended = ended_;
   v.renditions.reserve(tracks_.size());
-  for (const auto& t : tracks_) {
+  for (std::size_t r = 0; r < tracks_.size(); ++r) {
+    const auto& t = tracks_[r];
     rendition_view rv;
     rv.desc = t.desc;
     rv.config = t.config;
     for (const auto& s : t.segments)
       rv.segments.push_back(s);
-    if (!t.segments.empty() && !t.segments.back()->complete) {
-      rv.next_msn = t.segments.back()->msn;
-      rv.next_part = static_cast<int>(t.segments.back()->parts.size());
-    } else {
-      rv.next_msn = t.next_msn;
-      rv.next_part = 0;
-    }
+    const auto e = edge_locked(r);
+    rv.next_msn = e.next_msn;
+    rv.next_part = e.next_part;
     v.renditions.push_back(std::move(rv));
   }
   return v;
+}
+
+stream::edge stream::edge_locked(std::size_t r) const {
+  const auto& t = tracks_[r];
+  if (!t.segments.empty() && !t.segments.back()->complete)
+    return {t.segments.back()->msn, static_cast<int>(t.segments.back()->parts.size()), ended_};
+  return {t.next_msn, 0, ended_};
+}
+
+stream::edge stream::live_edge(std::size_t r) const {
+  std::lock_guard lock{mu_};
+  return r < tracks_.size() ? edge_locked(r) : edge{0, 0, ended_};
 }
 
 bytes_ptr stream::init(std::size_t r) const {

@@ -127,6 +127,14 @@ public:
   void end();
 
   [[nodiscard]] stream_view view() const;
+  // A rendition's live edge, as view() gives it, without copying the view: the segment being
+  // written (or the next one) and its next part.
+  struct edge {
+    std::int64_t next_msn = 0;
+    int next_part = 0;
+    bool ended = false;
+  };
+  [[nodiscard]] edge live_edge(std::size_t rendition) const;
   [[nodiscard]] const stream_options& options() const { return opts_; }
   [[nodiscard]] std::size_t rendition_count() const { return tracks_.size(); }
   [[nodiscard]] const rendition_desc& desc(std::size_t r) const { return tracks_[r].desc; }
@@ -183,6 +191,7 @@ private:
   void complete_segment_locked(track& t, std::size_t r, fired& out);
   void collect_locked(std::size_t r, fired& out);
   [[nodiscard]] bool satisfied_locked(std::size_t r, std::int64_t msn, int index) const;
+  [[nodiscard]] edge edge_locked(std::size_t r) const;
   [[nodiscard]] std::int64_t grid_index(const track& t, std::int64_t time) const;
   void check_ready_locked(fired& out);
 

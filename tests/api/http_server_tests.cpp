@@ -527,3 +527,184 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_stops_sending_is_closed_after_the_linge
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A server with media routes under /m/{id}/{file}: "now" answers at once with the id and the query
+// (the body in two pieces), "later" is held until the test answers it, "chunks" answers in chunks;
+// and a plain route, GET /plain.
+struct media_server {
+  api::http_server srv;
+  std::uint16_t port = 0;
+  std::mutex mu;
+  std::shared_ptr<net::media_reply> held; // a "later" request, until answered
+  net::event_loop* held_loop = nullptr;
+
+  explicit media_server(api::http_server::options o = {}) : srv{std::move(o)} {
+    srv.cross_origin("/m/{id}/{file}");
+    srv.media_route("/m/{id}/{file}", [this](const api::media_request& req, std::shared_ptr<net::media_reply> reply,
+                                             net::event_loop& loop) {
+      const std::string file{req.params[1]};
+      if (file == "later") {
+        std::lock_guard lock{mu};
+        held = std::move(reply);
+        held_loop = &loop;
+        return;
+      }
+      if (file == "chunks") {
+        reply->start(200, "video/mp4", "public, max-age=60");
+        reply->chunk({piece("abc")});
+        reply->chunk({piece("de"), piece("f")});
+        return reply->end();
+      }
+      reply->send(200, "text/plain", "no-cache",
+                  {piece("id=" + std::string{req.params[0]}), piece(";q=" + std::string{req.query})});
+    });
+    srv.route("GET", "/plain", [](const api::http_request&, api::responder respond) {
+      respond(api::json_response(200, "{}"));
+    });
+    auto p = srv.start();
+    BOOST_REQUIRE_MESSAGE(p.ok(), (p.ok() ? "" : p.error().message));
+    port = *p;
+  }
+
+  static net::body_piece piece(std::string text) { return net::piece_of(std::make_shared<const std::string>(std::move(text))); }
+
+  bool holds() {
+    std::lock_guard lock{mu};
+    return held != nullptr;
+  }
+  // Answers the held request on its loop.
+  void answer_held(std::string body) {
+    std::lock_guard lock{mu};
+    held_loop->post([reply = std::exchange(held, nullptr), body = std::move(body)] {
+      reply->send(200, "text/plain", "no-cache", {piece(body)});
+    });
+  }
+  // Whether the held request's client is gone, as its reply sees it on the loop.
+  bool held_gone() {
+    std::promise<bool> seen;
+    {
+      std::lock_guard lock{mu};
+      held_loop->post([reply = held, &seen] { seen.set_value(reply->gone()); });
+    }
+    return seen.get_future().get();
+  }
+};
+
+std::string header_of(const answer& a, const std::string& name) {
+  const auto it = a.headers.find(name);
+  return it == a.headers.end() ? std::string{} : it->second;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(http_server_media_routes)
+
+BOOST_AUTO_TEST_CASE(given_media_and_api_requests_sent_together_when_read_then_each_is_answered_in_order_and_close_is_kept) {
+  // Given a server with a media route and a plain one
+  media_server s;
+  raw_client c{s.port};
+  // When media and API requests come in one write, the last asking to close
+  BOOST_TEST_REQUIRE(c.send("GET /m/a%20b/now?x=1&y=%41 HTTP/1.1\r\nHost: h\r\nUser-Agent: t\r\n\r\n"
+                            "GET /plain HTTP/1.1\r\nHost: h\r\n\r\n"
+                            "GET /m/c/now HTTP/1.1\r\nHost: h\r\n\r\n"
+                            "GET /m/d/now HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") == 0);
+  // Then all four are answered, in order, and the server closes after the last
+  BOOST_TEST(c.read_to_end() == 0);
+  const auto all = answers_in(c.got());
+  BOOST_TEST_REQUIRE(all.size() == 4u, c.got());
+  BOOST_TEST(all[0].status == 200);
+  BOOST_TEST(all[0].body == "id=a b;q=x=1&y=%41"); // the path parameter decoded, the query as sent
+  BOOST_TEST(header_of(all[0], "content-type") == "text/plain");
+  BOOST_TEST(header_of(all[0], "cache-control") == "no-cache");
+  BOOST_TEST(header_of(all[0], "access-control-allow-origin") == "*");
+  BOOST_TEST(!header_of(all[0], "date").empty());
+  BOOST_TEST(header_of(all[0], "connection").empty());
+  BOOST_TEST(all[1].body == "{}");
+  BOOST_TEST(all[2].body == "id=c;q=");
+  BOOST_TEST(all[3].body == "id=d;q=");
+  BOOST_TEST(header_of(all[3], "connection") == "close");
+  BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(given_a_media_route_when_asked_with_head_then_the_head_comes_without_the_body) {
+  media_server s;
+  raw_client c{s.port};
+  BOOST_TEST_REQUIRE(c.send("HEAD /m/abc/now HTTP/1.1\r\nHost: h\r\n\r\nGET /m/abc/now HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") == 0);
+  BOOST_TEST(c.read_to_end() == 0);
+  // The HEAD answer says the GET's length and sends none of it: the GET's answer follows at once
+  const auto head_end = c.got().find("\r\n\r\n");
+  BOOST_TEST_REQUIRE(head_end != std::string::npos);
+  BOOST_TEST(c.got().find("Content-Length: 9\r\n") < head_end, c.got());
+  BOOST_TEST(c.got().compare(head_end + 4, 17, "HTTP/1.1 200 OK\r\n") == 0, c.got());
+  BOOST_TEST(c.got().ends_with("\r\n\r\nid=abc;q="), c.got());
+}
+
+BOOST_AUTO_TEST_CASE(given_a_held_media_request_when_more_requests_follow_then_they_wait_for_its_answer) {
+  // Given a media request the route holds, and a plain request sent right behind it
+  media_server s;
+  raw_client c{s.port};
+  BOOST_TEST_REQUIRE(c.send("GET /m/x/later HTTP/1.1\r\nHost: h\r\n\r\nGET /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") == 0);
+  BOOST_TEST_REQUIRE(eventually([&] { return s.holds(); }));
+  // When the held one is answered
+  s.answer_held("at last");
+  // Then both come, the held one first
+  BOOST_TEST(c.read_to_end() == 0);
+  const auto all = answers_in(c.got());
+  BOOST_TEST_REQUIRE(all.size() == 2u, c.got());
+  BOOST_TEST(all[0].body == "at last");
+  BOOST_TEST(all[1].body == "{}");
+}
+
+BOOST_AUTO_TEST_CASE(given_a_held_media_request_when_its_client_leaves_then_the_reply_knows_and_the_connection_goes) {
+  media_server s;
+  {
+    raw_client c{s.port};
+    BOOST_TEST_REQUIRE(c.send("GET /m/x/later HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    BOOST_TEST_REQUIRE(eventually([&] { return s.holds(); }));
+  } // closed
+  BOOST_TEST(eventually([&] { return s.held_gone(); }));
+  BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+  // An answer after the client left goes nowhere, and harms nothing
+  s.answer_held("too late");
+  const auto after = http_call("127.0.0.1", s.port, "GET", "/m/y/now");
+  BOOST_TEST(after.status == 200);
+  BOOST_TEST(after.body == "id=y;q=");
+}
+
+BOOST_AUTO_TEST_CASE(given_a_chunked_media_answer_then_http_1_1_gets_chunks_and_http_1_0_the_body_until_close) {
+  media_server s;
+  {
+    raw_client c{s.port};
+    BOOST_TEST_REQUIRE(c.send("GET /m/x/chunks HTTP/1.1\r\nHost: h\r\n\r\nGET /m/x/now HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") == 0);
+    BOOST_TEST(c.read_to_end() == 0);
+    const auto& got = c.got();
+    BOOST_TEST(got.find("Transfer-Encoding: chunked\r\n") != std::string::npos, got);
+    BOOST_TEST(got.find("\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n") != std::string::npos, got);
+    BOOST_TEST(got.ends_with("id=x;q="), got);
+  }
+  {
+    raw_client c{s.port};
+    BOOST_TEST_REQUIRE(c.send("GET /m/x/chunks HTTP/1.0\r\nHost: h\r\n\r\n") == 0);
+    BOOST_TEST(c.read_to_end() == 0);
+    BOOST_TEST(c.got().find("Transfer-Encoding") == std::string::npos, c.got());
+    BOOST_TEST(c.got().find("Connection: close\r\n") != std::string::npos, c.got());
+    BOOST_TEST(c.got().ends_with("\r\n\r\nabcdef"), c.got());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(given_a_media_route_then_other_methods_get_405_and_preflights_204_with_cors) {
+  media_server s;
+  const auto post = http_call("127.0.0.1", s.port, "POST", "/m/x/now", {}, "{}");
+  BOOST_TEST(post.status == 405);
+  raw_client c{s.port};
+  BOOST_TEST_REQUIRE(c.send("OPTIONS /m/x/now HTTP/1.1\r\nHost: h\r\nOrigin: http://a\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n") == 0);
+  BOOST_TEST(c.read_to_end() == 0);
+  const auto a = final_answer(c.got());
+  BOOST_TEST(a.status == 204);
+  BOOST_TEST(header_of(a, "access-control-allow-origin") == "*");
+  BOOST_TEST(header_of(a, "access-control-allow-methods").find("GET") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
