@@ -1497,7 +1497,10 @@ bool http_server::impl::connection_gate::media_route_for_head() {
   const bool head_only = method == "HEAD";
   if (method != "GET" && !head_only)
     return false;
-  const std::string_view target{scanner_.target()};
+  std::string_view target{scanner_.target()};
+  // The absolute form (http://host/path), which a client may send any server: its path.
+  if (const auto scheme = target.find("://"); !target.empty() && target.front() != '/' && scheme != std::string_view::npos)
+    target.remove_prefix(std::min(target.size(), target.find('/', scheme + 3)));
   if (target.empty() || target.front() != '/' || target.find('#') != std::string_view::npos)
     return false;
   const auto q = target.find('?');
@@ -1602,12 +1605,17 @@ void http_server::raw_route(std::string method, std::string path, raw_handler h)
 
 void http_server::media_route(std::string path, media_handler h) {
   auto segments = impl::split(path);
-  // A connection the server could not gate reaches evhttp with it (the gate is made for every
-  // connection; only a failed allocation leaves one without): told to come back.
+  // What reaches evhttp on the path anyway: a GET with a body (refused), or a request on a
+  // connection the server could not gate (the gate is made for every connection; only a failed
+  // allocation leaves one without), told to come back.
   impl_->routes.push_back({"GET", segments, nullptr, path, nullptr,
-                           [](const http_request&, evhttp_request* raw, net::event_loop&, close_watch) {
-                             auto resp = error_response(503, "SERVICE_UNAVAILABLE", "try again");
-                             resp.headers.emplace_back("Retry-After", "1");
+                           [](const http_request& req, evhttp_request* raw, net::event_loop&, close_watch) {
+                             const bool body = !req.header("content-length").empty() ||
+                                               !req.header("transfer-encoding").empty() || !req.header("expect").empty();
+                             auto resp = body ? error_response(400, "BAD_REQUEST", "a media request has no body")
+                                              : error_response(503, "SERVICE_UNAVAILABLE", "try again");
+                             if (!body)
+                               resp.headers.emplace_back("Retry-After", "1");
                              resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
                              send_response(raw, resp);
                            }});

@@ -694,6 +694,19 @@ BOOST_AUTO_TEST_CASE(given_a_chunked_media_answer_then_http_1_1_gets_chunks_and_
   }
 }
 
+BOOST_AUTO_TEST_CASE(given_a_media_route_then_the_absolute_form_is_served_and_a_get_with_a_body_refused) {
+  media_server s;
+  raw_client c{s.port};
+  BOOST_TEST_REQUIRE(c.send("GET http://h:1/m/abs/now?z HTTP/1.1\r\nHost: h\r\n\r\n"
+                            "GET /m/x/now HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab") == 0);
+  BOOST_TEST(c.read_to_end() == 0);
+  const auto all = answers_in(c.got());
+  BOOST_TEST_REQUIRE(all.size() == 2u, c.got());
+  BOOST_TEST(all[0].body == "id=abs;q=z");
+  BOOST_TEST(all[1].status == 400);
+  BOOST_TEST(header_of(all[1], "access-control-allow-origin") == "*");
+}
+
 BOOST_AUTO_TEST_CASE(given_a_media_route_then_other_methods_get_405_and_preflights_204_with_cors) {
   media_server s;
   const auto post = http_call("127.0.0.1", s.port, "POST", "/m/x/now", {}, "{}");
