@@ -946,6 +946,8 @@ struct http_server::impl {
 
     // The next request's head is read here, from a fresh start.
     void next_head() {
+      // Whatever evhttp wrote for the last request (its 100 Continue) left before its answer did.
+      evhttp_writing_ = false;
       phase_ = phase::head;
       scanner_ = request_scanner{scan_limits()};
       scanned_ = 0;

@@ -551,6 +551,8 @@ struct media_server {
         held_loop = &loop;
         return;
       }
+      if (file == "big") // more than the socket takes at once: the rest leaves as the client reads
+        return reply->send(200, "video/mp4", "no-cache", {piece(std::string(8 << 20, 'b'))});
       if (file == "chunks") {
         reply->start(200, "video/mp4", "public, max-age=60");
         reply->chunk({piece("abc")});
@@ -562,6 +564,9 @@ struct media_server {
     });
     srv.route("GET", "/plain", [](const api::http_request&, api::responder respond) {
       respond(api::json_response(200, "{}"));
+    });
+    srv.route("POST", "/echo", [](const api::http_request& req, api::responder respond) {
+      respond(api::json_response(200, R"({"bytes":)" + std::to_string(req.body.size()) + "}"));
     });
     auto p = srv.start();
     BOOST_REQUIRE_MESSAGE(p.ok(), (p.ok() ? "" : p.error().message));
@@ -626,6 +631,28 @@ BOOST_AUTO_TEST_CASE(given_media_and_api_requests_sent_together_when_read_then_e
   BOOST_TEST(all[3].body == "id=d;q=");
   BOOST_TEST(header_of(all[3], "connection") == "close");
   BOOST_TEST(eventually([&] { return s.srv.metrics().open_connections() == 0; }));
+}
+
+BOOST_AUTO_TEST_CASE(given_a_100_continue_then_a_media_answer_too_big_to_leave_at_once_then_every_answer_comes_whole) {
+  // Given a request that evhttp answers after its 100 Continue, then a media answer larger than
+  // the socket takes at once, then an API request
+  media_server s;
+  raw_client c{s.port};
+  BOOST_TEST_REQUIRE(c.send("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n") == 0);
+  BOOST_TEST_REQUIRE(c.read_until("100 Continue\r\n\r\n"), c.got());
+  BOOST_TEST_REQUIRE(c.send("hello"
+                            "GET /m/x/big HTTP/1.1\r\nHost: h\r\n\r\n"
+                            "GET /plain HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") == 0);
+  // Then each comes in order and whole, and the connection closes after the last
+  BOOST_TEST(c.read_to_end() == 0);
+  const auto all = answers_in(c.got());
+  BOOST_TEST_REQUIRE(all.size() == 4u);
+  BOOST_TEST(all[0].status == 100);
+  BOOST_TEST(all[1].body == R"({"bytes":5})");
+  BOOST_TEST(all[2].status == 200);
+  BOOST_TEST(all[2].body.size() == std::size_t{8} << 20);
+  BOOST_TEST(all[2].whole);
+  BOOST_TEST(all[3].body == "{}");
 }
 
 BOOST_AUTO_TEST_CASE(given_a_media_route_when_asked_with_head_then_the_head_comes_without_the_body) {
