@@ -444,18 +444,28 @@ private:
   refusal why_;
 };
 
+// The Date header's value for answers written here (not by evhttp), made once a second per
+// thread; "" if the clock cannot be read.
+std::string_view http_date() {
+  thread_local std::time_t made = 0;
+  thread_local char text[64] = "";
+  const std::time_t now = std::time(nullptr);
+  if (now != made) {
+    std::tm utc{};
+    if (gmtime_r(&now, &utc) == nullptr || evutil_date_rfc1123(text, sizeof text, &utc) <= 0)
+      text[0] = '\0';
+    made = now;
+  }
+  return text;
+}
+
 // The whole answer to a refused request, as bytes: evhttp never read the request, so it cannot
 // send this.
 std::string refusal_answer(const refusal& why, bool head_request) {
   const auto resp = error_response(why.status, why.code, why.message);
-  char date[64] = "";
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  if (gmtime_r(&now, &utc) == nullptr || evutil_date_rfc1123(date, sizeof date, &utc) <= 0)
-    date[0] = '\0';
   std::string out = "HTTP/1.1 " + std::to_string(why.status) + " " + net::reason_phrase(why.status) + "\r\n";
-  if (date[0] != '\0')
-    out += std::string{"Date: "} + date + "\r\n";
+  if (const auto date = http_date(); !date.empty())
+    out += "Date: " + std::string{date} + "\r\n";
   out += "Content-Type: " + resp.content_type + "\r\nContent-Length: " + std::to_string(resp.body.size()) +
          "\r\nConnection: close\r\n\r\n";
   if (!head_request)
@@ -1112,22 +1122,30 @@ struct http_server::impl {
     return out;
   }
 
+  // A pattern's `{name}` segment, which any non-empty path segment fits.
+  static bool is_capture(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+
+  // Whether a path's segments (strings or views) fit a pattern's: as many, the literal ones equal,
+  // the captured ones not empty.
+  template <class Parts>
+  static bool same_shape(const std::vector<std::string>& pattern, const Parts& parts) {
+    if (pattern.size() != parts.size())
+      return false;
+    for (std::size_t i = 0; i < parts.size(); ++i)
+      if (is_capture(pattern[i]) ? parts[i].empty() : pattern[i] != parts[i])
+        return false;
+    return true;
+  }
+
   // Whether a path's segments fit a pattern's, capturing the `{name}` ones into params.
   static bool fits(const std::vector<std::string>& pattern, const std::vector<std::string>& parts,
                    std::map<std::string, std::string>* params) {
-    if (pattern.size() != parts.size())
+    if (!same_shape(pattern, parts))
       return false;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      const auto& seg = pattern[i];
-      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
-        if (parts[i].empty())
-          return false;
-        if (params)
-          (*params)[seg.substr(1, seg.size() - 2)] = decode(parts[i]);
-      } else if (seg != parts[i]) {
-        return false;
-      }
-    }
+    if (params)
+      for (std::size_t i = 0; i < parts.size(); ++i)
+        if (is_capture(pattern[i]))
+          (*params)[pattern[i].substr(1, pattern[i].size() - 2)] = decode(parts[i]);
     return true;
   }
 
@@ -1355,15 +1373,12 @@ struct http_server::impl::connection_gate::media_answer final : net::media_reply
             std::vector<net::body_piece> body) override {
     if (std::exchange(state_, state::done) != state::fresh)
       return;
-    std::size_t length = 0;
-    for (const auto& p : body)
-      length += p.size;
     auto* g = open_gate();
     if (g == nullptr)
       return;
     std::string head = head_of(status, content_type, cache_control);
     head += "Content-Length: ";
-    head += std::to_string(length);
+    head += std::to_string(net::size_of(body));
     head += "\r\n\r\n";
     evbuffer* out = bufferevent_get_output(g->bev());
     evbuffer_add(out, head.data(), head.size());
@@ -1390,9 +1405,7 @@ struct http_server::impl::connection_gate::media_answer final : net::media_reply
   }
 
   void chunk(std::vector<net::body_piece> body) override {
-    std::size_t length = 0;
-    for (const auto& p : body)
-      length += p.size;
+    const auto length = net::size_of(body);
     auto* g = state_ == state::chunked ? open_gate() : nullptr;
     if (g == nullptr || length == 0 || head_only_)
       return;
@@ -1434,9 +1447,12 @@ private:
     head += content_type;
     head += "\r\nCache-Control: ";
     head += cache_control;
-    head += "\r\nAccess-Control-Allow-Origin: *\r\nDate: ";
-    head += http_date();
-    head += "\r\n";
+    head += "\r\nAccess-Control-Allow-Origin: *\r\n";
+    if (const auto date = http_date(); !date.empty()) {
+      head += "Date: ";
+      head += date;
+      head += "\r\n";
+    }
     if (!keep_alive_)
       head += "Connection: close\r\n";
     else if (minor_ == 0)
@@ -1465,20 +1481,6 @@ private:
     g.owner().server->metrics.observe(route_.pattern, head_only_ ? "HEAD" : "GET", status, seconds_since(t0_));
     g.flush();
     g.media_done(keep_alive_);
-  }
-
-  // The Date header's value, made once a second per thread.
-  static std::string_view http_date() {
-    thread_local std::time_t made = 0;
-    thread_local char text[64] = "";
-    const std::time_t now = std::time(nullptr);
-    if (now != made) {
-      std::tm utc{};
-      if (gmtime_r(&now, &utc) == nullptr || evutil_date_rfc1123(text, sizeof text, &utc) <= 0)
-        text[0] = '\0';
-      made = now;
-    }
-    return text;
   }
 
   std::shared_ptr<connection_gate> gate_;
@@ -1522,28 +1524,17 @@ bool http_server::impl::connection_gate::media_route_for_head() {
     }
     rest.remove_prefix(slash + 1);
   }
-  const media_pattern* route = nullptr;
-  for (const auto& r : server.media_routes) {
-    if (r.segments.size() != n)
-      continue;
-    bool fit = true;
-    for (std::size_t i = 0; i < n && fit; ++i) {
-      const auto& seg = r.segments[i];
-      fit = (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') ? !parts[i].empty() : seg == parts[i];
-    }
-    if (fit) {
-      route = &r;
-      break;
-    }
-  }
-  if (route == nullptr)
+  const std::span<const std::string_view> path_parts{parts.data(), n};
+  const auto it = std::find_if(server.media_routes.begin(), server.media_routes.end(),
+                               [&path_parts](const media_pattern& r) { return impl::same_shape(r.segments, path_parts); });
+  if (it == server.media_routes.end())
     return false;
+  const media_pattern* route = &*it;
   std::array<std::string_view, most> params{};
   std::array<std::string, most> decoded;
   std::size_t captured = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const auto& seg = route->segments[i];
-    if (!(seg.size() > 2 && seg.front() == '{' && seg.back() == '}'))
+    if (!impl::is_capture(route->segments[i]))
       continue;
     if (parts[i].find('%') == std::string_view::npos) {
       params[captured++] = parts[i];

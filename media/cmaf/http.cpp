@@ -2,8 +2,11 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <deque>
 #include <utility>
+
+#include <event2/http.h>
 
 #include "media/cmaf/playlist.hpp"
 #include "media/net/event_loop.hpp"
@@ -39,9 +42,7 @@ constexpr const char* immutable = "public, max-age=31536000, immutable";
 
 void send_objects(net::media_reply& reply, const stream& s, std::size_t rendition, std::vector<net::body_piece> parts,
                   http_counters* c) {
-  std::size_t n = 0;
-  for (const auto& p : parts)
-    n += p.size;
+  const auto n = net::size_of(parts);
   reply.send(200, media_type(s, rendition), immutable, std::move(parts));
   if (c)
     c->bytes_out.fetch_add(n, std::memory_order_relaxed);
@@ -183,18 +184,14 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
     const auto eq = pair.find('=');
     if (pair.substr(0, eq) != name)
       continue;
-    const auto raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    std::string value;
-    value.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      const auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1; };
-      if (raw[i] == '%' && i + 2 < raw.size() + 0 && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
-        value += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
-        i += 2;
-      } else {
-        value += raw[i] == '+' ? ' ' : raw[i];
-      }
-    }
+    // Decoded as evhttp decodes a query ("+" a space), by its own decoder.
+    const std::string raw{eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1)};
+    std::size_t size = 0;
+    char* decoded = evhttp_uridecode(raw.c_str(), 1, &size);
+    if (decoded == nullptr)
+      return raw;
+    std::string value{decoded, size};
+    std::free(decoded);
     return value;
   }
   return std::nullopt;

@@ -27,6 +27,14 @@ template <class Bytes>
   return bytes ? body_piece{bytes->data(), bytes->size(), bytes} : body_piece{};
 }
 
+// The bytes of a body in pieces.
+[[nodiscard]] inline std::size_t size_of(const std::vector<body_piece>& body) {
+  std::size_t n = 0;
+  for (const auto& p : body)
+    n += p.size;
+  return n;
+}
+
 // The answer to one media request (a playlist, a part), made by whoever serves it, now or later,
 // on the thread of the loop that owns the request's connection. Either send() once, or start(),
 // any number of chunk() and end(). The HTTP layer writes the status line and the framing
