@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -30,14 +31,131 @@ using audio_fifo = std::unique_ptr<AVAudioFifo, fifo_free>;
 
 int even(double v) { return std::max(2, static_cast<int>(v / 2) * 2); }
 
-// A decoded source picture shared by the renditions (av_frame_clone: the buffers are referenced,
-// not copied).
-using picture = std::shared_ptr<AVFrame>;
-picture share(const AVFrame* f) {
-  return picture{av_frame_clone(f), [](AVFrame* p) { av_frame_free(&p); }};
+struct buffer_pool_free {
+  void operator()(AVBufferPool* p) const noexcept { av_buffer_pool_uninit(&p); } // freed once its buffers are back
+};
+using buffer_pool = std::unique_ptr<AVBufferPool, buffer_pool_free>;
+
+// A new frame referencing src's buffers (nothing copied) and none of its properties or side data.
+frame reference(const AVFrame& src) {
+  frame f{av_frame_alloc()};
+  if (!f)
+    return nullptr;
+  f->format = src.format;
+  f->width = src.width;
+  f->height = src.height;
+  f->pts = src.pts;
+  for (int i = 0; i < AV_NUM_DATA_POINTERS; ++i) {
+    f->data[i] = src.data[i];
+    f->linesize[i] = src.linesize[i];
+    if (src.buf[i] && !(f->buf[i] = av_buffer_ref(src.buf[i])))
+      return nullptr;
+  }
+  return f;
 }
 
-// One rendition: scale into its frame (fitted, padded) and encode with libx264, on its own thread.
+// One rendition's picture of each source picture: the source fitted into the rendition's frame
+// without distortion (libswscale, bilinear), the bars black; or the source picture itself,
+// referenced, when it already is that frame. Pictures come from a pool of the frame's size, so a
+// picture can wait in an encoder's queue while the next is made.
+class fitter {
+public:
+  explicit fitter(rung r) : rung_(r) {}
+
+  // nullptr when src cannot be scaled.
+  frame fit(const AVFrame& src) {
+    if (src.width == rung_.width && src.height == rung_.height && src.format == AV_PIX_FMT_YUV420P)
+      return reference(src);
+    if (!sws_ || src.width != src_w_ || src.height != src_h_ || src.format != src_fmt_)
+      if (!configure(src))
+        return nullptr;
+    frame f = blank();
+    if (!f)
+      return nullptr;
+    std::uint8_t* dst[4] = {
+        f->data[0] + static_cast<std::ptrdiff_t>(off_y_) * f->linesize[0] + off_x_,
+        f->data[1] + static_cast<std::ptrdiff_t>(off_y_ / 2) * f->linesize[1] + off_x_ / 2,
+        f->data[2] + static_cast<std::ptrdiff_t>(off_y_ / 2) * f->linesize[2] + off_x_ / 2, nullptr};
+    sws_scale(sws_.get(), src.data, src.linesize, 0, src_h_, dst, f->linesize);
+    f->pts = src.pts;
+    return f;
+  }
+
+private:
+  bool configure(const AVFrame& src) {
+    src_w_ = src.width;
+    src_h_ = src.height;
+    src_fmt_ = src.format;
+    const double s = std::min(static_cast<double>(rung_.width) / src_w_, static_cast<double>(rung_.height) / src_h_);
+    fit_w_ = std::min(rung_.width, even(src_w_ * s + 1));
+    fit_h_ = std::min(rung_.height, even(src_h_ * s + 1));
+    off_x_ = (rung_.width - fit_w_) / 2 / 2 * 2;
+    off_y_ = (rung_.height - fit_h_) / 2 / 2 * 2;
+    sws_.reset(sws_getContext(src_w_, src_h_, static_cast<AVPixelFormat>(src_fmt_), fit_w_, fit_h_,
+                              AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
+    return sws_ != nullptr;
+  }
+
+  // A picture of the rendition's frame with the bars around the fitted area black (Y 16, U and V
+  // 128, limited range); the area itself is left for the scaler.
+  frame blank() {
+    if (!pool_) {
+      const int size = av_image_get_buffer_size(AV_PIX_FMT_YUV420P, rung_.width, rung_.height, align);
+      pool_.reset(size > 0 ? av_buffer_pool_init(static_cast<std::size_t>(size), nullptr) : nullptr);
+      if (!pool_)
+        return nullptr;
+    }
+    frame f{av_frame_alloc()};
+    if (!f || !(f->buf[0] = av_buffer_pool_get(pool_.get())))
+      return nullptr;
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = rung_.width;
+    f->height = rung_.height;
+    if (av_image_fill_arrays(f->data, f->linesize, f->buf[0]->data, AV_PIX_FMT_YUV420P, rung_.width, rung_.height,
+                             align) < 0)
+      return nullptr;
+    for (int p = 0; p < 3; ++p) {
+      const int shift = p == 0 ? 0 : 1;
+      const int w = rung_.width >> shift, h = rung_.height >> shift;
+      const int x0 = off_x_ >> shift, y0 = off_y_ >> shift, fw = fit_w_ >> shift, fh = fit_h_ >> shift;
+      const std::uint8_t black = p == 0 ? 16 : 128;
+      for (int y = 0; y < h; ++y) {
+        std::uint8_t* row = f->data[p] + static_cast<std::ptrdiff_t>(y) * f->linesize[p];
+        if (y < y0 || y >= y0 + fh) {
+          std::fill_n(row, w, black);
+        } else {
+          std::fill_n(row, x0, black);
+          std::fill(row + x0 + fw, row + w, black);
+        }
+      }
+    }
+    return f;
+  }
+
+  static constexpr int align = 64;
+  const rung rung_;
+  scaler sws_;
+  buffer_pool pool_;
+  int src_w_ = 0, src_h_ = 0, src_fmt_ = -1;
+  int fit_w_ = 0, fit_h_ = 0, off_x_ = 0, off_y_ = 0;
+};
+
+// The rung whose picture a rung is scaled from: the nearest larger one of the same shape (360p
+// from the 720p picture, not from the source again), else none (the source).
+std::vector<std::optional<std::size_t>> scaling_inputs(const std::vector<rung>& ladder) {
+  std::vector<std::optional<std::size_t>> in(ladder.size());
+  for (std::size_t i = 0; i < ladder.size(); ++i)
+    for (std::size_t j = 0; j < ladder.size(); ++j) {
+      const auto& a = ladder[j];
+      const auto& b = ladder[i];
+      const bool same_shape = static_cast<std::int64_t>(a.width) * b.height == static_cast<std::int64_t>(b.width) * a.height;
+      if (j != i && same_shape && a.width > b.width && (!in[i] || a.width < ladder[*in[i]].width))
+        in[i] = j;
+    }
+  return in;
+}
+
+// One rendition's encoder: libx264 on its own thread, fed the rendition's pictures in order.
 class video_worker {
 public:
   video_worker(std::size_t index, rung r, double fps, const transcoder_options& opts, cmaf::stream& out,
@@ -57,9 +175,18 @@ public:
     });
   }
 
+  // Whether push would keep a picture now (live, an ordinary frame is shed while the queue is
+  // full): the source's thread makes no picture that would be shed.
+  [[nodiscard]] bool wants(bool key) {
+    if (opts_.lossless || key)
+      return true;
+    std::lock_guard lock{mu_};
+    return queue_.size() < opts_.max_queued_frames;
+  }
+
   // Live, never blocks: past the bound a frame is shed (a forced key frame is kept, and an older
   // ordinary frame goes instead). Lossless, waits for room.
-  void push(picture p, bool key, std::int64_t wall_ms) {
+  void push(frame pic, bool key, std::int64_t wall_ms) {
     std::unique_lock lock{mu_};
     if (opts_.lossless)
       room_cv_.wait(lock, [this] { return stopping_ || queue_.size() < opts_.max_queued_frames; });
@@ -76,7 +203,7 @@ public:
         stats_.frames_dropped.fetch_add(1, std::memory_order_relaxed);
       }
     }
-    queue_.push_back(job{std::move(p), key, wall_ms});
+    queue_.push_back(job{std::move(pic), key, wall_ms});
     cv_.notify_one();
   }
 
@@ -99,7 +226,7 @@ public:
 
 private:
   struct job {
-    picture pic;
+    frame pic;
     bool key = false;
     std::int64_t wall_ms = 0;
   };
@@ -141,12 +268,6 @@ private:
     config_.avcc = std::move(*avcc);
     config_.bitrate_kbps = rung_.bitrate_kbps;
     out_.set_config(index_, config_);
-    scaled_.reset(av_frame_alloc());
-    scaled_->format = AV_PIX_FMT_YUV420P;
-    scaled_->width = rung_.width;
-    scaled_->height = rung_.height;
-    if (av_frame_get_buffer(scaled_.get(), 0) < 0)
-      throw std::bad_alloc{};
     pkt_.reset(av_packet_alloc());
   }
 
@@ -171,52 +292,12 @@ private:
       flush();
   }
 
-  // The source fitted into the rendition's frame without distortion; the bars are black.
-  bool scale(const AVFrame& src) {
-    if (!sws_ || src.width != src_w_ || src.height != src_h_ || src.format != src_fmt_) {
-      src_w_ = src.width;
-      src_h_ = src.height;
-      src_fmt_ = src.format;
-      const double s = std::min(static_cast<double>(rung_.width) / src_w_, static_cast<double>(rung_.height) / src_h_);
-      fit_w_ = std::min(rung_.width, even(src_w_ * s + 1));
-      fit_h_ = std::min(rung_.height, even(src_h_ * s + 1));
-      off_x_ = (rung_.width - fit_w_) / 2 / 2 * 2;
-      off_y_ = (rung_.height - fit_h_) / 2 / 2 * 2;
-      sws_.reset(sws_getContext(src_w_, src_h_, static_cast<AVPixelFormat>(src_fmt_), fit_w_, fit_h_,
-                                AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
-      if (!sws_)
-        return false;
-      if (av_frame_make_writable(scaled_.get()) < 0)
-        return false;
-      // Black: Y 16, U and V 128 (limited range).
-      for (int y = 0; y < rung_.height; ++y)
-        std::fill_n(scaled_->data[0] + static_cast<std::ptrdiff_t>(y) * scaled_->linesize[0], rung_.width, 16);
-      for (int p = 1; p <= 2; ++p)
-        for (int y = 0; y < rung_.height / 2; ++y)
-          std::fill_n(scaled_->data[p] + static_cast<std::ptrdiff_t>(y) * scaled_->linesize[p], rung_.width / 2, 128);
-    }
-    if (av_frame_make_writable(scaled_.get()) < 0)
-      return false;
-    std::uint8_t* dst[4] = {
-        scaled_->data[0] + static_cast<std::ptrdiff_t>(off_y_) * scaled_->linesize[0] + off_x_,
-        scaled_->data[1] + static_cast<std::ptrdiff_t>(off_y_ / 2) * scaled_->linesize[1] + off_x_ / 2,
-        scaled_->data[2] + static_cast<std::ptrdiff_t>(off_y_ / 2) * scaled_->linesize[2] + off_x_ / 2, nullptr};
-    sws_scale(sws_.get(), src.data, src.linesize, 0, src_h_, dst, scaled_->linesize);
-    return true;
-  }
-
   void encode(const job& j) {
-    if (!scale(*j.pic)) {
-      spdlog::warn("cmaf {} rendition {}x{}: cannot scale a {}x{} picture", name_, rung_.width, rung_.height,
-                   j.pic->width, j.pic->height);
-      return;
-    }
-    scaled_->pts = j.pic->pts;
-    scaled_->pict_type = j.key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     if (j.pic->pts <= last_pts_) // an encoder takes increasing timestamps only
       return;
     last_pts_ = j.pic->pts;
-    if (const int rc = avcodec_send_frame(enc_.get(), scaled_.get()); rc < 0) {
+    j.pic->pict_type = j.key ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    if (const int rc = avcodec_send_frame(enc_.get(), j.pic.get()); rc < 0) {
       spdlog::warn("cmaf {} rendition {}: encode failed: {}", name_, rung_.height, error_text(rc));
       return;
     }
@@ -251,11 +332,7 @@ private:
   const std::string name_;
   cmaf::track_config config_;
   codec_context enc_;
-  frame scaled_;
   packet pkt_;
-  scaler sws_;
-  int src_w_ = 0, src_h_ = 0, src_fmt_ = -1;
-  int fit_w_ = 0, fit_h_ = 0, off_x_ = 0, off_y_ = 0;
   std::int64_t last_pts_ = INT64_MIN;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -323,6 +400,12 @@ struct transcoder::impl {
   mutable std::mutex out_mu;
   std::shared_ptr<cmaf::stream> out;
   std::vector<std::unique_ptr<video_worker>> workers;
+  // Each rendition's pictures are made on this thread (the decoded picture is still in this
+  // core's cache), then handed to its encoder's thread.
+  std::vector<fitter> fitters;
+  std::vector<std::optional<std::size_t>> inputs; // see scaling_inputs
+  std::vector<frame> pictures;
+  std::vector<char> wanted;
   std::optional<std::size_t> audio_index;
 
   fanout::message_ptr video_config, audio_config;
@@ -366,6 +449,37 @@ struct transcoder::impl {
       if (out)
         choose_audio_path();
     }
+  }
+
+  // The renditions' pictures of one source picture, each made once and only when an encoder
+  // (its own, or a smaller rendition's scaled from it) takes it, then handed over.
+  void fit_and_push(const AVFrame& source, bool key) {
+    constexpr char own = 1, input = 2;
+    const auto n = workers.size();
+    const auto wall = cmaf::wall_clock_ms();
+    pictures.resize(n);
+    wanted.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (workers[i]->wants(key))
+        wanted[i] = own;
+      else
+        stats.frames_dropped.fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t i = n; i-- > 0;)
+      if (wanted[i] && inputs[i])
+        wanted[*inputs[i]] |= input;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!wanted[i])
+        continue;
+      const AVFrame* from = inputs[i] && pictures[*inputs[i]] ? pictures[*inputs[i]].get() : &source;
+      pictures[i] = fitters[i].fit(*from);
+      if (!pictures[i])
+        spdlog::warn("cmaf {}: cannot scale a {}x{} picture into rendition {}", name, from->width, from->height, i);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (pictures[i] && (wanted[i] & own))
+        workers[i]->push(std::move(pictures[i]), key, wall);
+    for (auto& p : pictures)
+      p.reset();
   }
 
   void drain_video() {
@@ -420,10 +534,7 @@ struct transcoder::impl {
         const auto interval = opts.key_interval_ms;
         next_key_ms = origin_ms + ((pts - origin_ms) / interval + 1) * interval;
       }
-      auto pic = share(decoded.get());
-      const auto wall = cmaf::wall_clock_ms();
-      for (auto& w : workers)
-        w->push(pic, key, wall);
+      fit_and_push(*decoded, key);
       av_frame_unref(decoded.get());
     }
   }
@@ -446,8 +557,11 @@ struct transcoder::impl {
     next_key_ms = origin_ms;
     s->set_origin(origin_ms, cmaf::wall_clock_ms());
     try {
-      for (std::size_t i = 0; i < ladder.size(); ++i)
+      for (std::size_t i = 0; i < ladder.size(); ++i) {
         workers.push_back(std::make_unique<video_worker>(i, ladder[i], fps, opts, *s, stats, name));
+        fitters.emplace_back(ladder[i]);
+      }
+      inputs = scaling_inputs(ladder);
     } catch (const std::exception& e) {
       workers.clear();
       error_once("TRANSCODE_ENCODER", e.what());
@@ -655,6 +769,8 @@ struct transcoder::impl {
     if (out)
       out->end();
     workers.clear();
+    fitters.clear();
+    pictures.clear();
   }
 };
 

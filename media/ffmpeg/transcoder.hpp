@@ -1,8 +1,10 @@
 #pragma once
 // The live CMAF ladder of one stream, as an in-process consumer of its hub: the source decoded once
-// (libavcodec), each rendition scaled (libswscale, fitted without distortion into the rendition's
-// frame, padded) and encoded with libx264 on a thread of its own, the audio copied when it is AAC
-// and transcoded to AAC otherwise, and everything handed to a cmaf::stream (the packager).
+// (libavcodec), each rendition's picture made once on the decoding thread (libswscale, fitted
+// without distortion into the rendition's frame, padded; a smaller rendition scaled from the larger
+// one's picture, a rendition of the source's own size taking the decoded picture as it is) and
+// encoded with libx264 on a thread of its own, the audio copied when it is AAC and transcoded to
+// AAC otherwise, and everything handed to a cmaf::stream (the packager).
 //
 // Key frames are forced from the source clock every key_interval_ms, at the same timestamps in
 // every rendition, so the renditions' segments and parts line up. Low delay: no B-frames, no

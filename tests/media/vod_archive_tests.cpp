@@ -119,6 +119,41 @@ BOOST_AUTO_TEST_CASE(a_small_source_is_not_upscaled) {
   BOOST_TEST(read_text(spec.out / "index.m3u8").find("RESOLUTION=1280x720") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_source_of_another_shape_is_fitted_into_every_rendition_between_black_bars) {
+  // Given a 4:3 recording (1440x1080), white all over
+  temp_dir d{"onair-vod"};
+  const auto part = d.path / "part-0001.mp4";
+  const auto made = shell_output("ffmpeg -hide_banner -loglevel error -y -f lavfi -i color=c=white:size=1440x1080:rate=30:"
+                                 "duration=2 -f lavfi -i sine=frequency=440:sample_rate=48000:duration=2 -c:v libx264 "
+                                 "-preset ultrafast -g 30 -bf 0 -c:a aac '" + part.string() + "' 2>&1");
+  BOOST_REQUIRE_MESSAGE(fs::exists(part), made);
+  // When it is archived
+  auto spec = spec_for(d, {part}, 2000);
+  const auto out = make_archive(spec);
+  BOOST_TEST_REQUIRE(out.result.has_value(), out.failure.message);
+  // Then each rendition has the picture undistorted in the middle, white, between black bars of a
+  // quarter of the picture's width on each side (the 360p is scaled from the 720p picture, and the
+  // two agree)
+  struct want {
+    const char* playlist;
+    int width, height, bar;
+  };
+  for (const auto& w : {want{"v0.m3u8", 1280, 720, 160}, want{"v1.m3u8", 640, 360, 80}}) {
+    const auto raw = d.path / (std::string{w.playlist} + ".gray");
+    const auto err = shell_output("ffmpeg -hide_banner -loglevel error -y -i '" + (spec.out / w.playlist).string() +
+                                  "' -frames:v 1 -f rawvideo -pix_fmt gray '" + raw.string() + "' 2>&1");
+    const auto luma = read_text(raw);
+    BOOST_TEST_REQUIRE(luma.size() == static_cast<std::size_t>(w.width * w.height), w.playlist << ": " << err);
+    for (const int y : {4, w.height / 2, w.height - 5}) {
+      const auto at = [&](int x) { return static_cast<int>(static_cast<unsigned char>(luma[y * w.width + x])); };
+      for (const int x : {0, w.bar - 4, w.width - w.bar + 4, w.width - 1})
+        BOOST_TEST(at(x) < 40, w.playlist << " at " << x << "," << y << ": " << at(x) << " is not black");
+      for (const int x : {w.bar + 4, w.width / 2, w.width - w.bar - 5})
+        BOOST_TEST(at(x) > 200, w.playlist << " at " << x << "," << y << ": " << at(x) << " is not white");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_part_fails_as_unreadable) {
   temp_dir d{"onair-vod"};
   const auto out = make_archive(spec_for(d, {d.path / "part-0001.mp4"}, 1000));
