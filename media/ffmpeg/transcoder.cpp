@@ -36,7 +36,9 @@ struct buffer_pool_free {
 };
 using buffer_pool = std::unique_ptr<AVBufferPool, buffer_pool_free>;
 
-// A new frame referencing src's buffers (nothing copied) and none of its properties or side data.
+// A new frame referencing src's buffers (nothing copied) and none of its properties or side data
+// (not av_frame_ref): a rendition that takes the decoded picture as it is gets no more from the
+// decoder (its picture type, captions) than a scaled one does.
 frame reference(const AVFrame& src) {
   frame f{av_frame_alloc()};
   if (!f)
@@ -114,6 +116,8 @@ private:
     if (av_image_fill_arrays(f->data, f->linesize, f->buf[0]->data, AV_PIX_FMT_YUV420P, rung_.width, rung_.height,
                              align) < 0)
       return nullptr;
+    if (fit_w_ == rung_.width && fit_h_ == rung_.height)
+      return f; // no bars
     for (int p = 0; p < 3; ++p) {
       const int shift = p == 0 ? 0 : 1;
       const int w = rung_.width >> shift, h = rung_.height >> shift;
