@@ -51,9 +51,14 @@ json play(live_server& s, const std::string& player, const std::string& url, int
 // the last part of the segment being written: up to TARGETDURATION - PART-TARGET away (1.67 s
 // here). Yet it gives such a request only max(3 x PART-TARGET, 0.8 x TARGETDURATION) = 1.6 s
 // (hls.js src/loader/playlist-loader.ts) and then asks again: a non-fatal levelLoadTimeOut of its
-// own making, which plain HLS playback may show. Any other error, and any fatal one, fails.
+// own making, or audioTrackLoadTimeOut when the request was for the audio playlist (the same loader,
+// the same limit), which plain HLS playback may show. Any other error, and any fatal one, fails.
 bool hls_js_own_retry(const json& e) {
-  return !e.value("fatal", true) && e.value("message", "").starts_with("hls.js networkError/levelLoadTimeOut");
+  if (e.value("fatal", true))
+    return false;
+  const auto message = e.value("message", "");
+  return message.starts_with("hls.js networkError/levelLoadTimeOut") ||
+         message.starts_with("hls.js networkError/audioTrackLoadTimeOut");
 }
 
 void check_played(const json& v, const std::string& what, bool switched, bool plain_live_hls = false) {
