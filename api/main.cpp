@@ -18,6 +18,7 @@
 #include "api/config.hpp"
 #include "api/kafka_service.hpp"
 #include "api/server.hpp"
+#include "media/ffmpeg/scaler_kernels.hpp"
 #include "storage/views.hpp"
 
 using namespace onair;
@@ -345,6 +346,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Before any stream: the scalers every transcode makes take the faster kernel from the start.
+  (void)media::ffmpeg::choose_scaler_kernels();
   api::server srv{*cfg};
   auto port = srv.start();
   if (!port) {

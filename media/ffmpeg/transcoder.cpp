@@ -17,6 +17,8 @@ extern "C" {
 
 #include "media/ffmpeg/av.hpp"
 #include "media/ffmpeg/fmp4_writer.hpp"
+#include "media/ffmpeg/scaler_kernels.hpp"
+
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -779,6 +781,7 @@ struct transcoder::impl {
 };
 
 transcoder::transcoder(transcoder_options opts, callbacks cb, std::string name) : impl_(std::make_unique<impl>()) {
+  (void)choose_scaler_kernels(); // once per process, before this transcode's first scaler
   impl_->opts = std::move(opts);
   impl_->cb = std::move(cb);
   impl_->name = std::move(name);
