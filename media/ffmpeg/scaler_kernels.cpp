@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <mutex>
 
 #include <spdlog/spdlog.h>
 
