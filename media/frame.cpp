@@ -34,6 +34,8 @@ std::string_view to_string(codec c) noexcept {
   return "other";
 }
 
+bool configured_by_frames(codec c) noexcept { return c == codec::mp3; }
+
 void frame::set_data(std::span<const std::uint8_t> within) {
   const auto all = bytes();
   if (within.empty() || all.empty() || within.data() < all.data() || within.data() + within.size() > all.data() + all.size()) {

@@ -18,6 +18,9 @@ enum class codec : std::uint8_t { none, h264, hevc, av1, vp9, vp8, aac, opus, mp
 
 [[nodiscard]] codec codec_from_name(std::string_view name) noexcept; // "h264", "aac", … (flv::parse_*)
 [[nodiscard]] std::string_view to_string(codec c) noexcept;
+// A codec FLV carries without a sequence header (MP3): each frame describes itself, so a stream's
+// first frame stands for its configuration.
+[[nodiscard]] bool configured_by_frames(codec c) noexcept;
 
 struct frame {
   frame_kind kind = frame_kind::video;

@@ -29,6 +29,18 @@ struct file_probe {
   std::string size; // "WxH"
 };
 
+// The audio of a file or URL, its first `seconds`: the tests' sine (about -21 dB mean) is heard,
+// not silence and not noise.
+inline void check_tone(const std::string& url, int seconds) {
+  const auto level = shell_output("timeout 60 ffmpeg -hide_banner -nostats -i '" + url + "' -map 0:a:0 -t " +
+                                  std::to_string(seconds) +
+                                  " -af volumedetect -f null - 2>&1 | grep -o 'mean_volume: [-0-9.]*'");
+  BOOST_TEST_REQUIRE(level.find("mean_volume: ") != std::string::npos, url << ": no level: " << level);
+  const double mean_db = std::stod(level.substr(level.find(':') + 1));
+  BOOST_TEST(mean_db > -30.0, url << ": " << level);
+  BOOST_TEST(mean_db < -10.0, url << ": " << level);
+}
+
 inline file_probe probe_file(const std::filesystem::path& file) {
   file_probe p;
   const std::string f = "'" + file.string() + "'";

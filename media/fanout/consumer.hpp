@@ -25,6 +25,8 @@ class message;
 using message_ptr = std::shared_ptr<const message>;
 
 // The codec configuration in force: the latest sequence headers (their side data) and metadata.
+// Audio of a codec configured by its frames (MP3, media/frame.hpp) has its first frame there
+// instead, a coded frame (sequence_header false).
 struct stream_info {
   message_ptr video_config, audio_config;
   message_ptr video_side_data, audio_side_data;

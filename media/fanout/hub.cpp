@@ -110,11 +110,15 @@ message_ptr hub::publish(const frame& f, std::uint64_t session) {
       return nullptr; // a publisher that was taken over must not interleave with the new one
     const std::int64_t dts = rebase_locked(f.timestamp_ms);
     m = std::make_shared<const message>(f, static_cast<std::uint32_t>(dts), dts); // wraps as the wire formats do
-    if (f.kind == frame_kind::script || f.sequence_header || f.codec_metadata)
+    if (f.kind == frame_kind::script || f.sequence_header || f.codec_metadata) {
       configure_locked(f, m);
-    else if (!f.end_of_sequence && f.track == 0)
+    } else if (!f.end_of_sequence && f.track == 0) {
+      if (f.kind == frame_kind::audio && configured_by_frames(f.codec) &&
+          (!audio_by_frames_ || audio_by_frames_->codec != f.codec))
+        configure_by_frame_locked(m);
       for (const auto& t : taps_)
         t->sample(m);
+    }
     const std::uint64_t seq = base_ + log_.size();
     if (m->keyframe) {
       prev_gop_start_ = gop_start_;
@@ -151,8 +155,11 @@ void hub::configure_locked(const frame& f, const message_ptr& m) {
     return;
   }
   const bool video = f.kind == frame_kind::video;
+  const bool after_frames = !video && f.sequence_header && audio_by_frames_ != nullptr;
   if (f.sequence_header) {
     (video ? video_header_ : audio_header_) = m;
+    if (!video)
+      audio_by_frames_ = nullptr; // the header is the newer configuration
     (video ? video_side_data_ : audio_side_data_) = nullptr; // a new config's own follows
   } else {
     (video ? video_side_data_ : audio_side_data_) = m;
@@ -162,9 +169,18 @@ void hub::configure_locked(const frame& f, const message_ptr& m) {
                                   : (video ? heard_video_side_data_ : heard_audio_side_data_);
   const auto a = heard ? heard->data() : std::span<const std::uint8_t>{};
   const auto b = m->data();
-  if (heard && heard->codec == m->codec && std::equal(a.begin(), a.end(), b.begin(), b.end()))
+  if (!after_frames && heard && heard->codec == m->codec && std::equal(a.begin(), a.end(), b.begin(), b.end()))
     return;
   heard = m;
+  tell_config_locked();
+}
+
+void hub::configure_by_frame_locked(const message_ptr& m) {
+  audio_by_frames_ = m;
+  tell_config_locked();
+}
+
+void hub::tell_config_locked() {
   if (!taps_.empty()) {
     const auto info = info_locked();
     for (const auto& t : taps_)
@@ -173,8 +189,8 @@ void hub::configure_locked(const frame& f, const message_ptr& m) {
 }
 
 stream_info_ptr hub::info_locked() const {
-  return std::make_shared<const stream_info>(
-      stream_info{video_header_, audio_header_, video_side_data_, audio_side_data_, metadata_});
+  return std::make_shared<const stream_info>(stream_info{
+      video_header_, audio_by_frames_ ? audio_by_frames_ : audio_header_, video_side_data_, audio_side_data_, metadata_});
 }
 
 std::shared_ptr<tap> hub::attach(std::shared_ptr<consumer> c, consumer_options opts) {

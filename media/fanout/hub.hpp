@@ -200,6 +200,10 @@ private:
   [[nodiscard]] stream_info_ptr info_locked() const;
   // A sequence header or side data replaces the one in force; consumers hear of a real change.
   void configure_locked(const frame& f, const message_ptr& m);
+  // An audio codec configured by its frames (MP3): its first frame, or the first after a codec
+  // change, stands for the configuration consumers hear of.
+  void configure_by_frame_locked(const message_ptr& m);
+  void tell_config_locked(); // the configuration in force, to every consumer
   void trim_locked();
   std::int64_t rebase_locked(std::uint32_t ts); // unwrapped
   // urgent: serve the viewers now; otherwise within the merge window.
@@ -227,6 +231,7 @@ private:
   std::uint64_t prev_gop_start_ = none; // the one before: the cache keeps at most two GOPs
   message_ptr metadata_, video_header_, audio_header_;
   message_ptr video_side_data_, audio_side_data_; // codec_metadata after each header
+  message_ptr audio_by_frames_; // see configure_by_frame_locked; viewers are not sent it
   // What consumers last heard of as the configuration (a repeated header is no change).
   message_ptr heard_video_header_, heard_audio_header_, heard_video_side_data_, heard_audio_side_data_;
   // Timeline. RTMP and FLV timestamps are 32-bit milliseconds and wrap after 49.7 days (or

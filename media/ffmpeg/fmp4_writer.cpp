@@ -45,6 +45,20 @@ bool read_asc(std::span<const std::uint8_t> asc, int& rate, int& channels) {
     channels = 8;
   return rate > 0 && channels > 0 && channels <= 8;
 }
+
+// An MPEG audio frame header: sync (11 bits), version (2: 3 MPEG-1, 2 MPEG-2, 0 MPEG-2.5),
+// layer (2), protection (1); bitrate (4), rate index (2), padding, private; channel mode (2: 3 mono).
+bool read_mpeg_audio_header(std::span<const std::uint8_t> frame, int& rate, int& channels) {
+  static constexpr int rates[3][3] = {{44100, 48000, 32000}, {22050, 24000, 16000}, {11025, 12000, 8000}};
+  if (frame.size() < 4 || frame[0] != 0xff || (frame[1] & 0xe0) != 0xe0)
+    return false;
+  const int version = (frame[1] >> 3) & 3, layer = (frame[1] >> 1) & 3, index = (frame[2] >> 2) & 3;
+  if (version == 1 || layer == 0 || index == 3)
+    return false;
+  rate = rates[version == 3 ? 0 : version == 2 ? 1 : 2][index];
+  channels = ((frame[3] >> 6) & 3) == 3 ? 1 : 2;
+  return true;
+}
 } // namespace
 
 bool recordable(media::codec c) noexcept {
@@ -54,6 +68,7 @@ bool recordable(media::codec c) noexcept {
   case codec::av1:
   case codec::aac:
   case codec::opus:
+  case codec::mp3:
     return true;
   default:
     return false;
@@ -115,6 +130,12 @@ domain::result<track_params> describe_audio(const fanout::message& header) {
     t.sample_rate = 48000;
     if (t.channels == 0)
       return fail("opus: no channels");
+    return t;
+  case codec::mp3:
+    // Configured by its frames: the header is one, and MP4 takes no configuration record for it.
+    t.config.clear();
+    if (!read_mpeg_audio_header(config, t.sample_rate, t.channels))
+      return fail("mp3: no frame header");
     return t;
   default:
     return fail("audio codec " + std::string{to_string(t.codec)} + " cannot be recorded");
@@ -208,7 +229,8 @@ domain::result<std::unique_ptr<fmp4_writer>> fmp4_writer::open(byte_sink& out, s
     } else {
       par->sample_rate = t.sample_rate;
       av_channel_layout_default(&par->ch_layout, t.channels);
-      par->frame_size = t.codec == codec::aac ? 1024 : 960;
+      // Samples per frame: AAC 1024, MP3 1152 (MPEG-1) or 576, Opus 960 (20 ms).
+      par->frame_size = t.codec == codec::aac ? 1024 : t.codec == codec::mp3 ? (t.sample_rate >= 32000 ? 1152 : 576) : 960;
     }
     st->time_base = AVRational{1, 1000};
     return st->index;

@@ -357,7 +357,9 @@ codec_context open_decoder(const fanout::message& config, std::string& why) {
     return nullptr;
   }
   codec_context ctx{avcodec_alloc_context3(codec)};
-  const auto data = config.data();
+  // A codec FLV gives no configuration record (MP3) is configured by its first frame, whose
+  // bytes are not extradata.
+  const auto data = config.sequence_header ? config.data() : std::span<const std::uint8_t>{};
   if (!data.empty()) {
     ctx->extradata = static_cast<std::uint8_t*>(av_mallocz(data.size() + AV_INPUT_BUFFER_PADDING_SIZE));
     if (!ctx->extradata)
@@ -431,8 +433,14 @@ struct transcoder::impl {
   std::int64_t audio_next = INT64_MIN; // next sample time, in samples
   codec_context audio_dec, audio_enc;
   resampler swr;
+  int swr_rate = 0, swr_format = -1, swr_channels = 0; // the decoded audio swr was made for
   audio_fifo fifo;
   bool audio_failed = false;
+  bool audio_setup_pending = false; // the output's rate and channels wait for a decoded frame
+  // A stream with audio and no video: said once its audio has run this long without a picture.
+  static constexpr std::int64_t audio_only_after_ms = 5000;
+  bool video_seen = false, audio_only_told = false;
+  std::int64_t first_audio_ms = INT64_MIN;
 
   void error_once(const std::string& code, const std::string& message) {
     spdlog::warn("cmaf {} {}: {}", name, code, message);
@@ -494,6 +502,7 @@ struct transcoder::impl {
   }
 
   void video(const fanout::message& m) {
+    video_seen = true;
     if (video_dec_failed)
       return;
     if (!video_config) {
@@ -620,20 +629,52 @@ struct transcoder::impl {
       audio_failed = true;
       return error_once("TRANSCODE_UNSUPPORTED_INPUT", "audio: " + why);
     }
-    if (first) {
+    // The output takes the source's rate and channels. A codec configured by its frames (MP3)
+    // tells them once a frame is decoded: live, the frame standing for its configuration; from a
+    // recording, whose track has no such frame, the first sample (see audio()).
+    audio_setup_pending = first;
+    if (first && !format_known(*audio_dec)) {
+      if (audio_config->sequence_header)
+        return;
+      probe_audio(*audio_config);
+    }
+    finish_audio_setup();
+  }
+
+  static bool format_known(const AVCodecContext& c) { return c.sample_rate > 0 && c.ch_layout.nb_channels > 0; }
+
+  void finish_audio_setup() {
+    if (audio_setup_pending) {
+      audio_setup_pending = false;
       const int rate = audio_dec->sample_rate > 0 ? audio_dec->sample_rate : 48000;
       static constexpr int aac_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000};
       const bool ok_rate = std::find(std::begin(aac_rates), std::end(aac_rates), rate) != std::end(aac_rates);
       audio_out.kind = cmaf::track_kind::audio;
       audio_out.sample_rate = ok_rate ? rate : 48000;
-      audio_out.channels = std::clamp(audio_dec->ch_layout.nb_channels, 1, 2);
+      audio_out.channels = std::clamp(audio_dec->ch_layout.nb_channels > 0 ? audio_dec->ch_layout.nb_channels : 2, 1, 2);
       audio_out.timescale = static_cast<std::uint32_t>(audio_out.sample_rate);
       audio_out.bitrate_kbps = opts.audio_bitrate_kbps;
-    }
-    if (!audio_enc && !open_audio_encoder())
-      return;
-    if (first)
+      if (!audio_enc && !open_audio_encoder())
+        return;
       out->set_config(*audio_index, audio_out);
+      return;
+    }
+    if (!audio_enc)
+      (void)open_audio_encoder();
+  }
+
+  // Decodes one frame to learn the source's rate and channels, then resets the decoder, which
+  // decodes that frame again in its turn. With a packet and frame of its own: the first video
+  // picture may be in `decoded` (start() comes here).
+  void probe_audio(const fanout::message& first) {
+    packet p{av_packet_alloc()};
+    frame f{av_frame_alloc()};
+    if (!p || !f)
+      throw std::bad_alloc{};
+    fill_packet(*p, first, first.dts_ms, first.pts_ms(), 0);
+    if (avcodec_send_packet(audio_dec.get(), p.get()) == 0)
+      (void)avcodec_receive_frame(audio_dec.get(), f.get());
+    avcodec_flush_buffers(audio_dec.get());
   }
 
   bool open_audio_encoder() {
@@ -673,6 +714,15 @@ struct transcoder::impl {
   }
 
   void audio(const fanout::message& m) {
+    if (!video_seen && !audio_only_told) {
+      if (first_audio_ms == INT64_MIN)
+        first_audio_ms = m.pts_ms();
+      if (m.pts_ms() - first_audio_ms >= audio_only_after_ms) {
+        audio_only_told = true;
+        error_once("TRANSCODE_NO_VIDEO", "the stream has audio but no video, and the CMAF ladder is made of video: "
+                                         "publish with a video track (RTMP playback goes on)");
+      }
+    }
     if (!out || !audio_index || audio_failed || m.pts_ms() < origin_ms)
       return;
     if (audio_copy) {
@@ -685,6 +735,10 @@ struct transcoder::impl {
       in.data = std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end());
       out->push(*audio_index, std::move(in), cmaf::wall_clock_ms());
       return;
+    }
+    if (audio_setup_pending && audio_dec) {
+      probe_audio(m);
+      finish_audio_setup();
     }
     if (!audio_dec || !audio_enc)
       return;
@@ -701,6 +755,9 @@ struct transcoder::impl {
   }
 
   void resample(const AVFrame& in, std::int64_t pts_ms) {
+    // A frame-configured codec may change its rate or channels at any frame: swr is made anew.
+    if (swr && (in.sample_rate != swr_rate || in.format != swr_format || in.ch_layout.nb_channels != swr_channels))
+      swr.reset();
     if (!swr) {
       SwrContext* s = nullptr;
       AVChannelLayout out_layout{}, in_layout{};
@@ -717,6 +774,9 @@ struct transcoder::impl {
       }
       av_channel_layout_uninit(&in_layout);
       swr.reset(s);
+      swr_rate = in.sample_rate;
+      swr_format = in.format;
+      swr_channels = in.ch_layout.nb_channels;
     }
     const int max_out = swr_get_out_samples(swr.get(), in.nb_samples);
     std::vector<std::uint8_t*> planes(static_cast<std::size_t>(audio_out.channels));

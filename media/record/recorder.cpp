@@ -267,7 +267,7 @@ struct recorder::impl {
     const std::string name = std::string{kind} + " " + std::string{to_string(c)};
     if (!skipped_codecs.insert(name).second)
       return;
-    spdlog::warn("recording leaves out {}: the fMP4 recording takes h264, hevc, av1, aac and opus dir={}", name,
+    spdlog::warn("recording leaves out {}: the fMP4 recording takes h264, hevc, av1, aac, opus and mp3 dir={}", name,
                  opts.dir.string());
   }
 
@@ -529,6 +529,8 @@ void recorder::on_config_changed(const fanout::stream_info& info) {
       return t.has_value();
     if (!t)
       return ffmpeg::recordable(header->codec);
+    if (!header->sequence_header) // a frame standing for the configuration: the codec is what counts
+      return header->codec != t->codec;
     const auto d = header->data();
     return header->codec != t->codec || !std::equal(d.begin(), d.end(), t->config.begin(), t->config.end());
   };

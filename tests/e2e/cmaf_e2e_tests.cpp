@@ -336,4 +336,50 @@ BOOST_AUTO_TEST_CASE(input_the_transcoder_cannot_decode_is_the_keys_error_and_rt
   BOOST_TEST(s.key(key_id)["cmafRenditions"] == json::array(), s.key(key_id).dump());
 }
 
+BOOST_AUTO_TEST_CASE(an_mp3_source_is_heard_as_aac_over_hls_and_dash) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("ines");
+  const auto key_id = k["id"].get<std::int64_t>();
+  // MP3, what ffmpeg's FLV muxer picks when no audio codec is named: FLV gives it no sequence
+  // header, so its frames are its configuration.
+  background pub{"exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=640x360:rate=30 -f lavfi "
+                 "-i sine=frequency=440:sample_rate=44100 -ac 2 -c:v libx264 -preset ultrafast -tune zerolatency "
+                 "-g 30 -c:a libmp3lame -b:a 128k -t 40 -f flv '" + ingest_url(k) + "?mode=CMAF'",
+                 s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s),
+                     "key never ACTIVE: " << s.key(key_id).dump() << pub.output());
+  const auto key = s.key(key_id);
+  BOOST_TEST(key["error"].is_null(), key.dump());
+  for (const auto& url : {key["cmafHlsPlayUrl"].get<std::string>(), key["cmafDashPlayUrl"].get<std::string>()}) {
+    const auto p = probe(s.dir.path(), url);
+    BOOST_TEST_REQUIRE(p.rc == 0, url << ": " << p.text);
+    const auto a = stream_of(p.out, "audio");
+    BOOST_TEST_REQUIRE(a.is_object(), url << ": no audio: " << p.text);
+    BOOST_TEST(a.value("codec_name", "") == "aac", url << ": " << p.text);
+    BOOST_TEST(a.value("sample_rate", "") == "44100", url << ": " << p.text); // the source's rate and channels
+    BOOST_TEST(a.value("channels", 0) == 2, url << ": " << p.text);
+  }
+  // And it is the tone, after MP3 and AAC
+  onair::testing::check_tone(key["cmafHlsPlayUrl"].get<std::string>(), 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_without_video_is_the_keys_error_and_rtmp_playback_goes_on) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("jules");
+  const auto key_id = k["id"].get<std::int64_t>();
+  background pub{publish_audio_only(ingest_url(k) + "?mode=RTMP_CMAF", 40), s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key(key_id)["error"].is_object(); }, 20s),
+                     s.key(key_id).dump() << pub.output());
+  const auto key = s.key(key_id);
+  BOOST_TEST(key["error"]["code"] == "TRANSCODE_NO_VIDEO", key.dump());
+  BOOST_TEST(contains(key["error"]["message"].get<std::string>(), "no video"), key.dump());
+  BOOST_TEST(pub.running(), "the publisher is not cut: " << pub.output());
+  // RTMP_CMAF: the RTMP family plays the audio.
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), s.key(key_id).dump());
+  const auto rtmp = probe(s.dir.path(), s.key(key_id)["rtmpPlayUrl"].get<std::string>());
+  BOOST_TEST(rtmp.rc == 0, rtmp.text);
+  BOOST_TEST(stream_of(rtmp.out, "audio").value("codec_name", "") == "aac", rtmp.text);
+  BOOST_TEST(s.key(key_id)["cmafRenditions"] == json::array(), s.key(key_id).dump());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

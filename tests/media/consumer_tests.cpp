@@ -40,6 +40,14 @@ frame audio(std::uint32_t ts) {
   f.set_data(f.bytes().subspan(2));
   return f;
 }
+frame mp3(std::uint32_t ts) {
+  // SoundFormat 2 (MP3), 44 kHz, 16-bit, stereo; then an MPEG-1 Layer III frame header: no
+  // sequence header comes before it.
+  auto f = make_frame(frame_kind::audio, ts, std::vector<std::uint8_t>{0x2F, 0xFF, 0xFB, 0x90, 0x64, 0, 0});
+  f.codec = codec::mp3;
+  f.set_data(f.bytes().subspan(1));
+  return f;
+}
 frame video_header(std::uint8_t version) {
   auto f = make_frame(frame_kind::video, 0, std::vector<std::uint8_t>{0x17, 0, 0, 0, 0, 1, version, 3, 4}, false, true);
   f.codec = codec::h264;
@@ -61,6 +69,7 @@ struct recording_consumer : fanout::consumer {
   std::vector<std::string> calls;
   std::vector<fanout::message_ptr> samples;
   std::atomic<bool> ended{false};
+  std::vector<codec> audio_configs; // the audio codec of each configuration change that has one
 
   void add(std::string s) {
     std::lock_guard lock{mu};
@@ -70,6 +79,11 @@ struct recording_consumer : fanout::consumer {
     add(std::string{"opened"} + (i.video_config ? " video" : "") + (i.audio_config ? " audio" : ""));
   }
   void on_config_changed(const fanout::stream_info& i) override {
+    if (i.audio_config) {
+      std::lock_guard lock{mu};
+      if (audio_configs.empty() || audio_configs.back() != i.audio_config->codec)
+        audio_configs.push_back(i.audio_config->codec);
+    }
     add("config v" + (i.video_config ? std::to_string(i.video_config->data()[1]) : std::string{"-"}) +
         (i.audio_config ? " audio" : ""));
   }
@@ -246,6 +260,38 @@ BOOST_AUTO_TEST_CASE(a_new_sequence_header_is_a_configuration_change_and_a_repea
   BOOST_TEST(c->snapshot() == lines({"opened", "config v1", "v0", "v33", "config v2", "v66", "closed"}),
              boost::test_tools::per_element());
   h.detach(t);
+}
+
+BOOST_AUTO_TEST_CASE(an_mp3_streams_first_frame_is_its_audio_configuration_and_a_header_after_it_replaces_it) {
+  // Given a consumer on a stream whose audio is MP3 (no sequence header)
+  fanout::hub h{"k"};
+  auto c = std::make_shared<recording_consumer>();
+  auto t = h.attach(c);
+  auto s = h.begin_publish();
+  h.publish(video_header(1), s);
+  h.publish(mp3(0), s);
+  h.publish(video(0, true), s);
+  h.publish(mp3(26), s); // the same codec: no change
+  // When a consumer attaches later
+  auto late = std::make_shared<recording_consumer>();
+  auto lt = h.attach(late);
+  // And the publisher turns to AAC
+  h.publish(audio_header(), s);
+  h.publish(audio(52), s);
+  h.close();
+  BOOST_REQUIRE(eventually([&] { return c->ended.load() && late->ended.load(); }, wait_limit));
+  // Then the first MP3 frame was heard of as the configuration before it came as a sample
+  BOOST_TEST(c->snapshot() == lines({"opened", "config v1", "config v1 audio", "a0", "v0", "a26", "config v1 audio", "a52",
+                                     "closed"}),
+             boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(c->samples.size() == 4u);
+  // and the late consumer opened with it in force
+  BOOST_TEST(late->snapshot() == lines({"opened video audio", "v0", "a26", "config v1 audio", "a52", "closed"}),
+             boost::test_tools::per_element());
+  // and the AAC header after it is the configuration in force
+  BOOST_TEST((c->audio_configs == std::vector<codec>{codec::mp3, codec::aac}), boost::test_tools::per_element());
+  h.detach(t);
+  h.detach(lt);
 }
 
 BOOST_AUTO_TEST_CASE(a_consumer_attached_to_a_closed_hub_is_told_at_once) {

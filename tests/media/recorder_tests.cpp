@@ -20,6 +20,7 @@
 #include "eventually.hpp"
 #include "file_probe.hpp"
 #include "media/fanout/hub.hpp"
+#include "media/ffmpeg/fmp4_writer.hpp"
 #include "media/flv/tag.hpp"
 #include "media/record/checkpoint.hpp"
 #include "media/record/recorder.hpp"
@@ -450,6 +451,38 @@ BOOST_AUTO_TEST_CASE(a_recording_of_two_parts_plays_each_with_its_own_init_and_a
              *text);
   const double recorded = static_cast<double>(r.heard->finished->duration_ms()) / 1000;
   BOOST_TEST(std::abs(listed_seconds(*text) - recorded) <= 0.1, *text);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(recorded_tracks)
+
+// An MP3 frame as the hub stores it: the FLV audio header byte, then the MPEG audio frame.
+fanout::message mp3_frame(std::vector<std::uint8_t> mpeg) {
+  mpeg.insert(mpeg.begin(), 0x2F);
+  auto f = make_frame(frame_kind::audio, 0, mpeg);
+  f.codec = codec::mp3;
+  f.set_data(f.bytes().subspan(1));
+  return fanout::message{f, 0, 0};
+}
+
+BOOST_AUTO_TEST_CASE(an_mp3_track_takes_its_rate_and_channels_from_a_frame_header_and_no_configuration_record) {
+  // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, joint stereo
+  const auto stereo = ffmpeg::describe_audio(mp3_frame({0xFF, 0xFB, 0x90, 0x44, 1, 2, 3}));
+  BOOST_TEST_REQUIRE(stereo.ok());
+  BOOST_TEST(stereo->sample_rate == 44100);
+  BOOST_TEST(stereo->channels == 2);
+  BOOST_TEST(stereo->config.empty()); // the frame is not a DecoderSpecificInfo
+  // MPEG-2 Layer III, 24 kHz, mono
+  const auto mono = ffmpeg::describe_audio(mp3_frame({0xFF, 0xF3, 0x84, 0xC0}));
+  BOOST_TEST_REQUIRE(mono.ok());
+  BOOST_TEST(mono->sample_rate == 24000);
+  BOOST_TEST(mono->channels == 1);
+  // No sync word, a reserved rate, too short: said, not guessed
+  BOOST_TEST(!ffmpeg::describe_audio(mp3_frame({0x12, 0x34, 0x56, 0x78})).ok());
+  BOOST_TEST(!ffmpeg::describe_audio(mp3_frame({0xFF, 0xFB, 0x9C, 0x44})).ok());
+  BOOST_TEST(!ffmpeg::describe_audio(mp3_frame({0xFF, 0xFB})).ok());
+  BOOST_TEST(ffmpeg::recordable(codec::mp3));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
