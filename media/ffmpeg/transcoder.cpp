@@ -714,6 +714,14 @@ struct transcoder::impl {
   }
 
   void audio(const fanout::message& m) {
+    // As for video: a codec with a sequence header waits for it; one onair cannot decode at all
+    // (FLV's PCM, G.711, Nellymoser, Speex) is said at once, and the output goes on without sound.
+    if (!audio_config && !audio_failed && codec_id_of(m.codec) == AV_CODEC_ID_NONE) {
+      audio_failed = true;
+      error_once("TRANSCODE_UNSUPPORTED_INPUT", "audio: the stream's audio codec (the key's ingest.audioCodec) cannot "
+                                                "be decoded for the CMAF output, which goes on without sound: "
+                                                "publish AAC or MP3");
+    }
     if (!video_seen && !audio_only_told) {
       if (first_audio_ms == INT64_MIN)
         first_audio_ms = m.pts_ms();
