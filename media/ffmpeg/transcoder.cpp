@@ -442,6 +442,40 @@ struct transcoder::impl {
   bool video_seen = false, audio_only_told = false;
   std::int64_t first_audio_ms = INT64_MIN;
 
+  // The output's tracks are fixed for the stream's life when its first picture is decoded, so
+  // the start waits for the audio's configuration: MP3 is known by its first frame, which some
+  // encoders (GStreamer's flvmux) send after the first video. Until then, or until the samples
+  // held span audio_wait_ms (a stream without audio), they are held, shared, not copied.
+  static constexpr std::int64_t audio_wait_ms = 1000;
+  std::vector<fanout::message_ptr> held;
+  bool audio_waited = false;
+
+  void sample(const fanout::message_ptr& m) {
+    if (!audio_waited) {
+      held.push_back(m);
+      if (!audio_config && held.back()->dts_ms - held.front()->dts_ms < audio_wait_ms)
+        return;
+      release_held();
+      return;
+    }
+    dispatch(*m);
+  }
+
+  void release_held() {
+    audio_waited = true;
+    const auto h = std::move(held);
+    held.clear();
+    for (const auto& m : h)
+      dispatch(*m);
+  }
+
+  void dispatch(const fanout::message& m) {
+    if (m.kind == frame_kind::video)
+      video(m);
+    else if (m.kind == frame_kind::audio)
+      audio(m);
+  }
+
   void error_once(const std::string& code, const std::string& message) {
     spdlog::warn("cmaf {} {}: {}", name, code, message);
     if (errors_told.insert(code).second && cb.on_error)
@@ -834,6 +868,8 @@ struct transcoder::impl {
   }
 
   void finish(bool drain) {
+    if (drain)
+      release_held();
     if (video_dec && drain)
       drain_video();
     for (auto& w : workers)
@@ -860,12 +896,7 @@ transcoder::~transcoder() { impl_->finish(false); }
 void transcoder::on_opened(const fanout::stream_info& info) { impl_->config(info); }
 void transcoder::on_config_changed(const fanout::stream_info& info) { impl_->config(info); }
 
-void transcoder::on_sample(const fanout::message_ptr& m) {
-  if (m->kind == frame_kind::video)
-    impl_->video(*m);
-  else if (m->kind == frame_kind::audio)
-    impl_->audio(*m);
-}
+void transcoder::on_sample(const fanout::message_ptr& m) { impl_->sample(m); }
 
 void transcoder::on_publisher_back() {
   if (auto s = output())

@@ -1,8 +1,9 @@
-// CMAF live against real peers: ffmpeg publishes in mode CMAF or RTMP_CMAF, onair transcodes the
-// ladder in process, and ffprobe reads it back over HLS (master and media playlists) and DASH: the
-// profile's renditions and bandwidths, key frames at the same times in every rendition, LL-HLS
-// blocking reloads, a publisher's return within a broadcast continuing the same playlists, and
-// the bound on concurrent transcodes.
+// CMAF live against real peers: ffmpeg (and GStreamer) publish in mode CMAF or RTMP_CMAF, onair
+// transcodes the ladder in process, and ffprobe reads it back over HLS (master and media
+// playlists) and DASH: the profile's renditions and bandwidths, key frames at the same times in
+// every rendition, LL-HLS blocking reloads, a publisher's return within a broadcast continuing the
+// same playlists, the bound on concurrent transcodes, and the audio: copied, transcoded from MP3,
+// or the key's error when there is none to make or it cannot be decoded.
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -382,6 +383,34 @@ BOOST_AUTO_TEST_CASE(audio_the_transcoder_cannot_decode_is_the_keys_error_and_th
   BOOST_TEST_REQUIRE(p.rc == 0, p.text);
   BOOST_TEST(streams_of(p, "video").size() == 1u, p.text); // a 360p source: the 360p rendition only
   BOOST_TEST(streams_of(p, "audio").empty(), p.text);
+}
+
+BOOST_AUTO_TEST_CASE(a_gstreamer_publisher_with_mp3_sent_after_its_first_video_is_heard_in_both_families) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("gus");
+  const auto key_id = k["id"].get<std::int64_t>();
+  // GStreamer's own RTMP client (rtmp2sink) and FLV muxer, which sends the first MP3 frame after
+  // the first video.
+  background pub{"exec gst-launch-1.0 -q videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=30/1 ! "
+                 "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264parse ! flvmux name=m "
+                 "streamable=true ! rtmp2sink location='" + ingest_url(k) + "?mode=RTMP_CMAF' audiotestsrc "
+                 "is-live=true wave=sine freq=440 volume=0.125 ! audioconvert ! audio/x-raw,channels=2 ! lamemp3enc ! "
+                 "mpegaudioparse ! m.",
+                 s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s),
+                     "key never ACTIVE: " << s.key(key_id).dump() << pub.output());
+  const auto key = s.key(key_id);
+  BOOST_TEST(key["error"].is_null(), key.dump());
+  // The RTMP family relays the MP3 as it came; the CMAF family has it as AAC.
+  const auto rtmp = probe(s.dir.path(), key["rtmpPlayUrl"].get<std::string>());
+  BOOST_TEST_REQUIRE(rtmp.rc == 0, rtmp.text);
+  BOOST_TEST(stream_of(rtmp.out, "audio").value("codec_name", "") == "mp3", rtmp.text);
+  BOOST_TEST(stream_of(rtmp.out, "video").value("codec_name", "") == "h264", rtmp.text);
+  const auto hls = probe(s.dir.path(), key["cmafHlsPlayUrl"].get<std::string>());
+  BOOST_TEST_REQUIRE(hls.rc == 0, hls.text);
+  BOOST_TEST(stream_of(hls.out, "audio").value("codec_name", "") == "aac", hls.text);
+  BOOST_TEST(stream_of(hls.out, "audio").value("channels", 0) == 2, hls.text);
+  onair::testing::check_tone(key["cmafHlsPlayUrl"].get<std::string>(), 3);
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_without_video_is_the_keys_error_and_rtmp_playback_goes_on) {
