@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -601,7 +602,11 @@ struct transcoder::impl {
       descs.push_back({"v" + std::to_string(i), cmaf::track_kind::video, ladder[i].bitrate_kbps * 1000, fps});
     if (audio_config)
       descs.push_back({"a", cmaf::track_kind::audio, opts.audio_bitrate_kbps * 1000, 0});
-    auto s = std::make_shared<cmaf::stream>(opts.packaging, descs);
+    // A part holds whole frames: a source slower than the part target (a slideshow at 2 fps) has
+    // parts of one frame, and its PART-TARGET, fixed for the stream's life, says how long they are.
+    auto packaging = opts.packaging;
+    packaging.part_target_ms = std::max(packaging.part_target_ms, static_cast<std::int64_t>(std::ceil(1000.0 / fps)));
+    auto s = std::make_shared<cmaf::stream>(packaging, descs);
     origin_ms = first.pts;
     next_key_ms = origin_ms;
     s->set_origin(origin_ms, cmaf::wall_clock_ms());

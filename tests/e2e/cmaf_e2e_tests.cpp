@@ -413,6 +413,33 @@ BOOST_AUTO_TEST_CASE(a_gstreamer_publisher_with_mp3_sent_after_its_first_video_i
   onair::testing::check_tone(key["cmafHlsPlayUrl"].get<std::string>(), 3);
 }
 
+BOOST_AUTO_TEST_CASE(a_slideshow_slower_than_the_part_target_has_parts_of_one_frame_within_its_part_target) {
+  live_server s{cmaf_args};
+  const auto k = s.key_of("lena");
+  const auto key_id = k["id"].get<std::int64_t>();
+  // 2 frames a second: each frame (0.5 s) is longer than the profile's part target (0.334 s).
+  background pub{"exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=640x360:rate=2 -f lavfi "
+                 "-i sine=sample_rate=48000 -c:v libx264 -preset ultrafast -g 2 -c:a aac -t 40 -f flv '" +
+                 ingest_url(k) + "?mode=CMAF'",
+                 s.dir.path() / "pub.log"};
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }, 30s),
+                     "key never ACTIVE: " << s.key(key_id).dump() << pub.output());
+  const auto folder = folder_of(s.key(key_id)["cmafHlsPlayUrl"].get<std::string>());
+  BOOST_TEST_REQUIRE(eventually([&] { return segment_uris(get(s, folder + "/v0.m3u8").body).size() >= 2; }));
+  for (const auto* name : {"/v0.m3u8", "/a.m3u8"}) {
+    const auto playlist = get(s, folder + name).body;
+    std::smatch m;
+    BOOST_TEST_REQUIRE(std::regex_search(playlist, m, std::regex{"PART-TARGET=([0-9.]+)"}), playlist);
+    const double target = std::stod(m[1]);
+    BOOST_TEST(target >= 0.5, playlist); // a frame fits
+    const std::regex part{"EXT-X-PART:DURATION=([0-9.]+)"};
+    int parts = 0;
+    for (auto it = std::sregex_iterator(playlist.begin(), playlist.end(), part); it != std::sregex_iterator(); ++it, ++parts)
+      BOOST_TEST(std::stod((*it)[1]) <= target + 1e-6, name << ": " << playlist);
+    BOOST_TEST(parts > 0, playlist);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_stream_without_video_is_the_keys_error_and_rtmp_playback_goes_on) {
   live_server s{cmaf_args};
   const auto k = s.key_of("jules");
