@@ -446,15 +446,17 @@ struct transcoder::impl {
   // The output's tracks are fixed for the stream's life when its first picture is decoded, so
   // the start waits for the audio's configuration: MP3 is known by its first frame, which some
   // encoders (GStreamer's flvmux) send after the first video. Until then, or until the samples
-  // held span audio_wait_ms (a stream without audio), they are held, shared, not copied.
+  // held span audio_wait_ms (a stream without audio), they are held, shared, not copied; at most
+  // max_held of them, whatever their timestamps say (a publisher whose clock stands still).
   static constexpr std::int64_t audio_wait_ms = 1000;
+  static constexpr std::size_t max_held = 1024;
   std::vector<fanout::message_ptr> held;
   bool audio_waited = false;
 
   void sample(const fanout::message_ptr& m) {
     if (!audio_waited) {
       held.push_back(m);
-      if (!audio_config && held.back()->dts_ms - held.front()->dts_ms < audio_wait_ms)
+      if (!audio_config && held.back()->dts_ms - held.front()->dts_ms < audio_wait_ms && held.size() < max_held)
         return;
       release_held();
       return;
