@@ -30,6 +30,7 @@ struct cmaf_streams::entry {
   std::shared_ptr<media::ffmpeg::transcoder> tx;
   stream_ptr stream;
   bool ready = false;
+  bool failed = false; // its video could not be made before it was ready (the key's error says why)
   bool ended = false;
   std::chrono::steady_clock::time_point ended_at{};
 };
@@ -163,8 +164,9 @@ void cmaf_streams::started(const ingest::stream_started& s) {
       // The publisher returned within the broadcast: the same transcoder goes on.
       auto& e = *it->second;
       e.session = s.session;
-      if (e.ready)
-        rt_.key_command(s.app, s.key_id, domain::mark_viewable{s.session}, domain::provenance::system("cmaf", s.session),
+      if (e.ready || (e.failed && e.mode == domain::output_mode::rtmp_cmaf))
+        rt_.key_command(s.app, s.key_id, domain::mark_viewable{s.session, /*rtmp_only=*/!e.ready},
+                        domain::provenance::system("cmaf", s.session),
                         [](domain::result<outcome<stream_key_aggregate>>) {});
       return;
     }
@@ -210,7 +212,7 @@ void cmaf_streams::started(const ingest::stream_started& s) {
         guard->self->ready(k);
     });
   };
-  cb.on_error = [this, guard = guard_, weak, k](const std::string& code, const std::string& message) {
+  cb.on_error = [this, guard = guard_, weak, k](const media::ffmpeg::transcode_error& err) {
     auto en = weak.lock();
     std::lock_guard lock{guard->mu};
     if (!en || !guard->self)
@@ -220,14 +222,17 @@ void cmaf_streams::started(const ingest::stream_started& s) {
     {
       std::lock_guard inner{mu_};
       session = en->session;
-      rtmp_instead = en->mode == domain::output_mode::rtmp_cmaf && !en->ready;
+      // An audio error leaves a ladder without sound, still to come.
+      en->failed = en->failed || (err.video && !en->ready);
+      rtmp_instead = en->failed && en->mode == domain::output_mode::rtmp_cmaf;
     }
-    rt_.key_command(k.first, k.second, domain::report_key_error{session, code, message},
+    rt_.key_command(k.first, k.second, domain::report_key_error{session, err.code, err.message},
                     domain::provenance::system("cmaf", session), [](domain::result<outcome<stream_key_aggregate>>) {});
-    // RTMP_CMAF: the RTMP family does not wait for a CMAF output that cannot be made.
+    // RTMP_CMAF: the RTMP family does not wait for a CMAF output that cannot be made, and the
+    // key and its room then offer no CMAF URL.
     if (rtmp_instead)
-      rt_.key_command(k.first, k.second, domain::mark_viewable{session}, domain::provenance::system("cmaf", session),
-                      [](domain::result<outcome<stream_key_aggregate>>) {});
+      rt_.key_command(k.first, k.second, domain::mark_viewable{session, /*rtmp_only=*/true},
+                      domain::provenance::system("cmaf", session), [](domain::result<outcome<stream_key_aggregate>>) {});
   };
   e->tx = std::make_shared<media::ffmpeg::transcoder>(o, std::move(cb), name);
   auto consumer = std::make_shared<cmaf_consumer>(e->tx, [guard = guard_, k, weak] {

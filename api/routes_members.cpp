@@ -157,7 +157,8 @@ json key_json(const rest_context& ctx, const domain::app& app, const domain::str
   if (domain::is_viewable(k.state)) {
     rtmp_play = ctx.rtmp_base + "/play/" + k.preview_id;
     flv_play = ctx.http_base + "/play/" + k.preview_id + ".flv";
-    if (k.mode == domain::output_mode::cmaf || k.mode == domain::output_mode::rtmp_cmaf) {
+    // RTMP_CMAF whose CMAF output could not be made: its URLs would answer 404 (`error` says why).
+    if ((k.mode == domain::output_mode::cmaf || k.mode == domain::output_mode::rtmp_cmaf) && !k.rtmp_only) {
       hls_play = ctx.http_base + "/play/" + k.preview_id + "/index.m3u8";
       dash_play = ctx.http_base + "/play/" + k.preview_id + "/manifest.mpd";
     }

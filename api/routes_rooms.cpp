@@ -96,7 +96,12 @@ json broadcast_json(const rest_context& ctx, domain::app_id app, const video_roo
 json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version, const video_room& r) {
   json rtmp_play = nullptr, flv_play = nullptr, hls_play = nullptr, dash_play = nullptr;
   if (domain::is_on_air(r.state)) {
-    const auto mode = r.mode.value_or(domain::output_mode::rtmp);
+    auto mode = r.mode.value_or(domain::output_mode::rtmp);
+    // RTMP_CMAF whose CMAF output could not be made: RTMP and HTTP-FLV only (the key's error says why).
+    if (mode == domain::output_mode::rtmp_cmaf && r.stream_key_id)
+      if (auto key = storage::get_view<domain::stream_key_aggregate>(ctx.rt.views(), app, std::to_string(*r.stream_key_id));
+          key && key->state.rtmp_only && key->state.live_room_id == r.id)
+        mode = domain::output_mode::rtmp;
     if (mode == domain::output_mode::rtmp || mode == domain::output_mode::rtmp_cmaf) {
       rtmp_play = ctx.rtmp_base + "/play/" + r.public_id;
       flv_play = ctx.http_base + "/play/" + r.public_id + ".flv";

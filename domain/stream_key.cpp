@@ -70,10 +70,14 @@ result<events> stream_key_aggregate::decide(const command& cmd, const state& s, 
                                               .at = ctx.now}};
           },
           [&](const mark_viewable& c) -> result<events> {
-            const bool prep = s.state == key_state::active_prep || s.state == key_state::active_live_prep;
-            if (!prep || c.session_id != s.session_id)
+            if (!has_publisher(s.state) || c.session_id != s.session_id)
               return events{};
-            return events{stream_viewable{.session_id = s.session_id, .room_id = s.live_room_id, .at = ctx.now}};
+            const bool prep = s.state == key_state::active_prep || s.state == key_state::active_live_prep;
+            // Viewable already: only the CMAF output made after an RTMP-only start is news.
+            if (!prep && !(s.rtmp_only && !c.rtmp_only))
+              return events{};
+            return events{stream_viewable{
+                .session_id = s.session_id, .room_id = s.live_room_id, .rtmp_only = c.rtmp_only, .at = ctx.now}};
           },
           [&](const disconnect_publisher& c) -> result<events> {
             if (!has_publisher(s.state) || (!c.session_id.empty() && c.session_id != s.session_id))
@@ -173,6 +177,7 @@ stream_key stream_key_aggregate::evolve(state s, const event& ev) {
   const auto publisher_gone = [&s] {
     s.session_id.clear();
     s.ingest.reset();
+    s.rtmp_only = false;
   };
   std::visit(overloaded{
                  [&](const key_created& e) {
@@ -193,8 +198,12 @@ stream_key stream_key_aggregate::evolve(state s, const event& ev) {
                    s.ingest = ingest_info{.remote_addr = e.remote_addr, .started_at = e.at};
                    s.error.reset();
                  },
-                 [&](const stream_viewable&) {
-                   s.state = s.state == key_state::active_live_prep ? key_state::active_live : key_state::active;
+                 [&](const stream_viewable& e) {
+                   if (s.state == key_state::active_live_prep)
+                     s.state = key_state::active_live;
+                   else if (s.state == key_state::active_prep)
+                     s.state = key_state::active;
+                   s.rtmp_only = e.rtmp_only;
                  },
                  [&](const publisher_disconnected&) {
                    s.state = is_live(s.state) ? key_state::inactive_live : key_state::inactive;

@@ -106,6 +106,9 @@ struct stream_key {
   std::string session_id{};   // current ingest session; empty when no publisher
   std::optional<ingest_info> ingest{};
   std::optional<key_error> error{};
+  // RTMP_CMAF: viewable over RTMP and HTTP-FLV only, its CMAF output could not be made (`error`
+  // says why). Cleared when the publisher goes.
+  bool rtmp_only = false;
   timestamp created_at{};
   timestamp last_modified_at{};
 
@@ -125,6 +128,7 @@ struct stream_key {
                       field("sessionId", &stream_key::session_id),
                       field("ingest", &stream_key::ingest),
                       field("error", &stream_key::error),
+                      field("rtmpOnly", &stream_key::rtmp_only),
                       field("createdAt", &stream_key::created_at),
                       field("lastModifiedAt", &stream_key::last_modified_at)};
   }
@@ -164,11 +168,15 @@ struct connect_publisher {
 };
 
 // The stream is viewable in its mode (RTMP: first key frame relayed; CMAF: first segment of
-// every rendition written).
+// every rendition written). rtmp_only: an RTMP_CMAF stream whose CMAF output cannot be made is
+// viewable over RTMP without it; a later mark without it (the output made after all) upgrades it.
 struct mark_viewable {
   std::string session_id{};
+  bool rtmp_only = false;
 
-  static constexpr auto fields() { return std::tuple{field("sessionId", &mark_viewable::session_id)}; }
+  static constexpr auto fields() {
+    return std::tuple{field("sessionId", &mark_viewable::session_id), field("rtmpOnly", &mark_viewable::rtmp_only)};
+  }
 };
 
 // Publisher gone. Empty session_id: whatever session is on (server restart).
@@ -298,11 +306,12 @@ struct stream_viewable {
   static constexpr std::string_view type = "stream_key.stream_viewable";
   std::string session_id{};
   std::optional<std::int64_t> room_id{};
+  bool rtmp_only = false; // absent in events written before it: false
   timestamp at{};
 
   static constexpr auto fields() {
     return std::tuple{field("sessionId", &stream_viewable::session_id), field("roomId", &stream_viewable::room_id),
-                      field("at", &stream_viewable::at)};
+                      field("rtmpOnly", &stream_viewable::rtmp_only), field("at", &stream_viewable::at)};
   }
   friend bool operator==(const stream_viewable&, const stream_viewable&) = default;
 };

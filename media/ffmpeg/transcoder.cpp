@@ -479,11 +479,13 @@ struct transcoder::impl {
       audio(m);
   }
 
-  void error_once(const std::string& code, const std::string& message) {
+  void error_once(const std::string& code, const std::string& message, bool video) {
     spdlog::warn("cmaf {} {}: {}", name, code, message);
-    if (errors_told.insert(code).second && cb.on_error)
-      cb.on_error(code, message);
+    if (errors_told.insert(code + (video ? " video" : " audio")).second && cb.on_error)
+      cb.on_error(transcode_error{code, message, video});
   }
+  void video_error(const std::string& code, const std::string& message) { error_once(code, message, true); }
+  void audio_error(const std::string& code, const std::string& message) { error_once(code, message, false); }
 
   void config(const fanout::stream_info& info) {
     if (info.video_config && !same_config(info.video_config, video_config)) {
@@ -546,7 +548,7 @@ struct transcoder::impl {
       // Codecs with a sequence header wait for it; one onair cannot decode at all is said at once.
       if (codec_id_of(m.codec) == AV_CODEC_ID_NONE) {
         video_dec_failed = true;
-        error_once("TRANSCODE_UNSUPPORTED_INPUT",
+        video_error("TRANSCODE_UNSUPPORTED_INPUT",
                    "video: " + std::string{to_string(m.codec)} + " cannot be decoded for the CMAF ladder");
       }
       return;
@@ -556,7 +558,7 @@ struct transcoder::impl {
       video_dec = open_decoder(*video_config, why);
       if (!video_dec) {
         video_dec_failed = true;
-        return error_once("TRANSCODE_UNSUPPORTED_INPUT", "video: " + why);
+        return video_error("TRANSCODE_UNSUPPORTED_INPUT", "video: " + why);
       }
     }
     fill_packet(*pkt, m, m.dts_ms, m.pts_ms(), 0);
@@ -564,7 +566,7 @@ struct transcoder::impl {
     av_packet_unref(pkt.get());
     if (rc < 0 && rc != AVERROR(EAGAIN)) {
       if (++decode_errors == 50)
-        error_once("TRANSCODE_UNDECODABLE_INPUT", "video frames cannot be decoded: " + error_text(rc));
+        video_error("TRANSCODE_UNDECODABLE_INPUT", "video frames cannot be decoded: " + error_text(rc));
       return;
     }
     receive_video();
@@ -620,7 +622,7 @@ struct transcoder::impl {
       inputs = scaling_inputs(ladder);
     } catch (const std::exception& e) {
       workers.clear();
-      error_once("TRANSCODE_ENCODER", e.what());
+      video_error("TRANSCODE_ENCODER", e.what());
       video_dec_failed = true;
       return false;
     }
@@ -668,7 +670,7 @@ struct transcoder::impl {
     audio_dec = open_decoder(*audio_config, why);
     if (!audio_dec) {
       audio_failed = true;
-      return error_once("TRANSCODE_UNSUPPORTED_INPUT", "audio: " + why);
+      return audio_error("TRANSCODE_UNSUPPORTED_INPUT", "audio: " + why);
     }
     // The output takes the source's rate and channels. A codec configured by its frames (MP3)
     // tells them once a frame is decoded: live, the frame standing for its configuration; from a
@@ -723,7 +725,7 @@ struct transcoder::impl {
     audio_enc.reset(codec ? avcodec_alloc_context3(codec) : nullptr);
     if (!audio_enc) {
       audio_failed = true;
-      error_once("TRANSCODE_ENCODER", "no AAC encoder");
+      audio_error("TRANSCODE_ENCODER", "no AAC encoder");
       return false;
     }
     auto* c = audio_enc.get();
@@ -735,7 +737,7 @@ struct transcoder::impl {
     c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0) {
       audio_failed = true;
-      error_once("TRANSCODE_ENCODER", "aac encoder: " + error_text(rc));
+      audio_error("TRANSCODE_ENCODER", "aac encoder: " + error_text(rc));
       return false;
     }
     if (audio_out.asc.empty())
@@ -759,7 +761,7 @@ struct transcoder::impl {
     // (FLV's PCM, G.711, Nellymoser, Speex) is said at once, and the output goes on without sound.
     if (!audio_config && !audio_failed && codec_id_of(m.codec) == AV_CODEC_ID_NONE) {
       audio_failed = true;
-      error_once("TRANSCODE_UNSUPPORTED_INPUT", "audio: the stream's audio codec (the key's ingest.audioCodec) cannot "
+      audio_error("TRANSCODE_UNSUPPORTED_INPUT", "audio: the stream's audio codec (the key's ingest.audioCodec) cannot "
                                                 "be decoded for the CMAF output, which goes on without sound: "
                                                 "publish AAC or MP3");
     }
@@ -768,7 +770,7 @@ struct transcoder::impl {
         first_audio_ms = m.pts_ms();
       if (m.pts_ms() - first_audio_ms >= audio_only_after_ms) {
         audio_only_told = true;
-        error_once("TRANSCODE_NO_VIDEO", "the stream has audio but no video, and the CMAF ladder is made of video: "
+        video_error("TRANSCODE_NO_VIDEO", "the stream has audio but no video, and the CMAF ladder is made of video: "
                                          "publish with a video track (RTMP playback goes on)");
       }
     }
@@ -819,7 +821,7 @@ struct transcoder::impl {
         swr_free(&s);
         av_channel_layout_uninit(&in_layout);
         audio_failed = true;
-        return error_once("TRANSCODE_UNSUPPORTED_INPUT", "audio: cannot resample");
+        return audio_error("TRANSCODE_UNSUPPORTED_INPUT", "audio: cannot resample");
       }
       av_channel_layout_uninit(&in_layout);
       swr.reset(s);

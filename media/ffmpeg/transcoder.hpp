@@ -53,14 +53,23 @@ struct transcoder_stats {
 // source's larger side, except that the smallest is always kept.
 [[nodiscard]] std::vector<rung> renditions_for(const std::vector<rung>& ladder, int width, int height);
 
+struct transcode_error {
+  std::string code; // TRANSCODE_…, the key's error code
+  std::string message;
+  // The video's: the ladder cannot be made (or goes no further). An audio error leaves a ladder
+  // without sound.
+  bool video = false;
+};
+
 class transcoder final : public fanout::consumer {
 public:
   struct callbacks {
     // The packager, once the source's first key frame has told the renditions; from the
     // transcoder's thread.
     std::function<void(std::shared_ptr<cmaf::stream>)> on_stream;
-    // Input that cannot be transcoded (no decoder, undecodable frames): once per kind of error.
-    std::function<void(const std::string& code, const std::string& message)> on_error;
+    // Input that cannot be transcoded (no decoder, undecodable frames): once per kind of error
+    // and track.
+    std::function<void(const transcode_error&)> on_error;
   };
   transcoder(transcoder_options opts, callbacks cb, std::string name);
   ~transcoder() override;

@@ -160,10 +160,10 @@ archive_outcome make_archive(const archive_spec& spec) {
   std::optional<archive_failure> transcode_error;
   ffmpeg::transcoder::callbacks cb;
   cb.on_stream = [files](std::shared_ptr<cmaf::stream> s) { files->open(*s); };
-  cb.on_error = [&](const std::string& code, const std::string& message) {
+  cb.on_error = [&](const ffmpeg::transcode_error& err) {
     std::lock_guard lock{err_mu};
     if (!transcode_error)
-      transcode_error = archive_failure{"ARCHIVE_TRANSCODE_FAILED", code + ": " + message};
+      transcode_error = archive_failure{"ARCHIVE_TRANSCODE_FAILED", err.code + ": " + err.message};
   };
   ffmpeg::transcoder tc{to, std::move(cb), spec.name};
 

@@ -113,6 +113,46 @@ BOOST_AUTO_TEST_CASE(active_prep_viewable_goes_active) {
   BOOST_TEST(is_viewable(s.state));
 }
 
+// RTMP_CMAF whose CMAF output cannot be made: viewable over RTMP, and the key says so.
+BOOST_AUTO_TEST_CASE(active_prep_viewable_over_rtmp_only_goes_active_and_records_that_cmaf_is_missing) {
+  auto expected = viewable("s1");
+  expected.rtmp_only = true;
+  const auto s = given<sk>(history(key_state::active_prep))
+                     .when(mark_viewable{.session_id = "s1", .rtmp_only = true}, ctx(2))
+                     .then({expected});
+  BOOST_TEST(s.state == key_state::active);
+  BOOST_TEST(s.rtmp_only);
+}
+
+BOOST_AUTO_TEST_CASE(an_rtmp_only_stream_whose_cmaf_output_is_made_later_is_viewable_in_both_families) {
+  for (const auto from : {key_state::active, key_state::active_live}) {
+    BOOST_TEST_CONTEXT("from " << from) {
+      auto h = history(from);
+      std::get<stream_viewable>(h[2]).rtmp_only = true;
+      const auto room_id = from == key_state::active_live ? std::optional<std::int64_t>{room} : std::nullopt;
+      const auto s = given<sk>(h).when(mark_viewable{.session_id = "s1"}, ctx(2)).then({viewable("s1", room_id)});
+      BOOST_TEST(s.state == from, "the state stays");
+      BOOST_TEST(!s.rtmp_only);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_viewable_in_both_families_is_not_taken_back_to_rtmp_only) {
+  given<sk>(history(key_state::active)).when(mark_viewable{.session_id = "s1", .rtmp_only = true}).then_nothing();
+}
+
+BOOST_AUTO_TEST_CASE(the_next_publish_of_an_rtmp_only_stream_starts_without_the_mark) {
+  auto h = history(key_state::active);
+  std::get<stream_viewable>(h[2]).rtmp_only = true;
+  BOOST_TEST(given<sk>(h).state().rtmp_only);
+  h.push_back(disconnected("s1"));
+  BOOST_TEST(!given<sk>(h).state().rtmp_only, "cleared when the publisher goes");
+  h.push_back(connected("s2"));
+  const auto s = given<sk>(h).state();
+  BOOST_TEST(s.state == key_state::active_prep);
+  BOOST_TEST(!s.rtmp_only);
+}
+
 // | ACTIVE_PREP, ACTIVE | publisher gone | INACTIVE |
 BOOST_AUTO_TEST_CASE(active_prep_and_active_publisher_gone_go_inactive) {
   for (const auto from : {key_state::active_prep, key_state::active}) {

@@ -315,26 +315,56 @@ BOOST_AUTO_TEST_CASE(a_cmaf_publish_past_the_transcode_bound_is_refused_and_the_
   BOOST_TEST(eventually([&] { return s.key_in(second["id"].get<std::int64_t>(), "ACTIVE"); }), c.output());
 }
 
+// An RTMP_CMAF key or room viewable over RTMP alone offers no CMAF URL: it would answer 404.
+void check_rtmp_only(const json& key_or_room) {
+  BOOST_TEST(key_or_room["cmafHlsPlayUrl"].is_null(), key_or_room.dump());
+  BOOST_TEST(key_or_room["cmafDashPlayUrl"].is_null(), key_or_room.dump());
+  BOOST_TEST(key_or_room["cmafRenditions"].is_null(), key_or_room.dump());
+  BOOST_TEST(key_or_room["httpFlvPlayUrl"].is_string(), key_or_room.dump());
+  if (key_or_room.contains("playUrl"))
+    BOOST_TEST(key_or_room["playUrl"] == key_or_room["httpFlvPlayUrl"], key_or_room.dump());
+}
+
 BOOST_AUTO_TEST_CASE(input_the_transcoder_cannot_decode_is_the_keys_error_and_rtmp_playback_goes_on) {
   live_server s{cmaf_args};
   const auto k = s.key_of("hugo");
   const auto key_id = k["id"].get<std::int64_t>();
   // Sorenson H.263: FLV carries it, onair relays it, libavcodec is not asked to decode it.
-  background pub{"exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi "
-                 "-i sine=sample_rate=44100 -c:v flv1 -c:a aac -t 40 -f flv '" + ingest_url(k) + "?mode=RTMP_CMAF'",
-                 s.dir.path() / "pub.log"};
+  auto pub = std::make_unique<background>(
+      "exec ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi "
+      "-i sine=sample_rate=44100 -c:v flv1 -c:a aac -t 40 -f flv '" + ingest_url(k) + "?mode=RTMP_CMAF'",
+      s.dir.path() / "pub.log");
   BOOST_TEST_REQUIRE(eventually([&] { return s.key(key_id)["error"].is_object(); }, 20s),
-                     s.key(key_id).dump() << pub.output());
+                     s.key(key_id).dump() << pub->output());
   const auto key = s.key(key_id);
   BOOST_TEST(key["error"]["code"] == "TRANSCODE_UNSUPPORTED_INPUT", key.dump());
   BOOST_TEST(contains(key["error"]["message"].get<std::string>(), "cannot be decoded"), key.dump());
-  BOOST_TEST(pub.running(), "the publisher is not cut: " << pub.output());
+  BOOST_TEST(pub->running(), "the publisher is not cut: " << pub->output());
   // RTMP_CMAF: the RTMP family plays without waiting for CMAF segments that will not come.
   BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "ACTIVE"); }), s.key(key_id).dump());
   const auto rtmp = probe(s.dir.path(), s.key(key_id)["rtmpPlayUrl"].get<std::string>());
   BOOST_TEST(rtmp.rc == 0, rtmp.text);
   BOOST_TEST(stream_of(rtmp.out, "video").value("codec_name", "") == "flv1", rtmp.text);
-  BOOST_TEST(s.key(key_id)["cmafRenditions"] == json::array(), s.key(key_id).dump());
+  check_rtmp_only(s.key(key_id));
+  const auto room_path = "/v2/apps/me/video-rooms/" + std::to_string(s.api->room("hugo")["id"].get<std::int64_t>());
+  const auto live = s.api->post(room_path + "/rtmp-broadcast/state/live", nullptr);
+  BOOST_TEST_REQUIRE(live.status == 200, live);
+  check_rtmp_only(live.body);
+
+  // The publisher returns with H.264: the ladder is made after all, and both families are offered.
+  pub->kill_now();
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key_in(key_id, "INACTIVE_LIVE"); }), s.key(key_id).dump());
+  pub = std::make_unique<background>(publish_sized(ingest_url(k) + "?mode=RTMP_CMAF", 640, 360, 40),
+                                     s.dir.path() / "pub2.log");
+  BOOST_TEST_REQUIRE(eventually([&] { return s.key(key_id)["cmafHlsPlayUrl"].is_string(); }, 30s),
+                     s.key(key_id).dump() << pub->output());
+  const auto both = s.api->get(room_path);
+  BOOST_TEST_REQUIRE(both.status == 200, both);
+  BOOST_TEST(both.body["playUrl"] == both.body["cmafHlsPlayUrl"], both.body.dump());
+  BOOST_TEST(both.body["cmafRenditions"] == json::parse(R"([{"width":640,"height":360,"bitrateKbps":800}])"),
+             both.body.dump());
+  const auto master = get(s, folder_of(both.body["cmafHlsPlayUrl"].get<std::string>()) + "/index.m3u8");
+  BOOST_TEST(master.status == 200, master.body);
 }
 
 BOOST_AUTO_TEST_CASE(an_mp3_source_is_heard_as_aac_over_hls_and_dash) {
@@ -456,7 +486,7 @@ BOOST_AUTO_TEST_CASE(a_stream_without_video_is_the_keys_error_and_rtmp_playback_
   const auto rtmp = probe(s.dir.path(), s.key(key_id)["rtmpPlayUrl"].get<std::string>());
   BOOST_TEST(rtmp.rc == 0, rtmp.text);
   BOOST_TEST(stream_of(rtmp.out, "audio").value("codec_name", "") == "aac", rtmp.text);
-  BOOST_TEST(s.key(key_id)["cmafRenditions"] == json::array(), s.key(key_id).dump());
+  check_rtmp_only(s.key(key_id));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
