@@ -12,7 +12,10 @@ constexpr std::array codec_names{
     std::pair{codec::vp8, std::string_view{"vp8"}},   std::pair{codec::aac, std::string_view{"aac"}},
     std::pair{codec::opus, std::string_view{"opus"}}, std::pair{codec::mp3, std::string_view{"mp3"}},
     std::pair{codec::flac, std::string_view{"flac"}}, std::pair{codec::ac3, std::string_view{"ac3"}},
-    std::pair{codec::eac3, std::string_view{"eac3"}},
+    std::pair{codec::eac3, std::string_view{"eac3"}}, std::pair{codec::pcm, std::string_view{"pcm"}},
+    std::pair{codec::adpcm, std::string_view{"adpcm"}}, std::pair{codec::nellymoser, std::string_view{"nellymoser"}},
+    std::pair{codec::g711a, std::string_view{"g711a"}}, std::pair{codec::g711u, std::string_view{"g711u"}},
+    std::pair{codec::speex, std::string_view{"speex"}},
 };
 } // namespace
 
@@ -34,7 +37,20 @@ std::string_view to_string(codec c) noexcept {
   return "other";
 }
 
-bool configured_by_frames(codec c) noexcept { return c == codec::mp3; }
+bool configured_by_frames(codec c) noexcept {
+  switch (c) {
+  case codec::mp3:
+  case codec::pcm:
+  case codec::adpcm:
+  case codec::nellymoser:
+  case codec::g711a:
+  case codec::g711u:
+  case codec::speex:
+    return true;
+  default:
+    return false;
+  }
+}
 
 void frame::set_data(std::span<const std::uint8_t> within) {
   const auto all = bytes();

@@ -13,13 +13,18 @@ namespace onair::media {
 
 enum class frame_kind : std::uint8_t { audio, video, script };
 
-// The codecs onair tells apart. `other` is one it relays but cannot name (or record).
-enum class codec : std::uint8_t { none, h264, hevc, av1, vp9, vp8, aac, opus, mp3, flac, ac3, eac3, other };
+// The codecs onair tells apart. `other` is one it relays but cannot name (or record). The legacy
+// FLV audio codecs (pcm … speex) have their format in each tag's flags (flv::parse_audio).
+enum class codec : std::uint8_t {
+  none, h264, hevc, av1, vp9, vp8, aac, opus, mp3, flac, ac3, eac3,
+  pcm, adpcm, nellymoser, g711a, g711u, speex,
+  other
+};
 
 [[nodiscard]] codec codec_from_name(std::string_view name) noexcept; // "h264", "aac", … (flv::parse_*)
 [[nodiscard]] std::string_view to_string(codec c) noexcept;
-// A codec FLV carries without a sequence header (MP3): each frame describes itself, so a stream's
-// first frame stands for its configuration.
+// A codec FLV carries without a sequence header (MP3, the legacy ones): each frame describes
+// itself, so a stream's first frame stands for its configuration.
 [[nodiscard]] bool configured_by_frames(codec c) noexcept;
 
 struct frame {

@@ -12,6 +12,13 @@ namespace onair::media::fanout {
 
 namespace {
 std::atomic<std::size_t> formats_taken{0};
+
+// Two frames of a codec configured by its frames, as configurations: the codec, and the first
+// byte, which for FLV's legacy audio is the flags (rate, sample size, channels) its decoder is
+// opened with.
+bool same_frame_format(const message& a, const message& b) {
+  return a.codec == b.codec && a.size() > 0 && b.size() > 0 && a.payload->front() == b.payload->front();
+}
 } // namespace
 
 wire_format::wire_format(make_fn make) : slot_{formats_taken.fetch_add(1)}, make_{make} {
@@ -114,7 +121,7 @@ message_ptr hub::publish(const frame& f, std::uint64_t session) {
       configure_locked(f, m);
     } else if (!f.end_of_sequence && f.track == 0) {
       if (f.kind == frame_kind::audio && configured_by_frames(f.codec) &&
-          (!audio_by_frames_ || audio_by_frames_->codec != f.codec))
+          (!audio_by_frames_ || !same_frame_format(*audio_by_frames_, *m)))
         configure_by_frame_locked(m);
       for (const auto& t : taps_)
         t->sample(m);

@@ -72,6 +72,18 @@ AVCodecID codec_id_of(media::codec c) noexcept {
     return AV_CODEC_ID_AC3;
   case codec::eac3:
     return AV_CODEC_ID_EAC3;
+  case codec::pcm: // 16-bit; 8-bit FLV PCM is AV_CODEC_ID_PCM_U8 (the tag's flags say)
+    return AV_CODEC_ID_PCM_S16LE;
+  case codec::adpcm:
+    return AV_CODEC_ID_ADPCM_SWF;
+  case codec::nellymoser:
+    return AV_CODEC_ID_NELLYMOSER;
+  case codec::g711a:
+    return AV_CODEC_ID_PCM_ALAW;
+  case codec::g711u:
+    return AV_CODEC_ID_PCM_MULAW;
+  case codec::speex:
+    return AV_CODEC_ID_SPEEX;
   case codec::none:
   case codec::other:
     break;

@@ -19,6 +19,7 @@ extern "C" {
 #include "media/ffmpeg/av.hpp"
 #include "media/ffmpeg/fmp4_writer.hpp"
 #include "media/ffmpeg/scaler_kernels.hpp"
+#include "media/flv/tag.hpp"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -351,13 +352,30 @@ private:
 };
 
 codec_context open_decoder(const fanout::message& config, std::string& why) {
-  const AVCodecID id = codec_id_of(config.codec);
+  AVCodecID id = codec_id_of(config.codec);
+  // A legacy FLV audio codec (PCM, G.711, …): its tag's flags tell the rate, channels and sample
+  // size that its bytes do not.
+  std::optional<flv::audio_info> legacy;
+  if (config.kind == frame_kind::audio && configured_by_frames(config.codec) && config.codec != codec::mp3) {
+    if (config.payload)
+      legacy = flv::parse_audio(*config.payload);
+    if (!legacy || legacy->enhanced || legacy->sample_rate <= 0 || legacy->channels <= 0) {
+      why = std::string{to_string(config.codec)} + " without the FLV flags that tell its format";
+      return nullptr;
+    }
+    if (config.codec == codec::pcm && legacy->bits == 8)
+      id = AV_CODEC_ID_PCM_U8;
+  }
   const AVCodec* codec = id == AV_CODEC_ID_NONE ? nullptr : avcodec_find_decoder(id);
   if (!codec) {
     why = "no decoder for " + std::string{to_string(config.codec)};
     return nullptr;
   }
   codec_context ctx{avcodec_alloc_context3(codec)};
+  if (legacy) {
+    ctx->sample_rate = legacy->sample_rate;
+    av_channel_layout_default(&ctx->ch_layout, legacy->channels);
+  }
   // A codec FLV gives no configuration record (MP3) is configured by its first frame, whose
   // bytes are not extradata.
   const auto data = config.sequence_header ? config.data() : std::span<const std::uint8_t>{};
@@ -758,7 +776,7 @@ struct transcoder::impl {
 
   void audio(const fanout::message& m) {
     // As for video: a codec with a sequence header waits for it; one onair cannot decode at all
-    // (FLV's PCM, G.711, Nellymoser, Speex) is said at once, and the output goes on without sound.
+    // (one it cannot name) is said at once, and the output goes on without sound.
     if (!audio_config && !audio_failed && codec_id_of(m.codec) == AV_CODEC_ID_NONE) {
       audio_failed = true;
       audio_error("TRANSCODE_UNSUPPORTED_INPUT", "audio: the stream's audio codec (the key's ingest.audioCodec) cannot "

@@ -273,24 +273,53 @@ std::optional<audio_info> parse_audio(std::span<const std::uint8_t> b) {
   static const int rates[] = {5512, 11025, 22050, 44100};
   a.sample_rate = rates[(b[0] >> 2) & 3];
   a.channels = (b[0] & 1) ? 2 : 1;
+  a.bits = (b[0] & 2) ? 16 : 8;
+  // Some formats fix their rate and channels whatever the flags say (FLV 10.1, E.4.2.1).
+  const auto fixed = [&a](int rate, int channels = 0) {
+    a.sample_rate = rate;
+    if (channels)
+      a.channels = channels;
+  };
   switch (format) {
-  case 0:
+  case 0: // "platform endian": little-endian on every platform that made FLV
   case 3:
     a.codec = "pcm";
     break;
+  case 1:
+    a.codec = "adpcm";
+    break;
   case 2:
-  case 14:
     a.codec = "mp3";
     break;
+  case 14:
+    a.codec = "mp3";
+    fixed(8000);
+    break;
+  case 4:
+    a.codec = "nellymoser";
+    fixed(16000, 1);
+    break;
+  case 5:
+    a.codec = "nellymoser";
+    fixed(8000, 1);
+    break;
+  case 6:
+    a.codec = "nellymoser";
+    break;
   case 7:
+    a.codec = "g711a";
+    fixed(8000);
+    break;
   case 8:
-    a.codec = "g711";
+    a.codec = "g711u";
+    fixed(8000);
     break;
   case 10:
     a.codec = "aac";
     break;
   case 11:
     a.codec = "speex";
+    fixed(16000, 1);
     break;
   case 13:
     a.codec = "opus";

@@ -55,12 +55,13 @@ struct video_info {
 };
 struct audio_info {
   bool enhanced = false; // sound format 9: ex-header (FourCC)
-  std::string codec;     // "aac", "mp3", "pcm", "speex", "opus", "flac", "ac3", "eac3", …
+  std::string codec;     // "aac", "mp3", "pcm", "g711a", "speex", "opus", "flac", "ac3", "eac3", …
   bool sequence_header = false;
   bool codec_metadata = false; // enhanced MultichannelConfig: belongs with the sequence header
   std::uint8_t track = 0;
   int sample_rate = 0; // legacy header or AAC config; 0: not in the header
   int channels = 0;
+  int bits = 0; // legacy header: 8 or 16 bits per sample (what PCM is made of)
   std::span<const std::uint8_t> data; // the codec's own bytes (AudioSpecificConfig, raw AAC, Opus packet, …)
 };
 

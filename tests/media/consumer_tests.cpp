@@ -48,6 +48,13 @@ frame mp3(std::uint32_t ts) {
   f.set_data(f.bytes().subspan(1));
   return f;
 }
+frame pcm(std::uint32_t ts, std::uint8_t flags) {
+  // Legacy FLV audio: the flags byte (here PCM, with its rate, sample size and channels), then samples.
+  auto f = make_frame(frame_kind::audio, ts, std::vector<std::uint8_t>{flags, 0, 0, 0, 0});
+  f.codec = codec::pcm;
+  f.set_data(f.bytes().subspan(1));
+  return f;
+}
 frame video_header(std::uint8_t version) {
   auto f = make_frame(frame_kind::video, 0, std::vector<std::uint8_t>{0x17, 0, 0, 0, 0, 1, version, 3, 4}, false, true);
   f.codec = codec::h264;
@@ -292,6 +299,29 @@ BOOST_AUTO_TEST_CASE(an_mp3_streams_first_frame_is_its_audio_configuration_and_a
   BOOST_TEST((c->audio_configs == std::vector<codec>{codec::mp3, codec::aac}), boost::test_tools::per_element());
   h.detach(t);
   h.detach(lt);
+}
+
+BOOST_AUTO_TEST_CASE(legacy_flv_audio_is_configured_by_its_flags_and_other_flags_are_a_change) {
+  // Given a consumer on a stream of 16-bit stereo PCM at 44 kHz
+  fanout::hub h{"k"};
+  auto c = std::make_shared<recording_consumer>();
+  auto t = h.attach(c);
+  auto s = h.begin_publish();
+  h.publish(video_header(1), s);
+  h.publish(pcm(0, 0x3F), s);
+  h.publish(video(0, true), s);
+  h.publish(pcm(23, 0x3F), s); // the same flags: no change
+  // When the publisher turns to 8-bit mono PCM at 22 kHz
+  h.publish(pcm(46, 0x38), s);
+  h.publish(pcm(69, 0x38), s);
+  h.close();
+  BOOST_REQUIRE(eventually([&] { return c->ended.load(); }, wait_limit));
+  // Then the first frame, and the first with other flags, are each a configuration
+  BOOST_TEST(c->snapshot() == lines({"opened", "config v1", "config v1 audio", "a0", "v0", "a23", "config v1 audio", "a46",
+                                     "a69", "closed"}),
+             boost::test_tools::per_element());
+  BOOST_TEST((c->audio_configs == std::vector<codec>{codec::pcm}), boost::test_tools::per_element());
+  h.detach(t);
 }
 
 BOOST_AUTO_TEST_CASE(a_consumer_attached_to_a_closed_hub_is_told_at_once) {

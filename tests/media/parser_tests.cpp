@@ -475,8 +475,46 @@ BOOST_AUTO_TEST_CASE(the_codec_bytes_are_located_past_every_header_once_at_inges
   BOOST_TEST(bytes_of(opus->data) == (bytes{0xFC, 1}), boost::test_tools::per_element());
   // The names map onto the codecs consumers switch on
   BOOST_TEST((codec_from_name("hevc") == codec::hevc));
-  BOOST_TEST((codec_from_name("speex") == codec::other));
+  BOOST_TEST((codec_from_name("speex") == codec::speex));
+  BOOST_TEST((codec_from_name("vp6") == codec::other));
   BOOST_TEST(to_string(codec::opus) == "opus");
+}
+
+// The legacy FLV audio formats: their flags say rate, channels and sample size, except where the
+// format fixes them (FLV 10.1, E.4.2.1), as a decoder needs them: none has a configuration record.
+BOOST_AUTO_TEST_CASE(legacy_audio_formats_tell_the_rate_channels_and_sample_size_a_decoder_needs) {
+  struct row {
+    std::uint8_t flags;
+    std::string codec;
+    int rate, channels, bits;
+  };
+  const row rows[] = {
+      {0x3F, "pcm", 44100, 2, 16},       // little-endian PCM, 44 kHz, 16-bit, stereo
+      {0x04, "pcm", 11025, 1, 8},        // "platform endian" PCM, 11 kHz, 8-bit, mono
+      {0x1B, "adpcm", 22050, 2, 16},
+      {0x2E, "mp3", 44100, 1, 16},
+      {0xEE, "mp3", 8000, 1, 16},        // MP3 8 kHz: whatever the rate flags
+      {0x4F, "nellymoser", 16000, 1, 16}, // Nellymoser 16 kHz mono, flags say 44 kHz stereo
+      {0x5F, "nellymoser", 8000, 1, 16},
+      {0x6A, "nellymoser", 22050, 1, 16},
+      {0x7E, "g711a", 8000, 1, 16},      // G.711: 8 kHz, the rate flags ignored
+      {0x83, "g711u", 8000, 2, 16},
+      {0xBE, "speex", 16000, 1, 16},     // Speex: 16 kHz mono
+  };
+  for (const auto& r : rows) {
+    BOOST_TEST_CONTEXT("flags 0x" << std::hex << int{r.flags}) {
+      const bytes tag{r.flags, 1, 2, 3};
+      const auto a = flv::parse_audio(tag);
+      BOOST_REQUIRE(a.has_value());
+      BOOST_TEST(a->codec == r.codec);
+      BOOST_TEST(a->sample_rate == r.rate);
+      BOOST_TEST(a->channels == r.channels);
+      BOOST_TEST(a->bits == r.bits);
+      BOOST_TEST(bytes(a->data.begin(), a->data.end()) == (bytes{1, 2, 3}), boost::test_tools::per_element());
+      BOOST_TEST((codec_from_name(a->codec) != codec::other));
+      BOOST_TEST(configured_by_frames(codec_from_name(a->codec)));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(enhanced_rtmp_v2_packet_types) {
