@@ -135,7 +135,10 @@ BOOST_AUTO_TEST_CASE(given_a_member_and_its_room_when_stored_then_no_personal_va
   s.alice_and_her_room();
   const auto log = s.log();
   BOOST_REQUIRE_EQUAL(log.size(), 3u);
-  for (const auto text : {std::string_view{"Alice"}, email, std::string_view{"alice.png"}, std::string_view{"+44"}})
+  // A short text may lie in the sealed base64 by chance ("+44" once did, 1 run in some hundreds):
+  // the phone is looked for with its spaces, which base64 never writes.
+  for (const auto text : {std::string_view{"Alice"}, email, std::string_view{"alice.png"},
+                          std::string_view{"+44 20 7946"}})
     BOOST_TEST(!any_contains(log, text), text << " is stored in the clear");
   BOOST_TEST(any_contains(log, "Tea party")); // the room's own fields are not the member's
   BOOST_TEST(any_contains(log, "\"customType\":\"vip\""));
