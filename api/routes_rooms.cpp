@@ -33,10 +33,9 @@ using room_view = storage::versioned<video_room>;
 // Every answer about one room carries its version as the entity tag.
 std::string etag_of(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
 
-json stream_key_json(const rest_context& ctx, domain::app_id app, const video_room& r) {
-  if (!r.stream_key_id)
-    return nullptr;
-  auto key = storage::get_view<domain::stream_key_aggregate>(ctx.rt.views(), app, std::to_string(*r.stream_key_id));
+using key_view = std::optional<storage::versioned<domain::stream_key>>;
+
+json stream_key_json(const key_view& key) {
   if (!key || !key->state.exists)
     return nullptr;
   return json{{"id", key->state.id}, {"streamKeyState", std::string{domain::to_string(key->state.state)}}};
@@ -94,14 +93,17 @@ json broadcast_json(const rest_context& ctx, domain::app_id app, const video_roo
 } // namespace
 
 json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version, const video_room& r) {
+  // The room's key, read once: the answer names it, and it tells whether an RTMP_CMAF stream has
+  // its CMAF output.
+  const key_view key = r.stream_key_id ? storage::get_view<domain::stream_key_aggregate>(
+                                             ctx.rt.views(), app, std::to_string(*r.stream_key_id))
+                                       : std::nullopt;
   json rtmp_play = nullptr, flv_play = nullptr, hls_play = nullptr, dash_play = nullptr;
   if (domain::is_on_air(r.state)) {
     auto mode = r.mode.value_or(domain::output_mode::rtmp);
     // RTMP_CMAF whose CMAF output could not be made: RTMP and HTTP-FLV only (the key's error says why).
-    if (mode == domain::output_mode::rtmp_cmaf && r.stream_key_id)
-      if (auto key = storage::get_view<domain::stream_key_aggregate>(ctx.rt.views(), app, std::to_string(*r.stream_key_id));
-          key && key->state.rtmp_only && key->state.live_room_id == r.id)
-        mode = domain::output_mode::rtmp;
+    if (mode == domain::output_mode::rtmp_cmaf && key && key->state.rtmp_only && key->state.live_room_id == r.id)
+      mode = domain::output_mode::rtmp;
     if (mode == domain::output_mode::rtmp || mode == domain::output_mode::rtmp_cmaf) {
       rtmp_play = ctx.rtmp_base + "/play/" + r.public_id;
       flv_play = ctx.http_base + "/play/" + r.public_id + ".flv";
@@ -141,7 +143,7 @@ json room_json(const rest_context& ctx, domain::app_id app, std::int64_t version
               {"liveStartedAt", time_json(r.live_started_at)},
               {"liveEndedAt", time_json(r.live_ended_at)},
               {"vodArchivedAt", time_json(r.vod_archived_at)},
-              {"streamKey", stream_key_json(ctx, app, r)},
+              {"streamKey", stream_key_json(key)},
               {"playUrl", play},
               {"rtmpPlayUrl", rtmp_play},
               {"httpFlvPlayUrl", flv_play},
