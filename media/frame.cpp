@@ -37,9 +37,10 @@ std::string_view to_string(codec c) noexcept {
   return "other";
 }
 
-bool configured_by_frames(codec c) noexcept {
+bool configured_by_frames(codec c) noexcept { return c == codec::mp3 || flv_legacy_audio(c); }
+
+bool flv_legacy_audio(codec c) noexcept {
   switch (c) {
-  case codec::mp3:
   case codec::pcm:
   case codec::adpcm:
   case codec::nellymoser:

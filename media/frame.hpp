@@ -26,6 +26,8 @@ enum class codec : std::uint8_t {
 // A codec FLV carries without a sequence header (MP3, the legacy ones): each frame describes
 // itself, so a stream's first frame stands for its configuration.
 [[nodiscard]] bool configured_by_frames(codec c) noexcept;
+// FLV's legacy audio (pcm … speex): the tag's flags give the format its bytes do not.
+[[nodiscard]] bool flv_legacy_audio(codec c) noexcept;
 
 struct frame {
   frame_kind kind = frame_kind::video;

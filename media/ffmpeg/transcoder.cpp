@@ -356,7 +356,7 @@ codec_context open_decoder(const fanout::message& config, std::string& why) {
   // A legacy FLV audio codec (PCM, G.711, …): its tag's flags tell the rate, channels and sample
   // size that its bytes do not.
   std::optional<flv::audio_info> legacy;
-  if (config.kind == frame_kind::audio && configured_by_frames(config.codec) && config.codec != codec::mp3) {
+  if (config.kind == frame_kind::audio && flv_legacy_audio(config.codec)) {
     if (config.payload)
       legacy = flv::parse_audio(*config.payload);
     if (!legacy || legacy->enhanced || legacy->sample_rate <= 0 || legacy->channels <= 0) {
