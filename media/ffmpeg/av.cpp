@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cstdarg>
 #include <new>
+#include <optional>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
+
+#include "media/flv/tag.hpp"
 
 namespace onair::media::ffmpeg {
 namespace {
@@ -122,6 +125,60 @@ void fill_packet(AVPacket& pkt, const fanout::message& m, std::int64_t dts_ms, s
   p->time_base = AVRational{1, 1000};
   if (m.keyframe || m.kind == frame_kind::audio)
     p->flags |= AV_PKT_FLAG_KEY;
+}
+
+fanout::message_ptr make_message(frame_kind kind, media::codec c, std::span<const std::uint8_t> bytes,
+                                 std::int64_t dts_ms, std::int32_t cto_ms, bool key, bool header) {
+  media::frame f = make_frame(kind, static_cast<std::uint32_t>(dts_ms), bytes, key, header);
+  f.codec = c;
+  f.composition_offset_ms = cto_ms;
+  f.data_offset = 0;
+  f.data_size = static_cast<std::uint32_t>(bytes.size());
+  return std::make_shared<const fanout::message>(f, static_cast<std::uint32_t>(dts_ms), dts_ms);
+}
+
+codec_context open_decoder(const fanout::message& config, std::string& why) {
+  AVCodecID id = codec_id_of(config.codec);
+  // A legacy FLV audio codec (PCM, G.711, …): its tag's flags tell the rate, channels and sample
+  // size that its bytes do not.
+  std::optional<flv::audio_info> legacy;
+  if (config.kind == frame_kind::audio && flv_legacy_audio(config.codec)) {
+    if (config.payload)
+      legacy = flv::parse_audio(*config.payload);
+    if (!legacy || legacy->enhanced || legacy->sample_rate <= 0 || legacy->channels <= 0) {
+      why = std::string{to_string(config.codec)} + " without the FLV flags that tell its format";
+      return nullptr;
+    }
+    if (config.codec == codec::pcm && legacy->bits == 8)
+      id = AV_CODEC_ID_PCM_U8;
+  }
+  const AVCodec* codec = id == AV_CODEC_ID_NONE ? nullptr : avcodec_find_decoder(id);
+  if (!codec) {
+    why = "no decoder for " + std::string{to_string(config.codec)};
+    return nullptr;
+  }
+  codec_context ctx{avcodec_alloc_context3(codec)};
+  if (legacy) {
+    ctx->sample_rate = legacy->sample_rate;
+    av_channel_layout_default(&ctx->ch_layout, legacy->channels);
+  }
+  // A codec FLV gives no configuration record (MP3) is configured by its first frame, whose
+  // bytes are not extradata.
+  const auto data = config.sequence_header ? config.data() : std::span<const std::uint8_t>{};
+  if (!data.empty()) {
+    ctx->extradata = static_cast<std::uint8_t*>(av_mallocz(data.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (!ctx->extradata)
+      throw std::bad_alloc{};
+    std::copy(data.begin(), data.end(), ctx->extradata);
+    ctx->extradata_size = static_cast<int>(data.size());
+  }
+  ctx->pkt_timebase = AVRational{1, 1000};
+  ctx->thread_count = 1;
+  if (const int rc = avcodec_open2(ctx.get(), codec, nullptr); rc < 0) {
+    why = std::string{to_string(config.codec)} + " decoder: " + error_text(rc);
+    return nullptr;
+  }
+  return ctx;
 }
 
 } // namespace onair::media::ffmpeg

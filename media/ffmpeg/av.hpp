@@ -74,4 +74,14 @@ using resampler = std::unique_ptr<SwrContext, swr_free_>;
 void fill_packet(AVPacket& p, const fanout::message& m, std::int64_t dts_ms, std::int64_t pts_ms,
                  std::int64_t duration_ms);
 
+// A decoder for the source whose configuration is `config`: a sequence header, or the frame that
+// stands for it (MP3; FLV's legacy audio, whose tag flags give the rate and channels its bytes do
+// not). Null with `why` when onair cannot decode it.
+[[nodiscard]] codec_context open_decoder(const fanout::message& config, std::string& why);
+
+// A message as the hub would have made it, over a copy of `bytes` (the codec's own bytes, no FLV
+// header), times in ms.
+[[nodiscard]] fanout::message_ptr make_message(frame_kind kind, media::codec c, std::span<const std::uint8_t> bytes,
+                                               std::int64_t dts_ms, std::int32_t cto_ms, bool key, bool header);
+
 } // namespace onair::media::ffmpeg

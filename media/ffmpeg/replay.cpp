@@ -37,17 +37,6 @@ media::codec codec_of(AVCodecID id) {
   }
 }
 
-// A message as the hub would have made it, over bytes of its own.
-fanout::message_ptr make_message(frame_kind kind, media::codec c, std::span<const std::uint8_t> bytes,
-                                 std::int64_t dts_ms, std::int32_t cto_ms, bool key, bool header) {
-  media::frame f = make_frame(kind, static_cast<std::uint32_t>(dts_ms), bytes, key, header);
-  f.codec = c;
-  f.composition_offset_ms = cto_ms;
-  f.data_offset = 0;
-  f.data_size = static_cast<std::uint32_t>(bytes.size());
-  return std::make_shared<const fanout::message>(f, static_cast<std::uint32_t>(dts_ms), dts_ms);
-}
-
 fanout::message_ptr config_of(const AVStream* st, frame_kind kind) {
   if (!st)
     return nullptr;

@@ -11,11 +11,11 @@
 #include <thread>
 
 extern "C" {
-#include <libavutil/audio_fifo.h>
 #include <libavutil/imgutils.h>
 }
 #include <spdlog/spdlog.h>
 
+#include "media/ffmpeg/aac_encoder.hpp"
 #include "media/ffmpeg/av.hpp"
 #include "media/ffmpeg/fmp4_writer.hpp"
 #include "media/ffmpeg/scaler_kernels.hpp"
@@ -27,11 +27,6 @@ extern "C" {
 
 namespace onair::media::ffmpeg {
 namespace {
-
-struct fifo_free {
-  void operator()(AVAudioFifo* f) const noexcept { av_audio_fifo_free(f); }
-};
-using audio_fifo = std::unique_ptr<AVAudioFifo, fifo_free>;
 
 int even(double v) { return std::max(2, static_cast<int>(v / 2) * 2); }
 
@@ -351,50 +346,6 @@ private:
   std::thread thread_;
 };
 
-codec_context open_decoder(const fanout::message& config, std::string& why) {
-  AVCodecID id = codec_id_of(config.codec);
-  // A legacy FLV audio codec (PCM, G.711, …): its tag's flags tell the rate, channels and sample
-  // size that its bytes do not.
-  std::optional<flv::audio_info> legacy;
-  if (config.kind == frame_kind::audio && flv_legacy_audio(config.codec)) {
-    if (config.payload)
-      legacy = flv::parse_audio(*config.payload);
-    if (!legacy || legacy->enhanced || legacy->sample_rate <= 0 || legacy->channels <= 0) {
-      why = std::string{to_string(config.codec)} + " without the FLV flags that tell its format";
-      return nullptr;
-    }
-    if (config.codec == codec::pcm && legacy->bits == 8)
-      id = AV_CODEC_ID_PCM_U8;
-  }
-  const AVCodec* codec = id == AV_CODEC_ID_NONE ? nullptr : avcodec_find_decoder(id);
-  if (!codec) {
-    why = "no decoder for " + std::string{to_string(config.codec)};
-    return nullptr;
-  }
-  codec_context ctx{avcodec_alloc_context3(codec)};
-  if (legacy) {
-    ctx->sample_rate = legacy->sample_rate;
-    av_channel_layout_default(&ctx->ch_layout, legacy->channels);
-  }
-  // A codec FLV gives no configuration record (MP3) is configured by its first frame, whose
-  // bytes are not extradata.
-  const auto data = config.sequence_header ? config.data() : std::span<const std::uint8_t>{};
-  if (!data.empty()) {
-    ctx->extradata = static_cast<std::uint8_t*>(av_mallocz(data.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-    if (!ctx->extradata)
-      throw std::bad_alloc{};
-    std::copy(data.begin(), data.end(), ctx->extradata);
-    ctx->extradata_size = static_cast<int>(data.size());
-  }
-  ctx->pkt_timebase = AVRational{1, 1000};
-  ctx->thread_count = 1;
-  if (const int rc = avcodec_open2(ctx.get(), codec, nullptr); rc < 0) {
-    why = std::string{to_string(config.codec)} + " decoder: " + error_text(rc);
-    return nullptr;
-  }
-  return ctx;
-}
-
 // Whether two sequence headers carry the same codec bytes (either may be absent).
 bool same_config(const fanout::message_ptr& a, const fanout::message_ptr& b) {
   if (!a || !b)
@@ -449,11 +400,9 @@ struct transcoder::impl {
   // same AAC, transcoded otherwise.
   cmaf::track_config audio_out;
   bool audio_copy = false;
-  std::int64_t audio_next = INT64_MIN; // next sample time, in samples
-  codec_context audio_dec, audio_enc;
-  resampler swr;
-  int swr_rate = 0, swr_format = -1, swr_channels = 0; // the decoded audio swr was made for
-  audio_fifo fifo;
+  sample_clock audio_clock; // the output's, in samples: continuous across the copy and the encoder
+  codec_context audio_dec;
+  std::unique_ptr<aac_encoder> audio_enc;
   bool audio_failed = false;
   bool audio_setup_pending = false; // the output's rate and channels wait for a decoded frame
   // A stream with audio and no video: said once its audio has run this long without a picture.
@@ -516,7 +465,6 @@ struct transcoder::impl {
     if (info.audio_config && !same_config(info.audio_config, audio_config)) {
       audio_config = info.audio_config;
       audio_dec.reset();
-      swr.reset();
       if (out)
         choose_audio_path();
     }
@@ -675,6 +623,7 @@ struct transcoder::impl {
           audio_out.sample_rate = p->sample_rate;
           audio_out.channels = p->channels;
           audio_out.timescale = static_cast<std::uint32_t>(p->sample_rate);
+          audio_clock.rate = p->sample_rate;
           audio_out.asc = p->config;
           audio_out.bitrate_kbps = opts.audio_bitrate_kbps;
           out->set_config(*audio_index, audio_out);
@@ -707,13 +656,12 @@ struct transcoder::impl {
   void finish_audio_setup() {
     if (audio_setup_pending) {
       audio_setup_pending = false;
-      const int rate = audio_dec->sample_rate > 0 ? audio_dec->sample_rate : 48000;
-      static constexpr int aac_rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000};
-      const bool ok_rate = std::find(std::begin(aac_rates), std::end(aac_rates), rate) != std::end(aac_rates);
+      const auto format = aac_format_for(audio_dec->sample_rate, audio_dec->ch_layout.nb_channels);
       audio_out.kind = cmaf::track_kind::audio;
-      audio_out.sample_rate = ok_rate ? rate : 48000;
-      audio_out.channels = std::clamp(audio_dec->ch_layout.nb_channels > 0 ? audio_dec->ch_layout.nb_channels : 2, 1, 2);
+      audio_out.sample_rate = format.sample_rate;
+      audio_out.channels = format.channels;
       audio_out.timescale = static_cast<std::uint32_t>(audio_out.sample_rate);
+      audio_clock.rate = audio_out.sample_rate;
       audio_out.bitrate_kbps = opts.audio_bitrate_kbps;
       if (!audio_enc && !open_audio_encoder())
         return;
@@ -738,40 +686,18 @@ struct transcoder::impl {
     avcodec_flush_buffers(audio_dec.get());
   }
 
+  // At the output's rate and channels, which an earlier source may have set (an AAC copy).
   bool open_audio_encoder() {
-    const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
-    audio_enc.reset(codec ? avcodec_alloc_context3(codec) : nullptr);
+    std::string why;
+    audio_enc = aac_encoder::open({audio_out.sample_rate, audio_out.channels}, opts.audio_bitrate_kbps, why);
     if (!audio_enc) {
       audio_failed = true;
-      audio_error("TRANSCODE_ENCODER", "no AAC encoder");
-      return false;
-    }
-    auto* c = audio_enc.get();
-    c->sample_fmt = AV_SAMPLE_FMT_FLTP;
-    c->sample_rate = audio_out.sample_rate;
-    av_channel_layout_default(&c->ch_layout, audio_out.channels);
-    c->bit_rate = static_cast<std::int64_t>(opts.audio_bitrate_kbps) * 1000;
-    c->time_base = AVRational{1, audio_out.sample_rate};
-    c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if (const int rc = avcodec_open2(c, codec, nullptr); rc < 0) {
-      audio_failed = true;
-      audio_error("TRANSCODE_ENCODER", "aac encoder: " + error_text(rc));
+      audio_error("TRANSCODE_ENCODER", why);
       return false;
     }
     if (audio_out.asc.empty())
-      audio_out.asc.assign(c->extradata, c->extradata + c->extradata_size);
-    fifo.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, audio_out.channels, c->frame_size * 4));
+      audio_out.asc = audio_enc->asc();
     return true;
-  }
-
-  // The output's clock, in samples: continuous while the source's is, re-anchored across a jump.
-  std::int64_t audio_time(std::int64_t pts_ms, std::int64_t samples) {
-    const std::int64_t from_source = pts_ms * audio_out.sample_rate / 1000;
-    if (audio_next == INT64_MIN || std::llabs(from_source - audio_next) > audio_out.sample_rate / 10)
-      audio_next = from_source;
-    const auto t = audio_next;
-    audio_next += samples;
-    return t;
   }
 
   void audio(const fanout::message& m) {
@@ -799,7 +725,7 @@ struct transcoder::impl {
       if (data.empty())
         return;
       cmaf::stream::input in;
-      in.dts = audio_time(m.pts_ms(), 1024);
+      in.dts = audio_clock.take(m.pts_ms(), 1024);
       in.key = true;
       in.data = std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end());
       out->push(*audio_index, std::move(in), cmaf::wall_clock_ms());
@@ -816,82 +742,26 @@ struct transcoder::impl {
     av_packet_unref(pkt.get());
     if (rc < 0)
       return;
+    std::string why;
     while (avcodec_receive_frame(audio_dec.get(), decoded.get()) == 0) {
-      resample(*decoded, m.pts_ms());
+      const bool added = audio_enc->add(*decoded, m.pts_ms(), audio_clock, why);
       av_frame_unref(decoded.get());
+      if (!added) {
+        audio_failed = true;
+        return audio_error("TRANSCODE_UNSUPPORTED_INPUT", "audio: " + why);
+      }
     }
     encode_audio(false);
   }
 
-  void resample(const AVFrame& in, std::int64_t pts_ms) {
-    // A frame-configured codec may change its rate or channels at any frame: swr is made anew.
-    if (swr && (in.sample_rate != swr_rate || in.format != swr_format || in.ch_layout.nb_channels != swr_channels))
-      swr.reset();
-    if (!swr) {
-      SwrContext* s = nullptr;
-      AVChannelLayout out_layout{}, in_layout{};
-      av_channel_layout_default(&out_layout, audio_out.channels);
-      if (av_channel_layout_copy(&in_layout, &in.ch_layout) < 0)
-        return;
-      if (swr_alloc_set_opts2(&s, &out_layout, AV_SAMPLE_FMT_FLTP, audio_out.sample_rate, &in_layout,
-                              static_cast<AVSampleFormat>(in.format), in.sample_rate, 0, nullptr) < 0 ||
-          swr_init(s) < 0) {
-        swr_free(&s);
-        av_channel_layout_uninit(&in_layout);
-        audio_failed = true;
-        return audio_error("TRANSCODE_UNSUPPORTED_INPUT", "audio: cannot resample");
-      }
-      av_channel_layout_uninit(&in_layout);
-      swr.reset(s);
-      swr_rate = in.sample_rate;
-      swr_format = in.format;
-      swr_channels = in.ch_layout.nb_channels;
-    }
-    const int max_out = swr_get_out_samples(swr.get(), in.nb_samples);
-    std::vector<std::uint8_t*> planes(static_cast<std::size_t>(audio_out.channels));
-    int linesize = 0;
-    if (av_samples_alloc(planes.data(), &linesize, audio_out.channels, max_out, AV_SAMPLE_FMT_FLTP, 0) < 0)
-      return;
-    const int n = swr_convert(swr.get(), planes.data(), max_out, const_cast<const std::uint8_t**>(in.extended_data),
-                              in.nb_samples);
-    if (n > 0) {
-      if (av_audio_fifo_size(fifo.get()) == 0)
-        (void)audio_time(pts_ms, 0); // anchor the clock at the first samples after a gap
-      av_audio_fifo_write(fifo.get(), reinterpret_cast<void**>(planes.data()), n);
-    }
-    av_freep(planes.data());
-  }
-
   void encode_audio(bool flush) {
-    const int size = audio_enc->frame_size;
-    while (av_audio_fifo_size(fifo.get()) >= size || (flush && av_audio_fifo_size(fifo.get()) > 0)) {
-      frame f{av_frame_alloc()};
-      f->nb_samples = std::min(size, av_audio_fifo_size(fifo.get()));
-      f->format = AV_SAMPLE_FMT_FLTP;
-      f->sample_rate = audio_out.sample_rate;
-      av_channel_layout_default(&f->ch_layout, audio_out.channels);
-      if (av_frame_get_buffer(f.get(), 0) < 0)
-        return;
-      av_audio_fifo_read(fifo.get(), reinterpret_cast<void**>(f->data), f->nb_samples);
-      f->pts = audio_next == INT64_MIN ? 0 : audio_next;
-      audio_next = f->pts + f->nb_samples;
-      if (avcodec_send_frame(audio_enc.get(), f.get()) < 0)
-        return;
-      receive_audio();
-    }
-    if (flush && avcodec_send_frame(audio_enc.get(), nullptr) == 0)
-      receive_audio();
-  }
-
-  void receive_audio() {
-    while (avcodec_receive_packet(audio_enc.get(), pkt.get()) == 0) {
+    audio_enc->encode(flush, audio_clock, [&](std::span<const std::uint8_t> data, std::int64_t pts) {
       cmaf::stream::input in;
-      in.dts = pkt->pts; // AAC: every frame is a sync sample, decode order is presentation order
+      in.dts = pts; // AAC: every frame is a sync sample, decode order is presentation order
       in.key = true;
-      in.data = std::make_shared<const std::vector<std::uint8_t>>(pkt->data, pkt->data + pkt->size);
-      av_packet_unref(pkt.get());
+      in.data = std::make_shared<const std::vector<std::uint8_t>>(data.begin(), data.end());
       out->push(*audio_index, std::move(in), cmaf::wall_clock_ms());
-    }
+    });
   }
 
   void finish(bool drain) {

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "media/ffmpeg/audio_to_aac.hpp"
 #include "media/ffmpeg/fmp4_writer.hpp"
 #include "media/record/checkpoint.hpp"
 
@@ -186,8 +187,12 @@ struct recorder::impl {
   std::optional<resumable> resume; // a part to continue after a crash, if its codecs are the same
   std::optional<tracks> resume_tracks;
   track_state video, audio;
+  // Audio the MP4 cannot hold as it came (FLV's legacy codecs) is recorded as AAC: made from this
+  // source configuration, for the open part.
+  std::unique_ptr<ffmpeg::audio_to_aac> to_aac;
+  fanout::message_ptr to_aac_source;
   std::uint64_t repairs = 0;
-  std::set<std::string> skipped_codecs; // logged once each
+  std::set<std::string> logged_once; // logged once each
 
   track_state& track(frame_kind k) { return k == frame_kind::video ? video : audio; }
 
@@ -265,10 +270,11 @@ struct recorder::impl {
 
   void skip_codec(std::string_view kind, media::codec c) {
     const std::string name = std::string{kind} + " " + std::string{to_string(c)};
-    if (!skipped_codecs.insert(name).second)
+    if (!logged_once.insert(name).second)
       return;
-    spdlog::warn("recording leaves out {}: the fMP4 recording takes h264, hevc, av1, aac, opus and mp3 dir={}", name,
-                 opts.dir.string());
+    spdlog::warn("recording leaves out {}: the fMP4 recording takes h264, hevc, av1, aac, opus and mp3 (and FLV's "
+                 "legacy audio, as AAC) dir={}",
+                 name, opts.dir.string());
   }
 
   // Opens a part at this sample (a video key frame, or any audio sample of an audio-only stream).
@@ -288,8 +294,22 @@ struct recorder::impl {
         skip_codec("video", info.video_config->codec);
       }
     }
+    to_aac.reset();
+    to_aac_source.reset();
     if (info.audio_config) {
-      if (ffmpeg::recordable(info.audio_config->codec)) {
+      if (flv_legacy_audio(info.audio_config->codec)) {
+        auto a = ffmpeg::audio_to_aac::open(*info.audio_config, opts.audio_bitrate_kbps);
+        if (a) {
+          to_aac = std::move(*a);
+          to_aac_source = info.audio_config;
+          t.second = to_aac->output();
+          if (logged_once.insert("to aac " + std::string{to_string(info.audio_config->codec)}).second)
+            spdlog::info("recording encodes the audio as AAC dir={} from={} rate={} channels={}", opts.dir.string(),
+                         to_string(info.audio_config->codec), t.second->sample_rate, t.second->channels);
+        } else {
+          spdlog::warn("recording leaves out the audio dir={} error=\"{}\"", opts.dir.string(), a.error().message);
+        }
+      } else if (ffmpeg::recordable(info.audio_config->codec)) {
         auto a = ffmpeg::describe_audio(*info.audio_config);
         if (a)
           t.second = std::move(*a);
@@ -452,6 +472,13 @@ struct recorder::impl {
   bool close_part() {
     if (!writer)
       return true;
+    if (to_aac) {
+      for (const auto& m : to_aac->flush())
+        if (!accept(m))
+          return false;
+    }
+    to_aac.reset();
+    to_aac_source.reset();
     if (!drain())
       return false;
     if (auto st = writer->finish(); !st) {
@@ -472,9 +499,31 @@ struct recorder::impl {
       return;
     if (!writer && !open_part(m))
       return;
+    if (m.kind == frame_kind::audio && to_aac_source) {
+      if (!to_aac)
+        return; // its encoder stopped: the part goes on without sound
+      auto frames = to_aac->push(m);
+      if (!frames) {
+        spdlog::warn("recording leaves out the rest of the part's audio dir={} error=\"{}\"", opts.dir.string(),
+                     frames.error().message);
+        to_aac.reset();
+        return;
+      }
+      for (const auto& f : *frames)
+        if (!accept(f))
+          return;
+      return;
+    }
+    (void)accept(mp);
+  }
+
+  // Writes a sample of the part's tracks on the recording's timeline, repairing its clock. False
+  // when the recording failed.
+  bool accept(const fanout::message_ptr& mp) {
+    const fanout::message& m = *mp;
     const bool in_part = m.kind == frame_kind::video ? current.first.has_value() : current.second.has_value();
     if (!in_part)
-      return;
+      return true;
     auto& t = track(m.kind);
     std::int64_t dts = m.dts_ms - *origin + t.adjust;
     if (t.last_dts != std::numeric_limits<std::int64_t>::min()) {
@@ -494,16 +543,17 @@ struct recorder::impl {
         dts = t.last_dts + 1;
       }
     } else if (dts < 0) {
-      return; // before the part's first key frame (audio a little ahead of it)
+      return true; // before the part's first key frame (audio a little ahead of it)
     }
     if (t.last_dts != std::numeric_limits<std::int64_t>::min())
       t.last_delta = dts - t.last_dts;
     t.last_dts = dts;
     if (!write_held(m.kind, dts))
-      return;
+      return false;
     t.held = mp;
     t.held_dts = dts;
     t.held_pts = dts + std::max(0, m.composition_offset_ms);
+    return true;
   }
 };
 
@@ -528,13 +578,21 @@ void recorder::on_config_changed(const fanout::stream_info& info) {
     if (!header)
       return t.has_value();
     if (!t)
-      return ffmpeg::recordable(header->codec);
+      return ffmpeg::recordable(header->codec) || flv_legacy_audio(header->codec);
     if (!header->sequence_header) // a frame standing for the configuration: the codec is what counts
       return header->codec != t->codec;
     const auto d = header->data();
     return header->codec != t->codec || !std::equal(d.begin(), d.end(), t->config.begin(), t->config.end());
   };
-  if (changed(info.video_config, p.current.first) || changed(info.audio_config, p.current.second)) {
+  // Audio recorded as AAC changes with its source's format (its tag's flags).
+  const auto audio_changed = [&] {
+    if (!p.to_aac_source)
+      return changed(info.audio_config, p.current.second);
+    const auto& now = info.audio_config;
+    return !now || now->codec != p.to_aac_source->codec || now->size() == 0 || p.to_aac_source->size() == 0 ||
+           now->payload->front() != p.to_aac_source->payload->front();
+  };
+  if (changed(info.video_config, p.current.first) || audio_changed()) {
     spdlog::info("recording: codec configuration changed dir={}: a new part starts at the next key frame",
                  p.opts.dir.string());
     p.close_part();

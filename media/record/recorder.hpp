@@ -1,6 +1,7 @@
 #pragma once
 // The recorder: a lossless hub consumer that writes a broadcast's source as received (no
-// re-encode) into fragmented MP4 parts under the broadcast's folder.
+// re-encode) into fragmented MP4 parts under the broadcast's folder. The one exception is audio
+// MP4 cannot hold, FLV's legacy codecs (PCM, G.711, …): it is encoded as AAC, on this thread.
 //
 //   part-0001.mp4     init segment, then a fragment at each key frame or at most every second,
 //                     each followed by a checkpoint (checkpoint.hpp) and synced with it
@@ -57,6 +58,7 @@ struct recorder_options {
   std::int64_t resume_gap_ms = 40; // after a crash, the timeline resumes this long after its end
   std::int64_t jump_ms = 5000;     // a timestamp step forward past this is a jump, repaired
   std::uint32_t renew_fragments = 600; // a fresh muxer every so many fragments (its index grows)
+  int audio_bitrate_kbps = 128;        // audio recorded as AAC (FLV's legacy codecs)
   // Fault injection for tests: an errno to fail a file write of this many bytes with (0: none).
   std::function<int(std::size_t)> write_fault;
 };

@@ -50,11 +50,12 @@ struct temp_dir {
 
 // A source encoded by the ffmpeg CLI as FLV (what an RTMP publisher sends), parsed into frames as
 // the RTMP session parses them.
-std::vector<frame> encode(const fs::path& dir, const std::string& name, int seconds, const std::string& size, int gop) {
+std::vector<frame> encode(const fs::path& dir, const std::string& name, int seconds, const std::string& size, int gop,
+                          const std::string& audio = "-c:a aac -b:a 64k") {
   const auto file = dir / (name + ".flv");
   const auto cmd = "ffmpeg -v error -y -f lavfi -i testsrc=size=" + size + ":rate=30 -f lavfi -i sine=frequency=440:sample_rate=44100 -t " +
-                   std::to_string(seconds) + " -c:v libx264 -preset ultrafast -g " + std::to_string(gop) +
-                   " -c:a aac -b:a 64k -f flv " + file.string() + " 2>&1";
+                   std::to_string(seconds) + " -c:v libx264 -preset ultrafast -g " + std::to_string(gop) + " " + audio +
+                   " -f flv " + file.string() + " 2>&1";
   BOOST_REQUIRE_MESSAGE(shell_output(cmd).empty(), "ffmpeg encodes the source");
   std::ifstream in{file, std::ios::binary};
   const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>{in}, {}};
@@ -89,6 +90,19 @@ std::vector<frame> encode(const fs::path& dir, const std::string& name, int seco
     out.push_back(std::move(f));
   }
   return out;
+}
+
+// The frames with the first audio frame before the first picture. An audio codec FLV configures by
+// its frames (MP3, G.711) is known by its first frame, which ffmpeg's FLV muxer sends after the
+// first picture; on a live key, where a broadcast's recording starts, it is known before.
+std::vector<frame> audio_first(std::vector<frame> fs) {
+  const auto a = std::find_if(fs.begin(), fs.end(), [](const frame& f) { return f.kind == frame_kind::audio; });
+  const auto picture = std::find_if(fs.begin(), fs.end(), [](const frame& f) {
+    return f.kind == frame_kind::video && !f.sequence_header;
+  });
+  if (a != fs.end() && picture < a)
+    std::rotate(picture, a, a + 1);
+  return fs;
 }
 
 std::size_t video_frames(const std::vector<frame>& fs) {
@@ -393,6 +407,63 @@ BOOST_AUTO_TEST_CASE(a_codec_the_recording_cannot_take_is_left_out) {
   const auto probe = probe_file(out.path / "part-0001.mp4");
   BOOST_TEST(probe.errors == "");
   BOOST_TEST(probe.duration == 3.0, boost::test_tools::tolerance(0.1));
+}
+
+BOOST_AUTO_TEST_CASE(legacy_flv_audio_that_mp4_cannot_hold_is_recorded_as_aac_and_heard) {
+  struct source_audio {
+    std::string args, codec, recorded;
+  };
+  // G.711 A-law as IP cameras send it (8 kHz, a rate AAC lacks), and 16-bit PCM
+  for (const source_audio& a : {source_audio{"-c:a pcm_alaw -ar 8000 -ac 1", "g711a", "aac,48000,1"},
+                                source_audio{"-c:a pcm_s16le -ar 44100 -ac 2", "pcm", "aac,44100,2"}}) {
+    BOOST_TEST_CONTEXT(a.args) {
+      // Given a stream with that audio, whose FLV tags' flags say its format
+      temp_dir in, out;
+      const auto frames = audio_first(encode(in.path, "cam", 3, "320x240", 30, a.args));
+      const auto first_audio = std::find_if(frames.begin(), frames.end(), [](const frame& f) { return f.kind == frame_kind::audio; });
+      BOOST_TEST_REQUIRE((first_audio != frames.end() && to_string(first_audio->codec) == a.codec));
+      // When it is recorded
+      recording r{out.path};
+      r.publish(frames);
+      r.finish();
+      // Then its one part has the audio as AAC, as long as the video, and the tone is heard
+      BOOST_REQUIRE(r.heard->finished);
+      const auto& p = *r.heard->finished;
+      BOOST_REQUIRE(p.parts.size() == 1u);
+      BOOST_TEST(p.parts[0].audio_codec == "aac");
+      const auto file = out.path / "part-0001.mp4";
+      const auto recorded = shell_output("ffprobe -v error -select_streams a -show_entries stream=codec_name,sample_rate,channels "
+                                         "-of csv=p=0 '" + file.string() + "'");
+      BOOST_TEST(recorded.find(a.recorded) == 0u, recorded);
+      const auto probe = probe_file(file);
+      BOOST_TEST(probe.errors == "");
+      BOOST_TEST(probe.frames == static_cast<long>(video_frames(frames)));
+      BOOST_TEST(std::abs(probe.video_start - probe.audio_start) <= 0.1);
+      const auto audio_seconds = std::atof(shell_output("ffprobe -v error -select_streams a -show_entries stream=duration "
+                                                        "-of csv=p=0 '" + file.string() + "'").c_str());
+      BOOST_TEST(audio_seconds == 3.0, boost::test_tools::tolerance(0.1 / 3));
+      onair::testing::check_tone(file.string(), 2);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_legacy_audio_recording_goes_on_in_the_same_part_after_a_crash) {
+  // Given a G.711 stream's recorder stopped mid-stream without finishing (as on kill -9)
+  temp_dir in, out;
+  const auto a = audio_first(encode(in.path, "a", 3, "320x240", 30, "-c:a pcm_mulaw -ar 8000 -ac 1"));
+  const auto b = audio_first(encode(in.path, "b", 3, "320x240", 30, "-c:a pcm_mulaw -ar 8000 -ac 1"));
+  crash_mid_stream(out.path, a);
+  // When a new recorder takes the folder over and the publisher comes back
+  recording r{out.path};
+  r.publish(b);
+  r.finish();
+  // Then the same part goes on (the AAC made of the same source is the same track), and reads
+  BOOST_REQUIRE(r.heard->finished);
+  BOOST_TEST(r.heard->finished->parts.size() == 1u);
+  const auto probe = probe_file(out.path / "part-0001.mp4");
+  BOOST_TEST(probe.errors == "");
+  BOOST_TEST(probe.duration >= 5.0);
+  onair::testing::check_tone((out.path / "part-0001.mp4").string(), 4);
 }
 
 // While its VOD is made, a recording plays as it lies on disk (media/vod/recording_playlist.hpp).
