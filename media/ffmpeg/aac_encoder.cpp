@@ -174,7 +174,7 @@ struct audio_to_aac::impl {
 audio_to_aac::audio_to_aac(std::unique_ptr<impl> p) : impl_{std::move(p)} {}
 audio_to_aac::~audio_to_aac() = default;
 
-domain::result<std::unique_ptr<audio_to_aac>> audio_to_aac::open(const fanout::message& config, int bitrate_kbps) {
+domain::result<std::unique_ptr<audio_to_aac>> audio_to_aac::open(const fanout::message& config, int kbps_per_channel) {
   const auto fail = [&](const std::string& why) {
     return domain::make_error(domain::error_code::invalid_parameter, "audio to AAC: " + why);
   };
@@ -188,7 +188,7 @@ domain::result<std::unique_ptr<audio_to_aac>> audio_to_aac::open(const fanout::m
   if (p->dec->sample_rate <= 0 || p->dec->ch_layout.nb_channels <= 0)
     return fail(std::string{to_string(config.codec)} + ": its rate and channels are not known before its first frame");
   const auto format = aac_format_for(p->dec->sample_rate, p->dec->ch_layout.nb_channels);
-  p->enc = aac_encoder::open(format, bitrate_kbps, why);
+  p->enc = aac_encoder::open(format, kbps_per_channel * format.channels, why);
   if (!p->enc)
     return fail(why);
   p->clock.rate = format.sample_rate;

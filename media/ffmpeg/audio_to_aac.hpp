@@ -15,9 +15,10 @@ class audio_to_aac {
 public:
   // For the source whose configuration is `config` (a sequence header, or the frame standing for
   // it). Its rate and channels must be known without a sample: from its configuration, or its
-  // tag's flags. An error names the codec and why.
+  // tag's flags. The AAC's bit rate is `kbps_per_channel` for each of its channels. An error names
+  // the codec and why.
   [[nodiscard]] static domain::result<std::unique_ptr<audio_to_aac>> open(const fanout::message& config,
-                                                                          int bitrate_kbps);
+                                                                          int kbps_per_channel);
   ~audio_to_aac();
   audio_to_aac(const audio_to_aac&) = delete;
   audio_to_aac& operator=(const audio_to_aac&) = delete;

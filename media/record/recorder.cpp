@@ -298,14 +298,15 @@ struct recorder::impl {
     to_aac_source.reset();
     if (info.audio_config) {
       if (flv_legacy_audio(info.audio_config->codec)) {
-        auto a = ffmpeg::audio_to_aac::open(*info.audio_config, opts.audio_bitrate_kbps);
+        auto a = ffmpeg::audio_to_aac::open(*info.audio_config, opts.aac_kbps_per_channel);
         if (a) {
           to_aac = std::move(*a);
           to_aac_source = info.audio_config;
           t.second = to_aac->output();
           if (logged_once.insert("to aac " + std::string{to_string(info.audio_config->codec)}).second)
-            spdlog::info("recording encodes the audio as AAC dir={} from={} rate={} channels={}", opts.dir.string(),
-                         to_string(info.audio_config->codec), t.second->sample_rate, t.second->channels);
+            spdlog::info("recording encodes the audio as AAC dir={} from={} rate={} channels={} kbps={}",
+                         opts.dir.string(), to_string(info.audio_config->codec), t.second->sample_rate,
+                         t.second->channels, opts.aac_kbps_per_channel * t.second->channels);
         } else {
           spdlog::warn("recording leaves out the audio dir={} error=\"{}\"", opts.dir.string(), a.error().message);
         }

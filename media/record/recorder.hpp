@@ -58,7 +58,7 @@ struct recorder_options {
   std::int64_t resume_gap_ms = 40; // after a crash, the timeline resumes this long after its end
   std::int64_t jump_ms = 5000;     // a timestamp step forward past this is a jump, repaired
   std::uint32_t renew_fragments = 600; // a fresh muxer every so many fragments (its index grows)
-  int audio_bitrate_kbps = 128;        // audio recorded as AAC (FLV's legacy codecs)
+  int aac_kbps_per_channel = 64;       // audio recorded as AAC (FLV's legacy codecs): G.711's own rate for mono
   // Fault injection for tests: an errno to fail a file write of this many bytes with (0: none).
   std::function<int(std::size_t)> write_fault;
 };

@@ -412,10 +412,11 @@ BOOST_AUTO_TEST_CASE(a_codec_the_recording_cannot_take_is_left_out) {
 BOOST_AUTO_TEST_CASE(legacy_flv_audio_that_mp4_cannot_hold_is_recorded_as_aac_and_heard) {
   struct source_audio {
     std::string args, codec, recorded;
+    double max_kbps; // 64 per channel: no more than G.711 itself for mono
   };
   // G.711 A-law as IP cameras send it (8 kHz, a rate AAC lacks), and 16-bit PCM
-  for (const source_audio& a : {source_audio{"-c:a pcm_alaw -ar 8000 -ac 1", "g711a", "aac,48000,1"},
-                                source_audio{"-c:a pcm_s16le -ar 44100 -ac 2", "pcm", "aac,44100,2"}}) {
+  for (const source_audio& a : {source_audio{"-c:a pcm_alaw -ar 8000 -ac 1", "g711a", "aac,48000,1", 72},
+                                source_audio{"-c:a pcm_s16le -ar 44100 -ac 2", "pcm", "aac,44100,2", 144}}) {
     BOOST_TEST_CONTEXT(a.args) {
       // Given a stream with that audio, whose FLV tags' flags say its format
       temp_dir in, out;
@@ -442,6 +443,10 @@ BOOST_AUTO_TEST_CASE(legacy_flv_audio_that_mp4_cannot_hold_is_recorded_as_aac_an
       const auto audio_seconds = std::atof(shell_output("ffprobe -v error -select_streams a -show_entries stream=duration "
                                                         "-of csv=p=0 '" + file.string() + "'").c_str());
       BOOST_TEST(audio_seconds == 3.0, boost::test_tools::tolerance(0.1 / 3));
+      const auto audio_bps = std::atof(shell_output("ffprobe -v error -select_streams a -show_entries stream=bit_rate "
+                                                    "-of csv=p=0 '" + file.string() + "'").c_str());
+      BOOST_TEST(audio_bps > 0);
+      BOOST_TEST(audio_bps <= a.max_kbps * 1000, audio_bps);
       onair::testing::check_tone(file.string(), 2);
     }
   }
