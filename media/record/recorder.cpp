@@ -332,6 +332,13 @@ struct recorder::impl {
       keep = resume->at.bytes;
       next_fragment = resume->at.next_fragment;
     } else {
+      if (state.parts.size() >= opts.max_parts) {
+        // Each part is two files and, through the broadcast's events, a line in every later
+        // progress event: a stream whose codecs change without end must not make them without end.
+        fail("the stream changed its codec configuration too often: the recording has " +
+             std::to_string(state.parts.size()) + " parts, the most one may have (the stream goes on)");
+        return false;
+      }
       ++part_index;
       if (auto st = write_file_synced(opts.dir / part_name(part_index, "tracks"), encode(t)); !st) {
         fail(st.error().message);

@@ -8,10 +8,11 @@
 //   part-0001.tracks  the part's codecs and configuration, written once (to continue the part)
 //
 // Interruptions of the publisher land in the same part: the hub's timeline removes the gap. A
-// codec configuration change starts a new part. After a crash the recorder finds the part's last
-// checkpoint, cuts the part back to it, and goes on from there (a continuation with no second init
-// segment), so the file never holds a torn tail for long and nothing synced is lost. Memory does
-// not grow with the recording (one sample per track is held, for its duration).
+// codec configuration change starts a new part, up to max_parts; past them the recording fails.
+// After a crash the recorder finds the part's last checkpoint, cuts the part back to it, and goes
+// on from there (a continuation with no second init segment), so the file never holds a torn tail
+// for long and nothing synced is lost. Memory does not grow with the recording (one sample per
+// track is held, for its duration).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -58,6 +59,7 @@ struct recorder_options {
   std::int64_t resume_gap_ms = 40; // after a crash, the timeline resumes this long after its end
   std::int64_t jump_ms = 5000;     // a timestamp step forward past this is a jump, repaired
   std::uint32_t renew_fragments = 600; // a fresh muxer every so many fragments (its index grows)
+  std::size_t max_parts = 1000;        // a codec change past this many parts fails the recording
   int aac_kbps_per_channel = 64;       // audio recorded as AAC (FLV's legacy codecs): G.711's own rate for mono
   // Fault injection for tests: an errno to fail a file write of this many bytes with (0: none).
   std::function<int(std::size_t)> write_fault;

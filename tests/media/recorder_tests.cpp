@@ -144,10 +144,12 @@ struct recording {
   std::shared_ptr<fanout::hub> hub = std::make_shared<fanout::hub>("k");
   std::shared_ptr<events> heard = std::make_shared<events>();
   std::shared_ptr<fanout::tap> tap;
-  explicit recording(const fs::path& dir, std::function<int(std::size_t)> fault = {}) {
+  explicit recording(const fs::path& dir, std::function<int(std::size_t)> fault = {},
+                     std::size_t max_parts = record::recorder_options{}.max_parts) {
     record::recorder_options o;
     o.dir = dir;
     o.write_fault = std::move(fault);
+    o.max_parts = max_parts;
     tap = hub->attach(std::make_shared<record::recorder>(o, heard), {.name = "recorder"});
   }
   void publish(const std::vector<frame>& frames, std::int64_t shift_ms = 0) {
@@ -355,6 +357,27 @@ BOOST_AUTO_TEST_CASE(a_codec_configuration_change_starts_a_new_part) {
   BOOST_TEST(one.size == "320x240");
   BOOST_TEST(two.size == "640x360");
   BOOST_TEST(one.frames + two.frames == static_cast<long>(video_frames(src.b) + video_frames(src.wide)));
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_whose_codecs_change_past_the_most_parts_fails_its_recording_alone) {
+  auto& src = source();
+  temp_dir out;
+  // Given a recording that may have 2 parts
+  recording r{out.path, {}, 2};
+  // When the publisher changes its resolution twice (a third configuration), the hub taking every frame
+  r.publish(src.b);
+  r.publish(src.wide);
+  r.publish(src.b);
+  r.finish();
+  // Then the recording fails, saying why, with the 2 parts it has intact
+  BOOST_REQUIRE(r.heard->failed);
+  BOOST_TEST(!r.heard->finished);
+  BOOST_TEST(r.heard->error.find("changed its codec configuration too often") != std::string::npos, r.heard->error);
+  BOOST_TEST(r.heard->failed->parts.size() == 2u);
+  BOOST_TEST(!fs::exists(out.path / "part-0003.mp4"));
+  BOOST_TEST(!fs::exists(out.path / "part-0003.tracks"));
+  for (const auto* name : {"part-0001.mp4", "part-0002.mp4"})
+    BOOST_TEST(probe_file(out.path / name).errors == "", name);
 }
 
 BOOST_AUTO_TEST_CASE(a_full_disk_fails_the_recording_and_the_stream_goes_on) {
