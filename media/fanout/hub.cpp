@@ -12,14 +12,11 @@ namespace onair::media::fanout {
 
 namespace {
 std::atomic<std::size_t> formats_taken{0};
+} // namespace
 
-// Two frames of a codec configured by its frames, as configurations: the codec, and the first
-// byte, which for FLV's legacy audio is the flags (rate, sample size, channels) its decoder is
-// opened with.
 bool same_frame_format(const message& a, const message& b) {
   return a.codec == b.codec && a.size() > 0 && b.size() > 0 && a.payload->front() == b.payload->front();
 }
-} // namespace
 
 wire_format::wire_format(make_fn make) : slot_{formats_taken.fetch_add(1)}, make_{make} {
   if (slot_ >= max_formats)

@@ -84,6 +84,11 @@ private:
 };
 using message_ptr = std::shared_ptr<const message>;
 
+// Two frames of a codec configured by its frames, as configurations: the codec, and the first
+// byte, which for FLV's legacy audio is the flags (rate, sample size, channels) its decoder is
+// opened with. The hub starts a new configuration at a frame that differs so.
+[[nodiscard]] bool same_frame_format(const message& a, const message& b);
+
 struct hub_options {
   // A viewer that is behind the latest key frame by more than max_lag_ms skips to it (whole
   // GOPs dropped). Measured in media time so it holds for any bitrate and GOP length.

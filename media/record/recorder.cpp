@@ -596,9 +596,7 @@ void recorder::on_config_changed(const fanout::stream_info& info) {
   const auto audio_changed = [&] {
     if (!p.to_aac_source)
       return changed(info.audio_config, p.current.second);
-    const auto& now = info.audio_config;
-    return !now || now->codec != p.to_aac_source->codec || now->size() == 0 || p.to_aac_source->size() == 0 ||
-           now->payload->front() != p.to_aac_source->payload->front();
+    return !info.audio_config || !fanout::same_frame_format(*info.audio_config, *p.to_aac_source);
   };
   if (changed(info.video_config, p.current.first) || audio_changed()) {
     spdlog::info("recording: codec configuration changed dir={}: a new part starts at the next key frame",
