@@ -137,6 +137,13 @@ fanout::message_ptr make_message(frame_kind kind, media::codec c, std::span<cons
   return std::make_shared<const fanout::message>(f, static_cast<std::uint32_t>(dts_ms), dts_ms);
 }
 
+bool same_config(const fanout::message_ptr& a, const fanout::message_ptr& b) {
+  if (!a || !b)
+    return a == b;
+  const auto x = a->data(), y = b->data();
+  return a->codec == b->codec && std::equal(x.begin(), x.end(), y.begin(), y.end());
+}
+
 codec_context open_decoder(const fanout::message& config, std::string& why) {
   AVCodecID id = codec_id_of(config.codec);
   // A legacy FLV audio codec (PCM, G.711, …): its tag's flags tell the rate, channels and sample

@@ -79,6 +79,9 @@ void fill_packet(AVPacket& p, const fanout::message& m, std::int64_t dts_ms, std
 // not). Null with `why` when onair cannot decode it.
 [[nodiscard]] codec_context open_decoder(const fanout::message& config, std::string& why);
 
+// Whether two configurations carry the same codec and codec bytes (either may be absent).
+[[nodiscard]] bool same_config(const fanout::message_ptr& a, const fanout::message_ptr& b);
+
 // A message as the hub would have made it, over a copy of `bytes` (the codec's own bytes, no FLV
 // header), times in ms.
 [[nodiscard]] fanout::message_ptr make_message(frame_kind kind, media::codec c, std::span<const std::uint8_t> bytes,

@@ -45,13 +45,6 @@ fanout::message_ptr config_of(const AVStream* st, frame_kind kind) {
   return make_message(kind, codec_of(p->codec_id), extra, 0, 0, false, true);
 }
 
-bool same_config(const fanout::message_ptr& a, const fanout::message_ptr& b) {
-  if (!a || !b)
-    return a == b;
-  const auto x = a->data(), y = b->data();
-  return a->codec == b->codec && std::equal(x.begin(), x.end(), y.begin(), y.end());
-}
-
 // The SPS and PPS of an avcC record as length-prefixed NAL units (4-byte lengths), to go in band.
 std::vector<std::uint8_t> parameter_sets(std::span<const std::uint8_t> avcc) {
   std::vector<std::uint8_t> out;

@@ -346,14 +346,6 @@ private:
   std::thread thread_;
 };
 
-// Whether two sequence headers carry the same codec bytes (either may be absent).
-bool same_config(const fanout::message_ptr& a, const fanout::message_ptr& b) {
-  if (!a || !b)
-    return a == b;
-  const auto x = a->data(), y = b->data();
-  return a->codec == b->codec && std::equal(x.begin(), x.end(), y.begin(), y.end());
-}
-
 } // namespace
 
 std::vector<rung> renditions_for(const std::vector<rung>& ladder, int width, int height) {
